@@ -1,0 +1,1 @@
+// KlaxonIngest: payload bytes → [Alert].

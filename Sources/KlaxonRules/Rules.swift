@@ -1,0 +1,1 @@
+// KlaxonRules: rule repository model, loader, validation, router.
