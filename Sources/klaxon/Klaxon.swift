@@ -4,6 +4,7 @@ import ArgumentParser
 struct Klaxon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "klaxon",
-        abstract: "Turns monitoring alerts into phone calls."
+        abstract: "Turns monitoring alerts into phone calls.",
+        subcommands: [CheckCommand.self, RouteCommand.self]
     )
 }

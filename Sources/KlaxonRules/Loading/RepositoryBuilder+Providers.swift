@@ -1,0 +1,145 @@
+import KlaxonCore
+
+extension RepositoryBuilder {
+    // MARK: inputs
+
+    func parseInput(name: String, node: ConfigNode, location: SourceLocation) -> InputConfig? {
+        let what = "inputs.\(name)"
+        guard let map = node.mapping(what, keys: ["type", "token", "basic_auth", "mapping"]) else { return nil }
+        guard let typeNode = map.required("type"), let typeName = typeNode.string("\(what).type") else { return nil }
+        guard let type = AlertSource.Kind(rawValue: typeName) else {
+            let names = AlertSource.Kind.allCases.map(\.rawValue)
+            context.error(typeNode.location, "\(what).type: unknown input type \"\(typeName)\"\(Suggestion.hint(for: typeName, in: names)); expected one of \(names.joined(separator: ", "))")
+            return nil
+        }
+        var input = InputConfig(name: name, type: type, token: map["token"]?.string("\(what).token"), location: location)
+        if let authNode = map["basic_auth"], let auth = authNode.mapping("\(what).basic_auth", keys: ["username", "password"]) {
+            if let user = auth.required("username")?.string("\(what).basic_auth.username"),
+                let password = auth.required("password")?.string("\(what).basic_auth.password")
+            {
+                input.basicAuth = InputConfig.BasicAuth(username: user, password: password)
+            }
+        }
+        if let mappingNode = map["mapping"] {
+            if type == .json {
+                input.mapping = parseFieldMapping(mappingNode, what: "\(what).mapping")
+            } else {
+                context.error(mappingNode.location, "\(what).mapping: only inputs of type json take a field mapping")
+            }
+        }
+        return input
+    }
+
+    // MARK: providers
+
+    func parseProvider(name: String, node: ConfigNode, location: SourceLocation) -> ProviderConfig? {
+        let what = "providers.\(name)"
+        guard let entries = node.entries(what) else { return nil }
+        guard let typeEntry = entries.first(where: { $0.key == "type" }) else {
+            context.error(node.location, "\(what): missing required key \"type\"")
+            return nil
+        }
+        guard let typeName = typeEntry.value.string("\(what).type") else { return nil }
+        guard let type = ProviderType(rawValue: typeName) else {
+            let names = ProviderType.allCases.map(\.rawValue)
+            context.error(typeEntry.value.location, "\(what).type: unknown provider type \"\(typeName)\"\(Suggestion.hint(for: typeName, in: names)); expected one of \(names.joined(separator: ", "))")
+            return nil
+        }
+        let schema = ProviderSchema.schema(for: type)
+        guard let map = node.mapping(what, keys: ProviderSchema.commonKeys + schema.required + schema.optional + schema.maps) else {
+            return nil
+        }
+        var provider = ProviderConfig(
+            name: name,
+            type: type,
+            endpoint: nil,
+            timeout: .seconds(10),
+            retry: .default,
+            apiVersion: nil,
+            options: [:],
+            maps: [:],
+            location: location
+        )
+        if let endpointNode = map["endpoint"], let endpoint = endpointNode.string("\(what).endpoint") {
+            if !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) {
+                context.error(endpointNode.location, "\(what).endpoint: expected an http:// or https:// URL")
+            }
+            provider.endpoint = endpoint
+        }
+        if let timeoutNode = map["timeout"], let timeout = timeoutNode.duration("\(what).timeout") {
+            if timeout <= .zero { context.error(timeoutNode.location, "\(what).timeout: must be longer than 0s") }
+            provider.timeout = timeout
+        }
+        if let retryNode = map["retry"] { provider.retry = parseRetry(retryNode, what: "\(what).retry") }
+        for key in schema.required where !map.has(key) {
+            context.error(node.location, "\(what): provider type \(type.rawValue) requires \"\(key)\"")
+        }
+        for key in schema.required + schema.optional {
+            guard let valueNode = map[key], let value = valueNode.string("\(what).\(key)") else { continue }
+            if let choices = schema.choices[key], !choices.contains(value) {
+                context.error(valueNode.location, "\(what).\(key): \"\(value)\" is not one of \(choices.joined(separator: ", "))")
+            }
+            if let range = schema.integerRanges[key] {
+                if let number = Int(value), range.contains(number) {} else {
+                    context.error(valueNode.location, "\(what).\(key): expected an integer \(range.lowerBound)–\(range.upperBound), got \"\(value)\"")
+                }
+            }
+            provider.options[key] = value
+        }
+        for key in schema.maps {
+            if let valueNode = map[key], let values = valueNode.stringMap("\(what).\(key)") { provider.maps[key] = values }
+        }
+        if type == .huaweiAICC { provider.apiVersion = provider.options["api_version"] ?? "v2" }
+        if type == .aliyun, let prefix = provider.options["out_id_prefix"], let node = map["out_id_prefix"],
+            prefix.utf8.count + ProviderSchema.callIDLength > ProviderSchema.aliyunOutIDLimit
+        {
+            let room = ProviderSchema.aliyunOutIDLimit - ProviderSchema.callIDLength
+            context.error(node.location, "\(what).out_id_prefix: Aliyun's OutId holds at most \(ProviderSchema.aliyunOutIDLimit) bytes and klaxon's call id takes \(ProviderSchema.callIDLength), so the prefix may have at most \(room) bytes")
+        }
+        if type == .webhook, let node = map["success_status"], let values = node.stringList("\(what).success_status") {
+            for (value, item) in values where Int(value).map({ !(100...599).contains($0) }) ?? true {
+                context.error(item.location, "\(what).success_status: \"\(value)\" is not an HTTP status code")
+            }
+            provider.options["success_status"] = values.map(\.0).joined(separator: ",")
+        }
+        if type == .webhook, let body = map["body"] { _ = template(body, what: "\(what).body") }
+        return provider
+    }
+
+    private func parseRetry(_ node: ConfigNode, what: String) -> ProviderConfig.RetryConfig {
+        var retry = ProviderConfig.RetryConfig.default
+        guard let map = node.mapping(what, keys: ["attempts", "initial_backoff", "max_backoff"]) else { return retry }
+        if let attempts = map["attempts"]?.int("\(what).attempts", in: 1...10) { retry.attempts = attempts }
+        if let initial = map["initial_backoff"]?.duration("\(what).initial_backoff") { retry.initialBackoff = initial }
+        if let maximum = map["max_backoff"]?.duration("\(what).max_backoff") { retry.maxBackoff = maximum }
+        if retry.maxBackoff < retry.initialBackoff, let node = map["max_backoff"] {
+            context.error(node.location, "\(what).max_backoff: must not be shorter than initial_backoff")
+        }
+        return retry
+    }
+
+    /// Parses a Mustache template at a node, reporting syntax errors and unknown names.
+    func template(_ node: ConfigNode, what: String) -> ParamTemplate? {
+        guard let text = node.string(what) else { return nil }
+        let shift = node.isQuoted ? 1 : 0
+        do {
+            let template = try ParamTemplate(text, location: node.location)
+            for (name, offset) in template.referencedNames {
+                let root = String(name.prefix { $0 != "." })
+                if !ParamTemplate.variables.contains(root) {
+                    context.error(
+                        node.location.advanced(by: offset + shift),
+                        "\(what): unknown template variable \"\(name)\"\(Suggestion.hint(for: root, in: ParamTemplate.variables)); use one of \(ParamTemplate.variables.joined(separator: ", "))"
+                    )
+                }
+            }
+            return template
+        } catch {
+            let location = error.line == 1
+                ? node.location.advanced(by: error.column - 1 + shift)
+                : SourceLocation(file: node.location.file, line: node.location.line + error.line - 1, column: error.column)
+            context.error(location, "\(what): \(error.message)")
+            return nil
+        }
+    }
+}

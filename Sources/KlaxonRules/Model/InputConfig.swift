@@ -1,0 +1,18 @@
+import KlaxonCore
+import KlaxonIngest
+
+/// One entry under `inputs:`: a named source of alerts with its format, credentials and mapping.
+public struct InputConfig: Sendable {
+    public var name: String
+    public var type: AlertSource.Kind
+    public var token: String?
+    public var basicAuth: BasicAuth?
+    /// For `type: json`: where the alert fields live in the source's payload.
+    public var mapping: FieldMapping?
+    public var location: SourceLocation
+
+    public struct BasicAuth: Sendable, Hashable {
+        public var username: String
+        public var password: String
+    }
+}

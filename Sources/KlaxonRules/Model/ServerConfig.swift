@@ -1,0 +1,21 @@
+/// `server:`: how `klaxon serve` listens and whom it lets in.
+public struct ServerConfig: Sendable, Hashable {
+    /// `HOST:PORT`; nil leaves the command line's default.
+    public var listen: String?
+    /// The largest request body accepted, in bytes (default 1 MiB).
+    public var bodyLimit: Int
+    /// Bearer token for the API (`/api/v1`, `/-/reload`); nil when none is configured.
+    public var apiToken: String?
+    /// Bearer token every source must present unless its input has its own.
+    public var sourceToken: String?
+    /// The URL vendors reach klaxon at, for call-status callbacks.
+    public var publicURL: String?
+
+    public init(listen: String? = nil, bodyLimit: Int = 1 << 20, apiToken: String? = nil, sourceToken: String? = nil, publicURL: String? = nil) {
+        self.listen = listen
+        self.bodyLimit = bodyLimit
+        self.apiToken = apiToken
+        self.sourceToken = sourceToken
+        self.publicURL = publicURL
+    }
+}

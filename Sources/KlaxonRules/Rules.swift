@@ -1,1 +1,0 @@
-// KlaxonRules: rule repository model, loader, validation, router.

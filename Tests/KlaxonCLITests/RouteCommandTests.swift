@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@Suite struct RouteCommandTests {
+    /// `klaxon route --json` output, parsed.
+    func route(_ arguments: [String], stdin: Data? = nil) throws -> [[String: Any]] {
+        let output = try KlaxonProcess.run(["route", "--config", "rules", "--json"] + arguments, stdin: stdin)
+        #expect(output.status == 0, "\(output.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        return try #require(object?["alerts"] as? [[String: Any]])
+    }
+
+    @Test func alertmanagerFiringTakesTheCheckoutRouteWithTheFullPlan() throws {
+        let alerts = try route(["examples/alerts/alertmanager-firing.json"])
+        #expect(alerts.count == 3)
+        for alert in alerts {
+            #expect(alert["status"] as? String == "firing")
+            #expect(alert["severity"] as? String == "critical")
+            #expect((alert["labels"] as? [String: String])?["service"] == "checkout")
+            let matches = try #require(alert["matches"] as? [[String: Any]])
+            #expect(matches.count == 1)
+            let match = matches[0]
+            #expect(match["route"] as? String == "checkout-critical")
+            #expect(match["priority"] as? Int == 1)
+            #expect(match["dedupe_key"] as? String == "checkout-critical|{}/{oncall=\"voice\"}:{alertname=\"CheckoutHighErrorRate\", service=\"checkout\"}")
+            #expect(match["voice"] as? String == "checkout-down")
+            #expect(match["params"] as? [String] == ["checkout", "eu-west-1", "3"])
+            #expect(match["providers"] as? [String] == ["sim"])
+            let steps = try #require(match["escalation"] as? [[String: Any]])
+            #expect(steps.map { $0["step"] as? Int } == [1, 2, 3, 4, 5, 6])
+            #expect(steps.map { $0["after_seconds"] as? Int } == [0, 600, 1500, 2100, 3000, 3600])
+            #expect(steps[0]["recipients"] as? [String] == ["alice", "bob"])
+            #expect(steps[1]["recipients"] as? [String] == ["erin"])
+        }
+    }
+
+    @Test func theJSONShapeIsExactlyTheDocumentedOne() throws {
+        let output = try KlaxonProcess.run(["route", "--json", "examples/alerts/alertmanager-firing.json"])
+        #expect(output.stdout.hasPrefix(#"{"alerts":[{"status":"firing","labels":{"alertname":"CheckoutHighErrorRate","cluster":"eu-west-1","instance":"10.0.1.17:8080","#))
+        #expect(output.stdout.contains(#""severity":"critical","matches":[{"route":"checkout-critical","priority":1,"dedupe_key":"#))
+        #expect(output.stdout.contains(#""voice":"checkout-down","params":["checkout","eu-west-1","3"],"providers":["sim"],"escalation":[{"step":1,"after_seconds":0,"recipients":["alice","bob"]},"#))
+    }
+
+    @Test func resolvedAlertsStillShowTheirRoute() throws {
+        let alerts = try route(["examples/alerts/alertmanager-resolved.json"])
+        #expect(alerts.count == 3)
+        #expect(alerts.allSatisfy { $0["status"] as? String == "resolved" })
+        #expect(alerts.allSatisfy { (($0["matches"] as? [[String: Any]])?.first?["route"] as? String) == "checkout-critical" })
+    }
+
+    @Test func readsStandardInputAndDetectsTheFormat() throws {
+        let body = #"{"labels": {"alertname": "DiskFull", "team": "db", "cluster": "c1", "instance": "db-7", "severity": "P1"}}"#
+        let alerts = try route(["-"], stdin: Data(body.utf8))
+        let match = try #require((alerts.first?["matches"] as? [[String: Any]])?.first)
+        #expect(alerts.first?["severity"] as? String == "critical")
+        #expect(match["route"] as? String == "db-critical")
+        #expect(match["dedupe_key"] as? String == "db-critical|alertname=DiskFull,cluster=c1")
+        #expect(match["params"] as? [String] == ["db-7", "c1"])
+        let steps = try #require(match["escalation"] as? [[String: Any]])
+        #expect(steps.map { $0["recipients"] as? [String] } == [["carol"], ["dave"], ["erin"], ["carol"], ["dave"], ["erin"]])
+    }
+
+    @Test func droppedSeveritiesAndDroppedRoutesAreMarked() throws {
+        let body = #"[{"labels": {"alertname": "Noise", "severity": "info"}}, {"labels": {"alertname": "Watchdog", "severity": "none"}}, {"labels": {"alertname": "Watchdog", "severity": "critical"}}]"#
+        let alerts = try route(["-"], stdin: Data(body.utf8))
+        #expect(alerts[0]["dropped"] as? Bool == true)
+        #expect((alerts[0]["matches"] as? [Any])?.isEmpty == true)
+        #expect(alerts[1]["dropped"] as? Bool == true)
+        let watchdog = try #require((alerts[2]["matches"] as? [[String: Any]])?.first)
+        #expect(watchdog["route"] as? String == "watchdog")
+        #expect(watchdog["dropped"] as? Bool == true)
+    }
+
+    @Test func anAlertNoRouteTakesHasNoMatches() throws {
+        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-route-\(UUID().uuidString).yaml")
+        try """
+            providers: {sim: {type: simulator}}
+            recipients: {alice: {phone: "+8613700000001"}}
+            voices: {v: {text: hi}}
+            escalations: {e: {steps: [{after: 0s, notify: [alice]}]}}
+            routes:
+              - match: {team: db}
+                voice: v
+                escalation: e
+                providers: [sim]
+            """.write(to: repo, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: repo) }
+        let output = try KlaxonProcess.run(["route", "--config", repo.path, "--json", "-"], stdin: Data(#"{"labels":{"team":"web"}}"#.utf8))
+        #expect(output.stdout == #"{"alerts":[{"status":"firing","labels":{"team":"web"},"severity":"","matches":[]}]}"# + "\n")
+    }
+
+    @Test func theTableMasksPhoneNumbers() throws {
+        let output = try KlaxonProcess.run(["route", "examples/alerts/alertmanager-firing.json"])
+        #expect(output.status == 0)
+        #expect(output.stdout.contains("route       checkout-critical  priority 1"))
+        #expect(output.stdout.contains("alice (+86137****0001), bob (+86137****0002)"))
+        #expect(!output.stdout.contains("+8613700000001"))
+    }
+
+    @Test func malformedPayloadsExitOneWithThePosition() throws {
+        let output = try KlaxonProcess.run(["route", "-"], stdin: Data(#"{"alerts": [{"labels": {"a": "b"}, }"#.utf8))
+        #expect(output.status == 1)
+        #expect(output.stderr.contains("stdin:"))
+        #expect(output.stderr.contains("byte"))
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import KlaxonCore
+import KlaxonRules
+import Testing
+
+@Suite struct AlertPlannerTests {
+    @Test func planCarriesPriorityDedupeKeyParamsAndUnrolledSteps() throws {
+        let repo = try repository(
+            baseRules.replacingOccurrences(of: "            notify: [bob]", with: "            notify: [bob]\n    repeat: 1\n    repeat_after: 5m")
+                + """
+
+                routes:
+                  - name: db
+                    match: {team: db}
+                    voice: down
+                    escalation: primary
+                    providers: [sim]
+                    priority: 2
+                    dedupe: {by: [cluster]}
+                """
+        )
+        let planner = AlertPlanner(repository: repo)
+        let plans = planner.plan([
+            alert(["team": "db", "cluster": "eu", "instance": "db-1", "alertname": "Down"]),
+            alert(["team": "db", "cluster": "eu", "instance": "db-2", "alertname": "Down"]),
+        ])
+        let match = try #require(plans[0].matches.first)
+        #expect(match.route == "db")
+        #expect(match.priority == 2)
+        #expect(match.dedupeKey == "db|cluster=eu")
+        #expect(match.params == ["db-1"])
+        #expect(match.providers == ["sim"])
+        #expect(match.steps.map(\.step) == [1, 2, 3, 4])
+        #expect(match.steps.map(\.after) == [.zero, .seconds(600), .seconds(900), .seconds(1500)])
+        #expect(match.steps[0].recipients.map(\.name) == ["alice", "bob"])
+        #expect(match.steps[1].recipients.map(\.name) == ["bob"])
+        #expect(plans[1].matches[0].dedupeKey == match.dedupeKey)
+    }
+
+    @Test func dedupeKeyFallsBackToGroupKeyThenFingerprint() throws {
+        let repo = try repository(baseRules + "\nroutes:\n  - name: all\n    voice: down\n    escalation: primary\n    providers: [sim]\n")
+        let planner = AlertPlanner(repository: repo)
+        let grouped = planner.plan(alert(["a": "b"], groupKey: "{}:{alertname=\"X\"}"), count: 1)
+        #expect(grouped.matches[0].dedupeKey == "all|{}:{alertname=\"X\"}")
+        let plain = planner.plan(alert(["a": "b"]), count: 1)
+        #expect(plain.matches[0].dedupeKey == "all|" + Fingerprint.of(["a": "b"]))
+    }
+
+    @Test func severityLevelsGiveDefaultsAndDrop() throws {
+        let repo = try repository(
+            baseRules + """
+
+                severities:
+                  default: warning
+                  levels:
+                    critical: {aliases: [P1], priority: 1, escalation: primary, voice: down, providers: [sim]}
+                    warning: {priority: 6, escalation: primary, voice: down, providers: [sim]}
+                    info: {drop: true}
+                routes:
+                  - name: all
+                """
+        )
+        let planner = AlertPlanner(repository: repo)
+        let critical = planner.plan(alert(["severity": "p1"]), count: 1)
+        #expect(critical.severity == "critical")
+        #expect(critical.matches.map(\.priority) == [1])
+        let unknown = planner.plan(alert(["severity": "weird"]), count: 1)
+        #expect(unknown.severity == "warning")
+        #expect(unknown.matches.map(\.priority) == [6])
+        let info = planner.plan(alert(["severity": "info"]), count: 1)
+        #expect(info.dropped)
+        #expect(info.matches.isEmpty)
+    }
+
+    @Test func paramsRenderEveryDocumentedVariableWithoutEscaping() throws {
+        let repo = try repository(
+            baseRules.replacingOccurrences(
+                of: "params: [\"{{labels.instance}}\"]",
+                with: "params: [\"{{labels.instance}}\", \"{{annotations.summary}}\", \"{{severity}}/{{status}}/{{count}}\", \"{{startsAt}}\", \"{{externalURL}}\"]"
+            ) + "\nroutes:\n  - name: all\n    voice: down\n    escalation: primary\n    providers: [sim]\n"
+        )
+        var firing = Alert(
+            status: .firing,
+            labels: ["instance": "a&b <db>"],
+            annotations: ["summary": "5xx > 5%"],
+            startsAt: Date(timeIntervalSince1970: 1_795_000_000),
+            externalURL: "http://am:9093"
+        )
+        firing.severity = "critical"
+        let plan = AlertPlanner(repository: repo).plan(firing, count: 3)
+        #expect(plan.matches[0].params == ["a&b <db>", "5xx > 5%", "critical/firing/3", "2026-11-18T08:26:40Z", "http://am:9093"])
+    }
+
+    @Test func huaweiV2ParamsAreCutToTheVendorLimitWithAWarning() throws {
+        let repo = try repository(
+            """
+            providers:
+              hw:
+                type: huawei-aicc
+                app_key: k
+                app_secret: s
+            recipients:
+              alice: {phone: "+8613700000001"}
+            voices:
+              down:
+                params: ["{{labels.instance}}"]
+                huawei-aicc: {template_id: "t1"}
+            escalations:
+              primary:
+                steps: [{after: 0s, notify: [alice]}]
+            routes:
+              - voice: down
+                escalation: primary
+                providers: [hw]
+            """
+        )
+        let planner = AlertPlanner(repository: repo)
+        let plan = planner.plan(alert(["instance": "数据库-primary-cluster-node-0001.example.com"]), count: 1)
+        let warning = try #require(plan.matches[0].warnings.first)
+        #expect(warning.contains("cut to 32 bytes"))
+        let voice = try #require(repo.voices["down"])
+        let provider = try #require(repo.provider(named: "hw"))
+        let context = ParamRenderer.context(for: plan.alert, severity: "", count: 1, route: "r")
+        let rendered = ParamRenderer.render(voice, for: provider, context: context).params
+        #expect(rendered[0].utf8.count <= 32)
+        #expect(rendered[0] == "数据库-primary-cluster-node-")
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import KlaxonCore
+import KlaxonRules
+import Testing
+
+@Suite struct RuleLoaderTests {
+    @Test func parsesEveryTopLevelKey() throws {
+        let repo = try repository(
+            baseRules + """
+
+                server:
+                  listen: 0.0.0.0:9095
+                  body_limit: 512KiB
+                  api_token: secret-api
+                  public_url: https://klaxon.example.com
+                store: sqlite:/var/lib/klaxon/klaxon.db
+                inputs:
+                  am:
+                    type: alertmanager
+                    token: t1
+                  mail:
+                    type: email
+                    basic_auth: {username: mta, password: pw}
+                severities:
+                  label: level
+                  default: warning
+                  levels:
+                    critical: {aliases: [P1, page], priority: 1, escalation: primary, voice: down, providers: [sim]}
+                    warning: {priority: 5, escalation: primary, voice: down, providers: [sim]}
+                    info: {drop: true}
+                routes:
+                  - match: {team: db}
+                """
+        )
+        #expect(repo.server.listen == "0.0.0.0:9095")
+        #expect(repo.server.bodyLimit == 512 * 1024)
+        #expect(repo.server.apiToken == "secret-api")
+        #expect(repo.store == "sqlite:/var/lib/klaxon/klaxon.db")
+        #expect(repo.inputs["am"]?.type == .alertmanager)
+        #expect(repo.inputs["am"]?.token == "t1")
+        #expect(repo.inputs["mail"]?.basicAuth?.username == "mta")
+        #expect(repo.providers.map(\.name) == ["sim"])
+        #expect(repo.recipients["alice"]?.phone == "+8613700000001")
+        #expect(repo.groups["oncall"]?.members == ["alice", "bob"])
+        #expect(repo.voices["down"]?.params.count == 1)
+        #expect(repo.escalations["primary"]?.steps.map(\.after) == [.zero, .seconds(600)])
+        #expect(repo.severities.label == "level")
+        #expect(repo.severities.normalize("p1") == "critical")
+        #expect(repo.severities.normalize("PAGE") == "critical")
+        #expect(repo.severities.normalize("whatever") == "warning")
+        #expect(repo.severities.normalize(nil) == "warning")
+        #expect(repo.routes.count == 1)
+        #expect(repo.routes[0].name == "routes[0]")
+    }
+
+    @Test func unknownKeysSuggestTheClosestName() {
+        let lines = errorLines(
+            baseRules + """
+
+                escalaton: {}
+                routes:
+                  - match: {team: db}
+                    escalaton: primary
+                    voice: down
+                    providers: [sim]
+                    escalation: primary
+                """
+        )
+        #expect(lines.contains("24:1: unknown key \"escalaton\" in the top level (did you mean \"escalations\"?)"))
+        #expect(lines.contains("27:5: unknown key \"escalaton\" in routes[0] (did you mean \"escalation\"?)"))
+    }
+
+    @Test func reportsEveryErrorOfOneRunSortedByLine() {
+        let result = load(
+            """
+            recipients:
+              alice:
+                phone: "12345"
+            escalations:
+              primary:
+                steps:
+                  - after: 10m
+                    notify: [alice]
+                  - after: 5m
+                    notify: [nobody]
+                  - after: 20m
+                    notify: []
+            routes:
+              - matchers: ['alertname=~"(unclosed"']
+                escalation: primary
+                voice: missing
+                providers: [sim]
+                priority: high
+            """
+        )
+        let lines = result.errors.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+        #expect(result.repository == nil)
+        #expect(lines.contains { $0.hasPrefix("3:12: recipients.alice.phone: expected an E.164 number") })
+        #expect(lines.contains { $0.hasPrefix("9:11: escalations.primary.steps[1].after: 5m must be later than the step before it (10m)") })
+        #expect(lines.contains { $0.hasPrefix("9:11: escalations.primary.steps[1].notify: no recipient named \"nobody\"") })
+        #expect(lines.contains { $0.hasPrefix("12:17: escalations.primary.steps[2].notify: a step must call someone") })
+        #expect(lines.contains { $0.hasPrefix("14:16: routes[0].matchers:") && $0.contains("regex") })
+        #expect(lines.contains { $0.hasPrefix("16:12: routes[0]: no voice named \"missing\"") })
+        #expect(lines.contains { $0.hasPrefix("17:16: routes[0]: no provider named \"sim\"") })
+        #expect(lines.contains("18:15: routes[0].priority: expected an integer, got \"high\""))
+        let positions = result.errors.map { [$0.location.line, $0.location.column] }
+        #expect(positions == positions.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    @Test func malformedYAMLHasItsPosition() {
+        let lines = errorLines("routes:\n  - match: {team: db\n  - name: x\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("3:") == true || lines.first?.hasPrefix("2:") == true)
+        #expect(lines.first?.contains("YAML:") == true)
+    }
+
+    @Test func duplicateKeysInOneMappingAreErrors() {
+        let lines = errorLines("recipients:\n  alice: {phone: \"+8613700000001\"}\n  alice: {phone: \"+8613700000002\"}\n")
+        #expect(lines.contains { $0.contains("duplicate key \"alice\"") })
+    }
+
+    @Test func wrongTypesNameTheField() {
+        let lines = errorLines(baseRules + "\nroutes: {team: db}\n")
+        #expect(lines == ["24:9: routes: expected a list, got a mapping"])
+    }
+
+    @Test func environmentVariablesAreSubstituted() throws {
+        let yaml = """
+            providers:
+              ali:
+                type: aliyun
+                access_key_id: ${AK_ID}
+                access_key_secret: ${AK_SECRET}
+                region_id: ${REGION:-cn-hangzhou}
+            """
+        let served = RuleLoader(environment: ["AK_ID": "id1", "AK_SECRET": "s3cret"], mode: .serve).load(yaml: yaml)
+        let provider = try #require(served.repository?.providers.first)
+        #expect(provider.options["access_key_id"] == "id1")
+        #expect(provider.options["access_key_secret"] == "s3cret")
+        #expect(provider.options["region_id"] == "cn-hangzhou")
+
+        let missingAtServe = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml)
+        #expect(missingAtServe.repository == nil)
+        #expect(missingAtServe.errors.map(\.description).contains("rules.yaml:4:20: error: environment variable AK_ID is not set"))
+
+        let missingAtCheck = RuleLoader(environment: [:], mode: .check).load(yaml: yaml)
+        #expect(missingAtCheck.errors.isEmpty)
+        #expect(missingAtCheck.warnings.map(\.description).contains("rules.yaml:5:24: warning: environment variable AK_SECRET is not set"))
+    }
+
+    @Test func durationsParseAndBadOnesPointAtTheValue() throws {
+        let repo = try repository(
+            baseRules.replacingOccurrences(of: "after: 10m", with: "after: 1h30m") + "\n"
+        )
+        #expect(repo.escalations["primary"]?.steps[1].after == .seconds(5400))
+        let lines = errorLines(baseRules.replacingOccurrences(of: "after: 10m", with: "after: 10 minutes") + "\n")
+        #expect(lines.contains { $0.hasPrefix("21:16: escalations.primary.steps[1].after:") })
+    }
+
+    @Test func providersAreValidatedForTheirType() {
+        let lines = errorLines(
+            """
+            providers:
+              a:
+                type: aliyn
+              b:
+                type: aliyun
+                access_key_id: x
+                volume: 200
+                out_id_prefix: klaxon-
+              c:
+                type: huawei-aicc
+                app_key: k
+                app_secret: s
+                api_version: v3
+                play_times: 9
+              d:
+                type: infin8linx
+                appid: a
+                accesskey: k
+                nationcode: cn
+              e:
+                type: bitel
+                token: t
+                voice: x
+            """
+        )
+        #expect(lines.contains("3:11: providers.a.type: unknown provider type \"aliyn\" (did you mean \"aliyun\"?); expected one of aliyun, huawei-aicc, bitel, infin8linx, webhook, simulator"))
+        #expect(lines.contains("5:5: providers.b: provider type aliyun requires \"access_key_secret\""))
+        #expect(lines.contains("7:13: providers.b.volume: expected an integer 0–100, got \"200\""))
+        #expect(lines.contains { $0.hasPrefix("8:20: providers.b.out_id_prefix: Aliyun's OutId holds at most 15 bytes") })
+        #expect(lines.contains("13:18: providers.c.api_version: \"v3\" is not one of v1, v2"))
+        #expect(lines.contains("14:17: providers.c.play_times: expected an integer 1–5, got \"9\""))
+        #expect(lines.contains("19:17: providers.d.nationcode: \"cn\" is not one of in, id, ph, mx, co, tha"))
+        #expect(lines.contains { $0.hasPrefix("23:5: unknown key \"voice\" in providers.e") })
+    }
+
+    @Test func aNameDefinedTwiceAcrossFilesNamesBothPlaces() throws {
+        let directory = fixtures.appendingPathComponent("duplicate").path
+        let result = RuleLoader(environment: [:], mode: .check).load(paths: [directory])
+        let messages = result.errors.map(\.description)
+        #expect(messages.contains("\(directory)/b.yaml:2:3: error: recipient \"alice\" is already defined at \(directory)/a.yaml:2:3"))
+        #expect(messages.contains("\(directory)/b.yaml:5:1: error: \"severities\" is already set at \(directory)/a.yaml:5:1; set it in one file only"))
+    }
+
+    @Test func aDirectoryIsMergedInPathOrder() throws {
+        let directory = fixtures.appendingPathComponent("merged").path
+        let result = RuleLoader(environment: [:], mode: .check).load(paths: [directory])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let repo = try #require(result.repository)
+        #expect(repo.files == ["\(directory)/10-people.yaml", "\(directory)/20-routes.yaml", "\(directory)/nested/30-more-routes.yml"])
+        #expect(repo.routes.map(\.name) == ["first", "second", "routes[2]"])
+    }
+}

@@ -1,0 +1,65 @@
+import KlaxonRules
+import Testing
+
+@Suite struct VoiceValidationTests {
+    static func rules(voice: String, provider: String) -> String {
+        """
+        providers:
+        \(provider)
+        recipients:
+          alice: {phone: "+8613700000001"}
+        voices:
+          v:
+        \(voice)
+        escalations:
+          primary:
+            steps: [{after: 0s, notify: [alice]}]
+        routes:
+          - voice: v
+            escalation: primary
+            providers: [p]
+        """
+    }
+
+    static let huaweiV2 = "  p: {type: huawei-aicc, app_key: k, app_secret: s}"
+    static let huaweiV1 = "  p: {type: huawei-aicc, app_key: k, app_secret: s, api_version: v1}"
+
+    @Test func huaweiV2TakesAtMostTenParams() {
+        let params = (1...11).map { "\"p\($0)\"" }.joined(separator: ", ")
+        let lines = errorLines(Self.rules(voice: "    params: [\(params)]\n    huawei-aicc: {template_id: t}", provider: Self.huaweiV2))
+        #expect(lines.contains { $0.contains("11 template params; Huawei V2 takes at most 10") })
+    }
+
+    @Test func huaweiV2ParamsOver32BytesOfFixedTextAreErrors() {
+        let long = String(repeating: "x", count: 33)
+        let lines = errorLines(Self.rules(voice: "    params: [\"\(long)\"]\n    huawei-aicc: {template_id: t}", provider: Self.huaweiV2))
+        #expect(lines.contains { $0.hasPrefix("7:14:") && $0.contains("at least 33 bytes; Huawei V2 takes at most 32 per param") })
+    }
+
+    @Test func huaweiV2PlayListHasOneToFiveEntries() {
+        let items = (1...6).map { "\n      - voice_id: \"v\($0)\"" }.joined()
+        let lines = errorLines(Self.rules(voice: "    huawei-aicc:\n      play_list:\(items)", provider: Self.huaweiV2))
+        #expect(lines.contains { $0.contains("playList has 6 entries; Huawei V2 takes 1–5") })
+    }
+
+    @Test func huaweiV1VoiceContentIsAtMost1000Characters() {
+        let text = String(repeating: "y", count: 1001)
+        let lines = errorLines(Self.rules(voice: "    huawei-aicc:\n      play_list:\n        - text: \"\(text)\"", provider: Self.huaweiV1))
+        #expect(lines.contains { $0.contains("voiceContent would be 1003 characters") })
+    }
+
+    @Test func aVoiceWithoutAnEntryForARoutesProviderIsAnError() {
+        let lines = errorLines(Self.rules(voice: "    text: hi", provider: "  p: {type: bitel, token: t}"))
+        #expect(lines.contains { $0.contains("voices.v has no bitel entry, but routes[0] calls it through provider \"p\" (type bitel)") })
+    }
+
+    @Test func unknownTemplateVariablesPointAtTheTag() {
+        let lines = errorLines(Self.rules(voice: "    text: \"down: {{lables.instance}}\"", provider: "  p: {type: simulator}"))
+        #expect(lines.contains("7:19: voices.v.text: unknown template variable \"lables.instance\" (did you mean \"labels\"?); use one of labels, annotations, severity, status, startsAt, endsAt, count, externalURL, fingerprint, generatorURL, route"))
+    }
+
+    @Test func aVoiceEntryMustBeAProviderTypeOrName() {
+        let lines = errorLines(Self.rules(voice: "    text: hi\n    aliyn: {voice_code: x}", provider: "  p: {type: simulator}"))
+        #expect(lines.contains { $0.hasPrefix("8:5: unknown key \"aliyn\" in voices.v: not a provider type or a provider name (did you mean \"aliyun\"?)") })
+    }
+}
