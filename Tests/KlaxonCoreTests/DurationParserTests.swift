@@ -52,7 +52,9 @@ import Testing
             #expect(try DurationParser.format(DurationParser.parse(text)) == text)
         }
         // Non-canonical spellings come back in canonical form.
-        for (text, canonical) in [("0", "0s"), ("90s", "1m30s"), ("3600s", "1h"), ("1h0m30s", "1h30s"), ("7d", "1w"), ("1000ms", "1s"), ("60m", "1h")] {
+        for (text, canonical) in [
+            ("0", "0s"), ("90s", "1m30s"), ("3600s", "1h"), ("1h0m30s", "1h30s"), ("7d", "1w"), ("1000ms", "1s"), ("60m", "1h"),
+        ] {
             #expect(try DurationParser.format(DurationParser.parse(text)) == canonical)
         }
     }
