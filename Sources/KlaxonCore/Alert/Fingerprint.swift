@@ -1,5 +1,6 @@
-/// Prometheus' label-set fingerprint: FNV-1a 64 over the sorted names and values, each
-/// followed by a 0xFF separator, printed as 16 hex digits.
+/// Prometheus' label-set fingerprint (`model.LabelSet.Fingerprint`): FNV-1a 64 over the names
+/// in UTF-8 byte order and their values, each followed by a 0xFF separator, printed as 16
+/// lower-case hex digits. The empty set gives the FNV offset basis, `cbf29ce484222325`.
 ///
 /// This is the same value Alertmanager sends as `fingerprint`, so an alert keeps its
 /// identity whether it arrives from Alertmanager or as generic JSON with the same labels.
@@ -10,7 +11,10 @@ public enum Fingerprint {
 
     public static func of(_ labels: LabelSet) -> String {
         var hash = offset
-        for (name, value) in labels.sorted {
+        // Go sorts names by bytes; Swift's `<` compares canonically (NFC), which orders
+        // non-normalized names differently, so sort by UTF-8 bytes here.
+        let names = labels.storage.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        for (name, value) in names {
             for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* prime }
             hash = (hash ^ UInt64(separator)) &* prime
             for byte in value.utf8 { hash = (hash ^ UInt64(byte)) &* prime }
