@@ -211,15 +211,33 @@ import Testing
             (#"{"receiver":"r"}"#, .missingField, "$.alerts: missing the alerts array"),
             (#"{"alerts":{"status":"firing"}}"#, .wrongShape, "$.alerts: expected an array of alerts, got object"),
             (#"{"alerts":[{"status":"firing","labels":{"a":"1"}},"x"]}"#, .wrongShape, #"$.alerts[1]: expected an alert object, got "x""#),
-            (#"{"alerts":[{"status":"firing","labels":["a"]}]}"#, .wrongShape, "$.alerts[0].labels: expected an object of name/value pairs, got array"),
+            (
+                #"{"alerts":[{"status":"firing","labels":["a"]}]}"#, .wrongShape,
+                "$.alerts[0].labels: expected an object of name/value pairs, got array"
+            ),
             (#"{"alerts":[{"status":"firing","labels":{"port":5432}}]}"#, .wrongShape, "$.alerts[0].labels.port: expected a string, got number 5432"),
             (#"{"alerts":[{"status":"firing","labels":{"a.b":true}}]}"#, .wrongShape, #"$.alerts[0].labels["a.b"]: expected a string, got true"#),
-            (#"{"alerts":[{"status":"firing","labels":{}}]}"#, .missingField, "$.alerts[0].labels: the alert has no labels, so no route could ever match it"),
+            (
+                #"{"alerts":[{"status":"firing","labels":{}}]}"#, .missingField,
+                "$.alerts[0].labels: the alert has no labels, so no route could ever match it"
+            ),
             (#"{"alerts":[{"status":"firing"}]}"#, .missingField, "$.alerts[0].labels: the alert has no labels, so no route could ever match it"),
-            (#"{"alerts":[{"status":"firing","labels":{"a":"1"},"annotations":{"x":{}}}]}"#, .wrongShape, "$.alerts[0].annotations.x: expected a string, got object"),
-            (#"{"alerts":[{"status":"firing","labels":{"a":"1"},"startsAt":"yesterday"}]}"#, .badValue, #"$.alerts[0].startsAt: expected an RFC 3339 timestamp, got "yesterday""#),
-            (#"{"alerts":[{"status":"firing","labels":{"a":"1"},"endsAt":1795373807}]}"#, .wrongShape, "$.alerts[0].endsAt: expected an RFC 3339 timestamp string, got number 1795373807"),
-            (#"{"alerts":[{"status":"firing","labels":{"a":"1"},"fingerprint":12}]}"#, .wrongShape, "$.alerts[0].fingerprint: expected a string, got number 12"),
+            (
+                #"{"alerts":[{"status":"firing","labels":{"a":"1"},"annotations":{"x":{}}}]}"#, .wrongShape,
+                "$.alerts[0].annotations.x: expected a string, got object"
+            ),
+            (
+                #"{"alerts":[{"status":"firing","labels":{"a":"1"},"startsAt":"yesterday"}]}"#, .badValue,
+                #"$.alerts[0].startsAt: expected an RFC 3339 timestamp, got "yesterday""#
+            ),
+            (
+                #"{"alerts":[{"status":"firing","labels":{"a":"1"},"endsAt":1795373807}]}"#, .wrongShape,
+                "$.alerts[0].endsAt: expected an RFC 3339 timestamp string, got number 1795373807"
+            ),
+            (
+                #"{"alerts":[{"status":"firing","labels":{"a":"1"},"fingerprint":12}]}"#, .wrongShape,
+                "$.alerts[0].fingerprint: expected a string, got number 12"
+            ),
             (#"{"alerts":[],"groupKey":1}"#, .wrongShape, "$.groupKey: expected a string, got number 1"),
             (#"{"alerts":[],"commonLabels":"x"}"#, .wrongShape, #"$.commonLabels: expected an object of name/value pairs, got "x""#),
             (#"{"alerts":[],"truncatedAlerts":1.5}"#, .badValue, "$.truncatedAlerts: expected an integer, got number 1.5"),

@@ -102,11 +102,20 @@ import Testing
             ("[1]", .wrongShape, "$[0]: expected an alert object, got number 1"),
             (#"{"alerts":"x"}"#, .wrongShape, #"$.alerts: expected an array of alert objects, got "x""#),
             (#"{"status":"firing"}"#, .missingField, "$: the alert has no labels, so no route could ever match it"),
-            (#"{"alerts":[{"labels":{"a":"1"}},{"labels":{}}]}"#, .missingField, "$.alerts[1]: the alert has no labels, so no route could ever match it"),
-            (#"{"alerts":[{"labels":{"a":"1"}},{"labels":{"host":{"name":"x"}}}]}"#, .wrongShape, "$.alerts[1].labels.host: expected a string, number or boolean, got object"),
+            (
+                #"{"alerts":[{"labels":{"a":"1"}},{"labels":{}}]}"#, .missingField,
+                "$.alerts[1]: the alert has no labels, so no route could ever match it"
+            ),
+            (
+                #"{"alerts":[{"labels":{"a":"1"}},{"labels":{"host":{"name":"x"}}}]}"#, .wrongShape,
+                "$.alerts[1].labels.host: expected a string, number or boolean, got object"
+            ),
             (#"{"labels":"a=1"}"#, .wrongShape, #"$.labels: expected an object of name/value pairs, got "a=1""#),
             (#"[{"labels":{"a":"1"},"status":"fire"}]"#, .badValue, #"$[0].status: expected "firing" or "resolved", got "fire""#),
-            (#"[{"labels":{"a":"1"},"startsAt":"yesterday"}]"#, .badValue, #"$[0].startsAt: expected an RFC 3339 timestamp or Unix seconds, got "yesterday""#),
+            (
+                #"[{"labels":{"a":"1"},"startsAt":"yesterday"}]"#, .badValue,
+                #"$[0].startsAt: expected an RFC 3339 timestamp or Unix seconds, got "yesterday""#
+            ),
             (#"[{"labels":{"a":"1"},"endsAt":[]}]"#, .wrongShape, "$[0].endsAt: expected an RFC 3339 timestamp or Unix seconds, got array"),
             (#"[{"labels":{"a":"1"},"severity":{}}]"#, .wrongShape, "$[0].severity: expected a string, number or boolean, got object"),
             (#"[{"labels":{"a":"1"}"#, .malformedJSON, "malformed JSON at byte 20 (line 1, column 21): unterminated object, expected ',' or '}'"),

@@ -192,6 +192,25 @@ import Testing
         }
     }
 
+    /// Corrupting any single byte of a real payload gives a value or an error, never a trap.
+    @Test func everySingleByteCorruptionIsHandled() throws {
+        let bytes = try Fixtures.payload("alertmanager-0.25-1-alert")
+        var errors = 0
+        for position in bytes.indices {
+            for replacement: UInt8 in [0x00, 0x22, 0x5C, 0x7B, 0x5D, 0xFF, 0xC3] where bytes[position] != replacement {
+                var corrupted = bytes
+                corrupted[position] = replacement
+                do {
+                    _ = try AlertmanagerAdapter.decode(corrupted)
+                } catch {
+                    errors += 1
+                    #expect(error.description.isEmpty == false)
+                }
+            }
+        }
+        #expect(errors > bytes.count)
+    }
+
     @Test func truncatedStringNamesTheOffset() throws {
         let bytes = try Fixtures.payload("alertmanager-0.25-1-alert")
         let cut = Array(bytes[..<100])

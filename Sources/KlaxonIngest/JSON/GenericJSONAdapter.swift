@@ -53,7 +53,11 @@ public enum GenericJSONAdapter {
             if let alertsPath = mapping.alerts {
                 let path = FieldPath(alertsPath.components, isRooted: true)
                 guard let found = alertsPath.resolve(in: root) else {
-                    throw IngestError(code: .missingField, message: "no alerts here: the mapping's alerts path matches nothing", fieldPath: path.description)
+                    throw IngestError(
+                        code: .missingField,
+                        message: "no alerts here: the mapping's alerts path matches nothing",
+                        fieldPath: path.description
+                    )
                 }
                 return try list(found, at: path, allowSingle: true)
             }
@@ -90,7 +94,11 @@ public enum GenericJSONAdapter {
             }
             let labels = try pairs(mapping.labels, mapping.labelFields, mapping.staticLabels, in: value, at: path)
             guard !labels.isEmpty else {
-                throw IngestError(code: .missingField, message: "the alert has no labels, so no route could ever match it", fieldPath: path.description)
+                throw IngestError(
+                    code: .missingField,
+                    message: "the alert has no labels, so no route could ever match it",
+                    fieldPath: path.description
+                )
             }
             let annotations = try pairs(mapping.annotations, mapping.annotationFields, mapping.staticAnnotations, in: value, at: path)
 
@@ -178,7 +186,8 @@ public enum GenericJSONAdapter {
             }
             var expected = "\"firing\" or \"resolved\""
             if !mapping.statusMap.isEmpty {
-                expected = "\"firing\", \"resolved\" or one of " + mapping.statusMap.keys.sorted().map { IngestError.quote($0) }.joined(separator: ", ")
+                expected =
+                    "\"firing\", \"resolved\" or one of " + mapping.statusMap.keys.sorted().map { IngestError.quote($0) }.joined(separator: ", ")
             }
             throw IngestError(code: .badValue, message: "expected \(expected), got \(value.brief)", fieldPath: path.description)
         }
