@@ -33,27 +33,19 @@ enum PayloadValues {
         default: throw wrongType(value, expected: "an object of name/value pairs", at: path())
         }
         var result = [String: String](minimumCapacity: object.members.count)
-        var nulls: Set<String> = []
-        // Walk backwards so the last occurrence of a duplicate key is the one checked and kept.
-        for member in object.members.reversed() where result[member.key] == nil {
-            if case .string(let string) = member.value {
-                if nulls.isEmpty || !nulls.contains(member.key) {
-                    result[member.key] = string
+        // In document order, so a repeated key ends with its last value (a last `null` removes it).
+        // Every occurrence is type-checked, even one a later duplicate overrides.
+        for member in object.members {
+            switch member.value {
+            case .string(let string):
+                result[member.key] = string
+            case .null:
+                result[member.key] = nil
+            default:
+                if stringsOnly {
+                    throw wrongType(member.value, expected: "a string", at: path().appending(.key(member.key)))
                 }
-                continue
-            }
-            if member.value.isNull {
-                nulls.insert(member.key)
-                continue
-            }
-            if !nulls.isEmpty, nulls.contains(member.key) {
-                continue
-            }
-            if stringsOnly, !member.value.isNull {
-                throw wrongType(member.value, expected: "a string", at: path().appending(.key(member.key)))
-            }
-            if let text = try scalarText(member.value, at: path().appending(.key(member.key))) {
-                result[member.key] = text
+                result[member.key] = try scalarText(member.value, at: path().appending(.key(member.key)))
             }
         }
         return result
