@@ -1,1 +1,0 @@
-// KlaxonIngest: payload bytes → [Alert].
