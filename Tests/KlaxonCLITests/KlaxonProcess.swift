@@ -29,7 +29,7 @@ struct KlaxonProcess {
         let input = Pipe()
         // stderr goes to a file, so neither stream can fill a pipe and block the child.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out

@@ -6,7 +6,7 @@ import Testing
 @Suite struct AlertPlannerTests {
     @Test func planCarriesPriorityDedupeKeyParamsAndUnrolledSteps() throws {
         let repo = try repository(
-            baseRules.replacingOccurrences(of: "            notify: [bob]", with: "            notify: [bob]\n    repeat: 1\n    repeat_after: 5m")
+            baseRules.replacingOccurrences(of: "        notify: [bob]", with: "        notify: [bob]\n    repeat: 1\n    repeat_after: 5m")
                 + """
 
                 routes:
@@ -88,7 +88,7 @@ import Testing
         )
         firing.severity = "critical"
         let plan = AlertPlanner(repository: repo).plan(firing, count: 3)
-        #expect(plan.matches[0].params == ["a&b <db>", "5xx > 5%", "critical/firing/3", "2026-11-18T08:26:40Z", "http://am:9093"])
+        #expect(plan.matches[0].params == ["a&b <db>", "5xx > 5%", "critical/firing/3", "2026-11-18T11:06:40Z", "http://am:9093"])
     }
 
     @Test func huaweiV2ParamsAreCutToTheVendorLimitWithAWarning() throws {
@@ -123,6 +123,6 @@ import Testing
         let context = ParamRenderer.context(for: plan.alert, severity: "", count: 1, route: "r")
         let rendered = ParamRenderer.render(voice, for: provider, context: context).params
         #expect(rendered[0].utf8.count <= 32)
-        #expect(rendered[0] == "数据库-primary-cluster-node-")
+        #expect(rendered[0] == "数据库-primary-cluster-node-0")  // 9 + 22 + 1 = 32 bytes
     }
 }

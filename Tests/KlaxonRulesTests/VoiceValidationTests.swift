@@ -55,7 +55,7 @@ import Testing
 
     @Test func unknownTemplateVariablesPointAtTheTag() {
         let lines = errorLines(Self.rules(voice: "    text: \"down: {{lables.instance}}\"", provider: "  p: {type: simulator}"))
-        #expect(lines.contains("7:19: voices.v.text: unknown template variable \"lables.instance\" (did you mean \"labels\"?); use one of labels, annotations, severity, status, startsAt, endsAt, count, externalURL, fingerprint, generatorURL, route"))
+        #expect(lines.contains("7:18: voices.v.text: unknown template variable \"lables.instance\" (did you mean \"labels\"?); use one of labels, annotations, severity, status, startsAt, endsAt, count, externalURL, fingerprint, generatorURL, route"))
     }
 
     @Test func aVoiceEntryMustBeAProviderTypeOrName() {

@@ -74,7 +74,7 @@ extension RepositoryBuilder {
         for key in schema.required where !map.has(key) {
             context.error(node.location, "\(what): provider type \(type.rawValue) requires \"\(key)\"")
         }
-        for key in schema.required + schema.optional {
+        for key in schema.required + schema.optional where !schema.maps.contains(key) && !schema.lists.contains(key) {
             guard let valueNode = map[key], let value = valueNode.string("\(what).\(key)") else { continue }
             if let choices = schema.choices[key], !choices.contains(value) {
                 context.error(valueNode.location, "\(what).\(key): \"\(value)\" is not one of \(choices.joined(separator: ", "))")

@@ -220,17 +220,25 @@ final class RepositoryBuilder {
                 let stepWhat = "\(what).steps[\(index)]"
                 guard let step = item.mapping(stepWhat, keys: ["after", "notify"]) else { continue }
                 let after = step["after"].flatMap { $0.duration("\(stepWhat).after") } ?? .zero
-                var notify: [String] = []
+                var notify: [(String, ConfigNode)] = []
                 if let notifyNode = step.required("notify"), let entries = notifyNode.stringList("\(stepWhat).notify") {
-                    notify = entries.map(\.0)
+                    notify = entries
                     if notify.isEmpty { context.error(notifyNode.location, "\(stepWhat).notify: a step must call someone") }
                 }
-                steps.append(EscalationStep(after: after, notify: notify, location: item.location))
+                steps.append(
+                    EscalationStep(
+                        after: after,
+                        notify: notify.map(\.0),
+                        location: item.location,
+                        afterLocation: step["after"]?.location ?? item.location,
+                        notifyLocations: notify.map(\.1.location)
+                    )
+                )
             }
         }
         for index in steps.indices.dropFirst() where steps[index].after <= steps[index - 1].after {
             context.error(
-                steps[index].location,
+                steps[index].afterLocation,
                 "\(what).steps[\(index)].after: \(DurationParser.format(steps[index].after)) must be later than the step before it (\(DurationParser.format(steps[index - 1].after)))"
             )
         }

@@ -47,7 +47,7 @@ public struct RuleLoader: Sendable {
         }
         let builder = RepositoryBuilder(context: context)
         for document in documents { builder.add(document.root) }
-        var repository = builder.build(files: files)
+        var repository: RuleRepository? = builder.build(files: files)
         if context.hasErrors { repository = nil }
         return Result(repository: repository, diagnostics: context.diagnostics.sorted())
     }
@@ -57,7 +57,7 @@ public struct RuleLoader: Sendable {
         let context = LoadContext(environment: environment, missingVariable: mode == .serve ? .error : .warning)
         let builder = RepositoryBuilder(context: context)
         if let root = Self.parse(text: yaml, file: name, context: context) { builder.add(root) }
-        var repository = builder.build(files: [name])
+        var repository: RuleRepository? = builder.build(files: [name])
         if context.hasErrors { repository = nil }
         return Result(repository: repository, diagnostics: context.diagnostics.sorted())
     }

@@ -24,4 +24,7 @@ public struct EscalationStep: Sendable, Hashable {
     /// As written: person names and `group:NAME` references.
     public var notify: [String]
     public var location: SourceLocation
+    /// Where `after` and each `notify` entry were written, for messages.
+    public var afterLocation: SourceLocation
+    public var notifyLocations: [SourceLocation]
 }

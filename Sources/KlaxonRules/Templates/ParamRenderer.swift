@@ -1,5 +1,6 @@
 import Foundation
 import KlaxonCore
+import KlaxonIngest
 
 /// Renders a voice's templates over an alert and fits the results to each vendor's limits.
 ///

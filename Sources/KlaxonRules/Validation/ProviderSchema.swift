@@ -8,6 +8,8 @@ enum ProviderSchema {
         var optional: [String]
         /// Keys whose value is a mapping of strings rather than a scalar.
         var maps: [String] = []
+        /// Keys whose value is a list of scalars.
+        var lists: [String] = []
         var integerRanges: [String: ClosedRange<Int>] = [:]
         var choices: [String: [String]] = [:]
     }
@@ -43,8 +45,9 @@ enum ProviderSchema {
         case .webhook:
             Schema(
                 required: ["url"],
-                optional: ["method", "headers", "body", "content_type", "success_status", "success_field", "success_value"],
+                optional: ["method", "body", "content_type", "success_status", "success_field", "success_value"],
                 maps: ["headers"],
+                lists: ["success_status"],
                 choices: ["method": ["GET", "POST", "PUT", "PATCH"]]
             )
         case .simulator:

@@ -19,7 +19,9 @@ extension RepositoryBuilder {
         }
         for chain in escalations.values.sorted(by: { $0.location < $1.location }) {
             for (index, step) in chain.steps.enumerated() {
-                for target in step.notify { checkNotifyTarget(target, at: step.location, what: "escalations.\(chain.name).steps[\(index)].notify") }
+                for (target, location) in zip(step.notify, step.notifyLocations) {
+                    checkNotifyTarget(target, at: location, what: "escalations.\(chain.name).steps[\(index)].notify")
+                }
             }
         }
         let severityConfig = severities?.0 ?? SeverityConfig()
