@@ -16,8 +16,10 @@ struct RouteCommand: ParsableCommand {
         case alertmanager, json, email
     }
 
-    @Option(help: "Rule directory or file.")
-    var config: String = "rules"
+    @Option(help: "Rule directory or file; repeat to merge several (default: rules).")
+    var config: [String] = []
+
+    private var configPaths: [String] { config.isEmpty ? ["rules"] : config }
 
     @Option(help: "Apply this input's type and mapping from the rules.")
     var input: String?
@@ -36,11 +38,11 @@ struct RouteCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: config) else {
-            StandardError.print("klaxon route: no such file or directory: \(config)")
+        for path in configPaths where !FileManager.default.fileExists(atPath: path) {
+            StandardError.print("klaxon route: no such file or directory: \(path)")
             throw ExitCode(2)
         }
-        let loaded = RuleLoader(mode: .check).load(paths: [config])
+        let loaded = RuleLoader(mode: .check).load(paths: configPaths)
         for warning in loaded.warnings { StandardError.print(warning.description) }
         guard let repository = loaded.repository else {
             for error in loaded.errors { StandardError.print(error.description) }
@@ -76,7 +78,7 @@ struct RouteCommand: ParsableCommand {
         var inputName = "default"
         if let input {
             guard let config = repository.inputs[input] else {
-                StandardError.print("klaxon route: no input named \"\(input)\" in \(config)")
+                StandardError.print("klaxon route: no input named \"\(input)\" in \(configPaths.joined(separator: ", "))")
                 throw ExitCode(2)
             }
             kind = config.type

@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonCore
 import KlaxonRules
 
@@ -58,7 +59,8 @@ enum RouteOutput {
                 out += "  providers   \(match.providers.joined(separator: " → "))\n"
                 for step in match.steps {
                     let people = step.recipients.map { "\($0.name) (\($0.maskedPhone))" }.joined(separator: ", ")
-                    out += "  step \(step.step)\(String(repeating: " ", count: max(1, 7 - String(step.step).count)))+\(DurationParser.format(step.after))  \(people)\n"
+                    let label = "step \(step.step)", after = "+" + DurationParser.format(step.after)
+                    out += "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + after.padding(toLength: 8, withPad: " ", startingAt: 0) + people + "\n"
                 }
             }
             out += "\n"

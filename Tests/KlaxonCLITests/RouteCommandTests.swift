@@ -104,3 +104,59 @@ import Testing
         #expect(output.stderr.contains("byte"))
     }
 }
+
+@Suite struct RouteInputMappingTests {
+    func plan(_ input: String, _ file: String) throws -> [[String: Any]] {
+        let output = try KlaxonProcess.run(["route", "--config", "rules", "--config", "examples/inputs/\(input).yaml", "--input", input, "--json", file])
+        #expect(output.status == 0, "\(output.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        return try #require(object?["alerts"] as? [[String: Any]])
+    }
+
+    @Test func zabbixProblemAndRecoveryLandOnTheSameIncident() throws {
+        let problem = try plan("zabbix", "examples/alerts/zabbix-problem.json")
+        let resolved = try plan("zabbix", "examples/alerts/zabbix-resolved.json")
+        #expect(problem.count == 1 && resolved.count == 1)
+        #expect(problem[0]["status"] as? String == "firing")
+        #expect(resolved[0]["status"] as? String == "resolved")
+        #expect(problem[0]["severity"] as? String == "critical")
+        let labels = try #require(problem[0]["labels"] as? [String: String])
+        #expect(labels["instance"] == "db-1")
+        #expect(labels["source"] == "zabbix")
+        let match = try #require((problem[0]["matches"] as? [[String: Any]])?.first)
+        #expect(match["route"] as? String == "default")
+        #expect(match["dedupe_key"] as? String == "default|8412395")
+        #expect(match["params"] as? [String] == ["Free disk space is less than 5% on /var/lib/postgresql", "db-1", "critical"])
+        let resolvedMatch = try #require((resolved[0]["matches"] as? [[String: Any]])?.first)
+        #expect(resolvedMatch["dedupe_key"] as? String == "default|8412395")
+    }
+
+    @Test func grafanaWebhookThroughItsMapping() throws {
+        let alerts = try plan("grafana", "examples/alerts/grafana-firing.json")
+        #expect(alerts.map { $0["status"] as? String } == ["firing", "resolved"])
+        let labels = try #require(alerts[0]["labels"] as? [String: String])
+        #expect(labels["source"] == "grafana")
+        #expect(labels["grafana_org"] == "1")
+        let match = try #require((alerts[0]["matches"] as? [[String: Any]])?.first)
+        #expect(match["dedupe_key"] as? String == "default|3c8e2b7f0d1a9e54")
+        #expect(match["priority"] as? Int == 1)
+    }
+
+    @Test func grafanaBodyIsAlsoAcceptedAsAlertmanager() throws {
+        let output = try KlaxonProcess.run(["route", "--format", "alertmanager", "--json", "examples/alerts/grafana-firing.json"])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains(#""dedupe_key":"default|{}/{team=\"dba\"}:{alertname=\"PostgresReplicationLag\", grafana_folder=\"Databases\"}""#))
+    }
+
+    @Test func genericExamplePayload() throws {
+        let output = try KlaxonProcess.run(["route", "--json", "examples/alerts/generic-firing.json"])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains(#""matches":[{"route":"#))
+    }
+
+    @Test func anUnknownInputIsAUsageError() throws {
+        let output = try KlaxonProcess.run(["route", "--input", "nope", "examples/alerts/generic-firing.json"])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("no input named \"nope\""))
+    }
+}
