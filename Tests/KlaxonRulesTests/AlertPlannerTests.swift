@@ -126,3 +126,57 @@ import Testing
         #expect(rendered[0] == "数据库-primary-cluster-node-0")  // 9 + 22 + 1 = 32 bytes
     }
 }
+
+@Suite struct HuaweiV1VoiceContentTests {
+    func repository(text: String) throws -> RuleRepository {
+        try KlaxonRulesTests.repository(
+            """
+            providers:
+              hw1: {type: huawei-aicc, app_key: k, app_secret: s, api_version: v1}
+            recipients:
+              alice: {phone: "+8613700000001"}
+            voices:
+              down:
+                hw1:
+                  play_list:
+                    - voice_id: "1133"
+                    - text: "\(text)"
+                    - voice_id: "2225"
+            escalations:
+              primary:
+                steps: [{after: 0s, notify: [alice]}]
+            routes:
+              - voice: down
+                escalation: primary
+                providers: [hw1]
+            """
+        )
+    }
+
+    func content(_ repo: RuleRepository, labels: LabelSet) throws -> (content: String, warnings: [String]) {
+        let voice = try #require(repo.voices["down"])
+        let provider = try #require(repo.provider(named: "hw1"))
+        let context = ParamRenderer.context(for: alert(labels), severity: "critical", count: 1, route: "r")
+        return ParamRenderer.huaweiV1VoiceContent(voice, for: provider, context: context)
+    }
+
+    @Test func joinsVoiceIdsAndTextWithTildes() throws {
+        let result = try content(try repository(text: "{{labels.instance}} is down"), labels: ["instance": "db-1"])
+        #expect(result.content == "1133~$db-1 is down$~2225")
+        #expect(result.warnings.isEmpty)
+    }
+
+    @Test func separatorsInsideTextAreRemovedWithAWarning() throws {
+        let result = try content(try repository(text: "{{labels.instance}}"), labels: ["instance": "a~b$c"])
+        #expect(result.content == "1133~$abc$~2225")
+        #expect(result.warnings.count == 1)
+    }
+
+    @Test func anOverlongContentIsCutTo1000Characters() throws {
+        let result = try content(try repository(text: "{{annotations.x}}{{labels.instance}}"), labels: ["instance": String(repeating: "z", count: 2000)])
+        #expect(result.content.count == 1000)
+        #expect(result.content.hasPrefix("1133~$zzz"))
+        #expect(result.content.hasSuffix("z$~2225"))
+        #expect(result.warnings.contains { $0.contains("cut to 1000 characters") })
+    }
+}
