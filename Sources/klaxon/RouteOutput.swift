@@ -48,7 +48,8 @@ enum RouteOutput {
         for (index, plan) in plans.enumerated() {
             let name = plan.alert.labels["alertname"] ?? "(no alertname)"
             out += "alert \(index + 1)/\(plans.count)  \(plan.alert.status.rawValue)  \(name)  \(plan.alert.labels)\n"
-            out += "  severity    \(plan.severity.isEmpty ? "(none)" : plan.severity)\(plan.dropped ? "  DROPPED by severity level: nobody is called" : "")\n"
+            out +=
+                "  severity    \(plan.severity.isEmpty ? "(none)" : plan.severity)\(plan.dropped ? "  DROPPED by severity level: nobody is called" : "")\n"
             if plan.matches.isEmpty && !plan.dropped { out += "  no route matches: nobody is called\n" }
             for match in plan.matches {
                 out += "  route       \(match.route)  priority \(match.priority)\(match.dropped ? "  DROPPED by route: nobody is called" : "")\n"
@@ -59,8 +60,11 @@ enum RouteOutput {
                 out += "  providers   \(match.providers.joined(separator: " → "))\n"
                 for step in match.steps {
                     let people = step.recipients.map { "\($0.name) (\($0.maskedPhone))" }.joined(separator: ", ")
-                    let label = "step \(step.step)", after = "+" + DurationParser.format(step.after)
-                    out += "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + after.padding(toLength: 8, withPad: " ", startingAt: 0) + people + "\n"
+                    let label = "step \(step.step)"
+                    let after = "+" + DurationParser.format(step.after)
+                    out +=
+                        "  " + label.padding(toLength: 12, withPad: " ", startingAt: 0) + after.padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + people + "\n"
                 }
             }
             out += "\n"

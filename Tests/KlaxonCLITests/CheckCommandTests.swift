@@ -29,26 +29,26 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
-            recipients:
-              alice: {phone: "+8613700000001"}
-            escalations:
-              primary:
-                steps:
-                  - after: 5m
-                    notify: [alice]
-                  - after: 1m
-                    notify: [bobby]
-            """.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        recipients:
+          alice: {phone: "+8613700000001"}
+        escalations:
+          primary:
+            steps:
+              - after: 5m
+                notify: [alice]
+              - after: 1m
+                notify: [bobby]
+        """.write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
         try """
-            providers:
-              ali:
-                type: aliyun
-                access_key_id: ${NOT_SET_ANYWHERE_1}
-                access_key_secret: x
-            routes:
-              - matchers: ['team=~"db("']
-                escalaton: primary
-            """.write(to: directory.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        providers:
+          ali:
+            type: aliyun
+            access_key_id: ${NOT_SET_ANYWHERE_1}
+            access_key_secret: x
+        routes:
+          - matchers: ['team=~"db("']
+            escalaton: primary
+        """.write(to: directory.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
         let output = try KlaxonProcess.run(["check", directory.path])
         #expect(output.status == 1)
         let lines = output.stdout.split(separator: "\n").map(String.init)

@@ -22,7 +22,10 @@ import Testing
             let match = matches[0]
             #expect(match["route"] as? String == "checkout-critical")
             #expect(match["priority"] as? Int == 1)
-            #expect(match["dedupe_key"] as? String == "checkout-critical|{}/{oncall=\"voice\"}:{alertname=\"CheckoutHighErrorRate\", service=\"checkout\"}")
+            #expect(
+                match["dedupe_key"] as? String
+                    == "checkout-critical|{}/{oncall=\"voice\"}:{alertname=\"CheckoutHighErrorRate\", service=\"checkout\"}"
+            )
             #expect(match["voice"] as? String == "checkout-down")
             #expect(match["params"] as? [String] == ["checkout", "eu-west-1", "3"])
             #expect(match["providers"] as? [String] == ["sim"])
@@ -36,9 +39,17 @@ import Testing
 
     @Test func theJSONShapeIsExactlyTheDocumentedOne() throws {
         let output = try KlaxonProcess.run(["route", "--json", "examples/alerts/alertmanager-firing.json"])
-        #expect(output.stdout.hasPrefix(#"{"alerts":[{"status":"firing","labels":{"alertname":"CheckoutHighErrorRate","cluster":"eu-west-1","instance":"10.0.1.17:8080","#))
+        #expect(
+            output.stdout.hasPrefix(
+                #"{"alerts":[{"status":"firing","labels":{"alertname":"CheckoutHighErrorRate","cluster":"eu-west-1","instance":"10.0.1.17:8080","#
+            )
+        )
         #expect(output.stdout.contains(#""severity":"critical","matches":[{"route":"checkout-critical","priority":1,"dedupe_key":"#))
-        #expect(output.stdout.contains(#""voice":"checkout-down","params":["checkout","eu-west-1","3"],"providers":["sim"],"escalation":[{"step":1,"after_seconds":0,"recipients":["alice","bob"]},"#))
+        #expect(
+            output.stdout.contains(
+                #""voice":"checkout-down","params":["checkout","eu-west-1","3"],"providers":["sim"],"escalation":[{"step":1,"after_seconds":0,"recipients":["alice","bob"]},"#
+            )
+        )
     }
 
     @Test func resolvedAlertsStillShowTheirRoute() throws {
@@ -61,7 +72,8 @@ import Testing
     }
 
     @Test func droppedSeveritiesAndDroppedRoutesAreMarked() throws {
-        let body = #"[{"labels": {"alertname": "Noise", "severity": "info"}}, {"labels": {"alertname": "Watchdog", "severity": "none"}}, {"labels": {"alertname": "Watchdog", "severity": "critical"}}]"#
+        let body =
+            #"[{"labels": {"alertname": "Noise", "severity": "info"}}, {"labels": {"alertname": "Watchdog", "severity": "none"}}, {"labels": {"alertname": "Watchdog", "severity": "critical"}}]"#
         let alerts = try route(["-"], stdin: Data(body.utf8))
         #expect(alerts[0]["dropped"] as? Bool == true)
         #expect((alerts[0]["matches"] as? [Any])?.isEmpty == true)
@@ -74,16 +86,16 @@ import Testing
     @Test func anAlertNoRouteTakesHasNoMatches() throws {
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-route-\(UUID().uuidString).yaml")
         try """
-            providers: {sim: {type: simulator}}
-            recipients: {alice: {phone: "+8613700000001"}}
-            voices: {v: {text: hi}}
-            escalations: {e: {steps: [{after: 0s, notify: [alice]}]}}
-            routes:
-              - match: {team: db}
-                voice: v
-                escalation: e
-                providers: [sim]
-            """.write(to: repo, atomically: true, encoding: .utf8)
+        providers: {sim: {type: simulator}}
+        recipients: {alice: {phone: "+8613700000001"}}
+        voices: {v: {text: hi}}
+        escalations: {e: {steps: [{after: 0s, notify: [alice]}]}}
+        routes:
+          - match: {team: db}
+            voice: v
+            escalation: e
+            providers: [sim]
+        """.write(to: repo, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: repo) }
         let output = try KlaxonProcess.run(["route", "--config", repo.path, "--json", "-"], stdin: Data(#"{"labels":{"team":"web"}}"#.utf8))
         #expect(output.stdout == #"{"alerts":[{"status":"firing","labels":{"team":"web"},"severity":"","matches":[]}]}"# + "\n")
@@ -107,7 +119,9 @@ import Testing
 
 @Suite struct RouteInputMappingTests {
     func plan(_ input: String, _ file: String) throws -> [[String: Any]] {
-        let output = try KlaxonProcess.run(["route", "--config", "rules", "--config", "examples/inputs/\(input).yaml", "--input", input, "--json", file])
+        let output = try KlaxonProcess.run([
+            "route", "--config", "rules", "--config", "examples/inputs/\(input).yaml", "--input", input, "--json", file,
+        ])
         #expect(output.status == 0, "\(output.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
         return try #require(object?["alerts"] as? [[String: Any]])
@@ -145,7 +159,9 @@ import Testing
     @Test func grafanaBodyIsAlsoAcceptedAsAlertmanager() throws {
         let output = try KlaxonProcess.run(["route", "--format", "alertmanager", "--json", "examples/alerts/grafana-firing.json"])
         #expect(output.status == 0, "\(output.stderr)")
-        #expect(output.stdout.contains(#""dedupe_key":"default|{}/{team=\"dba\"}:{alertname=\"PostgresReplicationLag\", grafana_folder=\"Databases\"}""#))
+        #expect(
+            output.stdout.contains(#""dedupe_key":"default|{}/{team=\"dba\"}:{alertname=\"PostgresReplicationLag\", grafana_folder=\"Databases\"}""#)
+        )
     }
 
     @Test func genericExamplePayload() throws {

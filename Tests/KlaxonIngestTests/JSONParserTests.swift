@@ -42,7 +42,7 @@ import Testing
         #expect(try parse("1e-2").doubleValue == 0.01)
         #expect(try parse("123456789012345678901").doubleValue == 123456789012345678901.0)
         #expect(try parse("9007199254740993").scalarText == "9007199254740993")
-        #expect(try parse("-123456789012345").doubleValue == -123456789012345)
+        #expect(try parse("-123456789012345").doubleValue == -123_456_789_012_345)
     }
 
     @Test func containers() throws {

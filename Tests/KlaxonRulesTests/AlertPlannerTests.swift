@@ -76,7 +76,8 @@ import Testing
         let repo = try repository(
             baseRules.replacingOccurrences(
                 of: "params: [\"{{labels.instance}}\"]",
-                with: "params: [\"{{labels.instance}}\", \"{{annotations.summary}}\", \"{{severity}}/{{status}}/{{count}}\", \"{{startsAt}}\", \"{{externalURL}}\"]"
+                with:
+                    "params: [\"{{labels.instance}}\", \"{{annotations.summary}}\", \"{{severity}}/{{status}}/{{count}}\", \"{{startsAt}}\", \"{{externalURL}}\"]"
             ) + "\nroutes:\n  - name: all\n    voice: down\n    escalation: primary\n    providers: [sim]\n"
         )
         var firing = Alert(
@@ -173,7 +174,10 @@ import Testing
     }
 
     @Test func anOverlongContentIsCutTo1000Characters() throws {
-        let result = try content(try repository(text: "{{annotations.x}}{{labels.instance}}"), labels: ["instance": String(repeating: "z", count: 2000)])
+        let result = try content(
+            try repository(text: "{{annotations.x}}{{labels.instance}}"),
+            labels: ["instance": String(repeating: "z", count: 2000)]
+        )
         #expect(result.content.count == 1000)
         #expect(result.content.hasPrefix("1133~$zzz"))
         #expect(result.content.hasSuffix("z$~2225"))

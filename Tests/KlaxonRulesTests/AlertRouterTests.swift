@@ -3,45 +3,46 @@ import KlaxonRules
 import Testing
 
 @Suite struct AlertRouterTests {
-    static let rules = baseRules + """
+    static let rules =
+        baseRules + """
 
-        severities:
-          default: warning
-          levels:
-            critical: {aliases: [P1, page, crit], priority: 1}
-            warning: {aliases: [P2], priority: 5}
-            info: {drop: true}
-        routes:
-          - name: watchdog
-            match: {alertname: Watchdog}
-            drop: true
-          - name: db
-            match: {team: db}
-            voice: down
-            escalation: primary
-            providers: [sim]
-            priority: 3
+            severities:
+              default: warning
+              levels:
+                critical: {aliases: [P1, page, crit], priority: 1}
+                warning: {aliases: [P2], priority: 5}
+                info: {drop: true}
             routes:
-              - name: db-critical
-                severities: [critical]
-                priority: 1
-                dedupe: {by: [alertname, cluster]}
-              - name: db-prod
-                matchers: ['env=~"prod|production"']
+              - name: watchdog
+                match: {alertname: Watchdog}
+                drop: true
+              - name: db
+                match: {team: db}
+                voice: down
+                escalation: primary
+                providers: [sim]
+                priority: 3
+                routes:
+                  - name: db-critical
+                    severities: [critical]
+                    priority: 1
+                    dedupe: {by: [alertname, cluster]}
+                  - name: db-prod
+                    matchers: ['env=~"prod|production"']
+                    continue: true
+                  - name: db-eu
+                    matchers: ['region=~"eu-.*"']
+              - name: audit
+                matchers: ['alertname!=""']
                 continue: true
-              - name: db-eu
-                matchers: ['region=~"eu-.*"']
-          - name: audit
-            matchers: ['alertname!=""']
-            continue: true
-            voice: down
-            escalation: primary
-            providers: [sim]
-          - name: fallback
-            voice: down
-            escalation: primary
-            providers: [sim]
-        """
+                voice: down
+                escalation: primary
+                providers: [sim]
+              - name: fallback
+                voice: down
+                escalation: primary
+                providers: [sim]
+            """
 
     func routes(_ labels: LabelSet) throws -> [String] {
         let router = AlertRouter(repository: try repository(Self.rules))
@@ -82,7 +83,9 @@ import Testing
     }
 
     @Test func defaultRouteNamesAreTheirPaths() throws {
-        let repo = try repository(baseRules + "\nroutes:\n  - voice: down\n    escalation: primary\n    providers: [sim]\n    routes:\n      - match: {a: b}\n")
+        let repo = try repository(
+            baseRules + "\nroutes:\n  - voice: down\n    escalation: primary\n    providers: [sim]\n    routes:\n      - match: {a: b}\n"
+        )
         #expect(repo.routes[0].name == "routes[0]")
         #expect(repo.routes[0].routes[0].name == "routes[0].routes[0]")
     }

@@ -185,7 +185,11 @@ import Testing
                 voice: x
             """
         )
-        #expect(lines.contains("3:11: providers.a.type: unknown provider type \"aliyn\" (did you mean \"aliyun\"?); expected one of aliyun, huawei-aicc, bitel, infin8linx, webhook, simulator"))
+        #expect(
+            lines.contains(
+                "3:11: providers.a.type: unknown provider type \"aliyn\" (did you mean \"aliyun\"?); expected one of aliyun, huawei-aicc, bitel, infin8linx, webhook, simulator"
+            )
+        )
         #expect(lines.contains("5:5: providers.b: provider type aliyun requires \"access_key_secret\""))
         #expect(lines.contains("7:13: providers.b.volume: expected an integer 0–100, got \"200\""))
         #expect(lines.contains { $0.hasPrefix("8:20: providers.b.out_id_prefix: Aliyun's OutId holds at most 15 bytes") })
@@ -200,7 +204,9 @@ import Testing
         let result = RuleLoader(environment: [:], mode: .check).load(paths: [directory])
         let messages = result.errors.map(\.description)
         #expect(messages.contains("\(directory)/b.yaml:2:3: error: recipient \"alice\" is already defined at \(directory)/a.yaml:2:3"))
-        #expect(messages.contains("\(directory)/b.yaml:5:1: error: \"severities\" is already set at \(directory)/a.yaml:5:1; set it in one file only"))
+        #expect(
+            messages.contains("\(directory)/b.yaml:5:1: error: \"severities\" is already set at \(directory)/a.yaml:5:1; set it in one file only")
+        )
     }
 
     @Test func aDirectoryIsMergedInPathOrder() throws {

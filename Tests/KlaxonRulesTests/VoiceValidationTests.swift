@@ -55,11 +55,19 @@ import Testing
 
     @Test func unknownTemplateVariablesPointAtTheTag() {
         let lines = errorLines(Self.rules(voice: "    text: \"down: {{lables.instance}}\"", provider: "  p: {type: simulator}"))
-        #expect(lines.contains("7:18: voices.v.text: unknown template variable \"lables.instance\" (did you mean \"labels\"?); use one of labels, annotations, severity, status, startsAt, endsAt, count, externalURL, fingerprint, generatorURL, route"))
+        #expect(
+            lines.contains(
+                "7:18: voices.v.text: unknown template variable \"lables.instance\" (did you mean \"labels\"?); use one of labels, annotations, severity, status, startsAt, endsAt, count, externalURL, fingerprint, generatorURL, route"
+            )
+        )
     }
 
     @Test func aVoiceEntryMustBeAProviderTypeOrName() {
         let lines = errorLines(Self.rules(voice: "    text: hi\n    aliyn: {voice_code: x}", provider: "  p: {type: simulator}"))
-        #expect(lines.contains { $0.hasPrefix("8:5: unknown key \"aliyn\" in voices.v: not a provider type or a provider name (did you mean \"aliyun\"?)") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("8:5: unknown key \"aliyn\" in voices.v: not a provider type or a provider name (did you mean \"aliyun\"?)")
+            }
+        )
     }
 }

@@ -32,7 +32,9 @@ for _ in 0..<2000 {
     decodeSamples.append(clock.now - start)
     decoded += alerts.count
 }
-print("alertmanager decode, 100 alerts (\(payload.count) bytes): median \(microseconds(median(decodeSamples))), best \(microseconds(decodeSamples.min()!)) over \(decodeSamples.count) runs")
+print(
+    "alertmanager decode, 100 alerts (\(payload.count) bytes): median \(microseconds(median(decodeSamples))), best \(microseconds(decodeSamples.min()!)) over \(decodeSamples.count) runs"
+)
 
 // 2. A generated repository of 1,000 routes: `team` equality plus an `alertname` regex each.
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-bench-\(getpid())")
@@ -89,7 +91,9 @@ var alerts: [Alert] = []
 for index in 0..<1000 {
     let team = (index * 7919) % 1000
     let name = index % 3 == 0 ? "NoSuchAlert" : "DiskAlert-\(team % 50)-x"
-    alerts.append(Alert(status: .firing, labels: ["alertname": name, "team": "team-\(team)", "instance": "10.0.0.\(index % 250):9100", "severity": "critical"]))
+    alerts.append(
+        Alert(status: .firing, labels: ["alertname": name, "team": "team-\(team)", "instance": "10.0.0.\(index % 250):9100", "severity": "critical"])
+    )
 }
 var routeSamples: [Duration] = []
 var matched = 0
@@ -101,7 +105,9 @@ for round in 0..<100 {
         if round == 0 { matched += routes.count }
     }
 }
-print("route one alert through 1,000 routes: median \(microseconds(median(routeSamples))), p99 \(microseconds(routeSamples.sorted()[routeSamples.count * 99 / 100])) over \(routeSamples.count) alerts (\(matched) of \(alerts.count) matched)")
+print(
+    "route one alert through 1,000 routes: median \(microseconds(median(routeSamples))), p99 \(microseconds(routeSamples.sorted()[routeSamples.count * 99 / 100])) over \(routeSamples.count) alerts (\(matched) of \(alerts.count) matched)"
+)
 
 let planner = AlertPlanner(repository: repository!)
 var planSamples: [Duration] = []

@@ -9,7 +9,10 @@ extension RepositoryBuilder {
         guard let typeNode = map.required("type"), let typeName = typeNode.string("\(what).type") else { return nil }
         guard let type = AlertSource.Kind(rawValue: typeName) else {
             let names = AlertSource.Kind.allCases.map(\.rawValue)
-            context.error(typeNode.location, "\(what).type: unknown input type \"\(typeName)\"\(Suggestion.hint(for: typeName, in: names)); expected one of \(names.joined(separator: ", "))")
+            context.error(
+                typeNode.location,
+                "\(what).type: unknown input type \"\(typeName)\"\(Suggestion.hint(for: typeName, in: names)); expected one of \(names.joined(separator: ", "))"
+            )
             return nil
         }
         var input = InputConfig(name: name, type: type, token: map["token"]?.string("\(what).token"), location: location)
@@ -42,7 +45,10 @@ extension RepositoryBuilder {
         guard let typeName = typeEntry.value.string("\(what).type") else { return nil }
         guard let type = ProviderType(rawValue: typeName) else {
             let names = ProviderType.allCases.map(\.rawValue)
-            context.error(typeEntry.value.location, "\(what).type: unknown provider type \"\(typeName)\"\(Suggestion.hint(for: typeName, in: names)); expected one of \(names.joined(separator: ", "))")
+            context.error(
+                typeEntry.value.location,
+                "\(what).type: unknown provider type \"\(typeName)\"\(Suggestion.hint(for: typeName, in: names)); expected one of \(names.joined(separator: ", "))"
+            )
             return nil
         }
         let schema = ProviderSchema.schema(for: type)
@@ -80,7 +86,8 @@ extension RepositoryBuilder {
                 context.error(valueNode.location, "\(what).\(key): \"\(value)\" is not one of \(choices.joined(separator: ", "))")
             }
             if let range = schema.integerRanges[key] {
-                if let number = Int(value), range.contains(number) {} else {
+                if let number = Int(value), range.contains(number) {
+                } else {
                     context.error(valueNode.location, "\(what).\(key): expected an integer \(range.lowerBound)–\(range.upperBound), got \"\(value)\"")
                 }
             }
@@ -94,7 +101,10 @@ extension RepositoryBuilder {
             prefix.utf8.count + ProviderSchema.callIDLength > ProviderSchema.aliyunOutIDLimit
         {
             let room = ProviderSchema.aliyunOutIDLimit - ProviderSchema.callIDLength
-            context.error(node.location, "\(what).out_id_prefix: Aliyun's OutId holds at most \(ProviderSchema.aliyunOutIDLimit) bytes and klaxon's call id takes \(ProviderSchema.callIDLength), so the prefix may have at most \(room) bytes")
+            context.error(
+                node.location,
+                "\(what).out_id_prefix: Aliyun's OutId holds at most \(ProviderSchema.aliyunOutIDLimit) bytes and klaxon's call id takes \(ProviderSchema.callIDLength), so the prefix may have at most \(room) bytes"
+            )
         }
         if type == .webhook, let node = map["success_status"], let values = node.stringList("\(what).success_status") {
             for (value, item) in values where Int(value).map({ !(100...599).contains($0) }) ?? true {
@@ -135,7 +145,8 @@ extension RepositoryBuilder {
             }
             return template
         } catch {
-            let location = error.line == 1
+            let location =
+                error.line == 1
                 ? node.location.advanced(by: error.column - 1 + shift)
                 : SourceLocation(file: node.location.file, line: node.location.line + error.line - 1, column: error.column)
             context.error(location, "\(what): \(error.message)")

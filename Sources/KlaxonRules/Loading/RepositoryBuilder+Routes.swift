@@ -88,9 +88,11 @@ extension RepositoryBuilder {
             settings: settings,
             effective: effective,
             location: node.location,
-            keyLocations: Dictionary(uniqueKeysWithValues: ["voice", "providers", "escalation", "severities"].compactMap { key in
-                map[key].map { (key, $0.location) }
-            })
+            keyLocations: Dictionary(
+                uniqueKeysWithValues: ["voice", "providers", "escalation", "severities"].compactMap { key in
+                    map[key].map { (key, $0.location) }
+                }
+            )
         )
     }
 
@@ -113,7 +115,8 @@ extension RepositoryBuilder {
                 context.error(item.location, "\(what).days: expected a day like mon or a range like mon-fri, got \"\(text)\"")
                 continue
             }
-            let first = numbers[0]!, last = numbers.last!!
+            let first = numbers[0]!
+            let last = numbers.last!!
             var day = first
             while true {
                 window.weekdays.insert(day)

@@ -10,9 +10,10 @@ extension RepositoryBuilder {
             case "text":
                 voice.text = template(entry.value, what: "\(what).text")
             case "params":
-                voice.params = entry.value.sequence("\(what).params")?.enumerated().compactMap { index, item in
-                    template(item, what: "\(what).params[\(index)]")
-                } ?? []
+                voice.params =
+                    entry.value.sequence("\(what).params")?.enumerated().compactMap { index, item in
+                        template(item, what: "\(what).params[\(index)]")
+                    } ?? []
             default:
                 // A provider type or a provider name; providers may come from a later file.
                 pendingVoiceResources.append((name, entry.key, entry.keyLocation, entry.value))
@@ -29,7 +30,10 @@ extension RepositoryBuilder {
             let type = providers.first(where: { $0.name == key })?.type ?? ProviderType(rawValue: key)
             guard let type else {
                 let candidates = ["text", "params"] + typeNames + providers.map(\.name)
-                context.error(keyLocation, "unknown key \"\(key)\" in voices.\(voiceName): not a provider type or a provider name\(Suggestion.hint(for: key, in: candidates))")
+                context.error(
+                    keyLocation,
+                    "unknown key \"\(key)\" in voices.\(voiceName): not a provider type or a provider name\(Suggestion.hint(for: key, in: candidates))"
+                )
                 continue
             }
             if let resource = parseVoiceResource(node, type: type, what: what) {

@@ -254,7 +254,10 @@ final class RepositoryBuilder {
                     stopOn.insert(condition)
                 } else {
                     let names = Escalation.StopCondition.allCases.map(\.rawValue)
-                    context.error(item.location, "\(what).stop_on: unknown condition \"\(value)\"\(Suggestion.hint(for: value, in: names)); expected one of \(names.joined(separator: ", "))")
+                    context.error(
+                        item.location,
+                        "\(what).stop_on: unknown condition \"\(value)\"\(Suggestion.hint(for: value, in: names)); expected one of \(names.joined(separator: ", "))"
+                    )
                 }
             }
         }
@@ -297,7 +300,10 @@ final class RepositoryBuilder {
             }
         }
         if let defaultLevel, let node = map["default"], !levels.contains(where: { $0.name == defaultLevel }) {
-            context.error(node.location, "severities.default: no level named \"\(defaultLevel)\"\(Suggestion.hint(for: defaultLevel, in: levels.map(\.name)))")
+            context.error(
+                node.location,
+                "severities.default: no level named \"\(defaultLevel)\"\(Suggestion.hint(for: defaultLevel, in: levels.map(\.name)))"
+            )
         }
         return SeverityConfig(label: label, defaultLevel: defaultLevel, levels: levels)
     }

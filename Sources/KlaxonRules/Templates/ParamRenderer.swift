@@ -44,7 +44,9 @@ public enum ParamRenderer {
             }
             if value.utf8.count > VendorLimits.huaweiParamBytes {
                 value = truncate(value, toBytes: VendorLimits.huaweiParamBytes)
-                warnings.append("voice \(voice.name), param \(index + 1) for \(provider.name): cut to \(VendorLimits.huaweiParamBytes) bytes (\"\(value)\")")
+                warnings.append(
+                    "voice \(voice.name), param \(index + 1) for \(provider.name): cut to \(VendorLimits.huaweiParamBytes) bytes (\"\(value)\")"
+                )
             }
             params[index] = value
         }
@@ -54,7 +56,11 @@ public enum ParamRenderer {
     /// Huawei V1's `voiceContent`: the play list's voice ids and `$text$` segments joined by
     /// `~`. `~` and `$` inside rendered text would break the format and are removed; when the
     /// whole is over 1000 characters, text segments are cut from the last one backwards.
-    public static func huaweiV1VoiceContent(_ voice: Voice, for provider: ProviderConfig, context: [String: Any]) -> (content: String, warnings: [String]) {
+    public static func huaweiV1VoiceContent(
+        _ voice: Voice,
+        for provider: ProviderConfig,
+        context: [String: Any]
+    ) -> (content: String, warnings: [String]) {
         guard case .huaweiAICC(let playList) = voice.resource(for: provider) else { return ("", []) }
         var warnings: [String] = []
         var tokens: [(text: String, isText: Bool)] = []

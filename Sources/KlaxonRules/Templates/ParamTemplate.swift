@@ -33,7 +33,8 @@ public struct ParamTemplate: Sendable {
         do {
             self.template = try MustacheTemplate(string: Self.pragma + source)
         } catch let error as MustacheTemplate.ParserError {
-            let column = error.context.lineNumber == 1
+            let column =
+                error.context.lineNumber == 1
                 ? max(1, error.context.columnNumber - Self.pragma.count) : error.context.columnNumber
             throw ParseError(message: "template: \(error.error)", line: error.context.lineNumber, column: column)
         } catch {

@@ -61,7 +61,10 @@ extension RepositoryBuilder {
             if Set(list).count != list.count { context.error(at("providers"), "\(what).providers: a provider is listed twice") }
         }
         for level in route.severities ?? [] where severities.level(named: level) == nil {
-            context.error(at("severities"), "\(what).severities: no severity level named \"\(level)\"\(Suggestion.hint(for: level, in: severities.levels.map(\.name)))")
+            context.error(
+                at("severities"),
+                "\(what).severities: no severity level named \"\(level)\"\(Suggestion.hint(for: level, in: severities.levels.map(\.name)))"
+            )
         }
         if route.effective.drop == true { return }
 
@@ -75,7 +78,10 @@ extension RepositoryBuilder {
         ]
         for (setting, own, fromLevel) in requirements where own == nil {
             if coversUnknown {
-                context.error(route.location, "\(what) sets no \(setting) and inherits none; alerts whose severity is not a configured level would page nobody (set \(setting) here, on a parent route, or set severities.default)")
+                context.error(
+                    route.location,
+                    "\(what) sets no \(setting) and inherits none; alerts whose severity is not a configured level would page nobody (set \(setting) here, on a parent route, or set severities.default)"
+                )
             } else if let level = levels.first(where: { fromLevel($0) == nil }) {
                 context.error(route.location, "\(what) sets no \(setting) and severity level \"\(level.name)\" sets none either")
             }
@@ -101,11 +107,17 @@ extension RepositoryBuilder {
             return
         case .aliyun, .bitel, .infin8linx:
             if resource == nil {
-                context.error(voice.location, "voices.\(voice.name) has no \(provider.type.rawValue) entry, but \(what) calls it through provider \"\(provider.name)\" (type \(provider.type.rawValue))")
+                context.error(
+                    voice.location,
+                    "voices.\(voice.name) has no \(provider.type.rawValue) entry, but \(what) calls it through provider \"\(provider.name)\" (type \(provider.type.rawValue))"
+                )
             }
         case .huaweiAICC:
             guard case .huaweiAICC(let playList) = resource else {
-                context.error(voice.location, "voices.\(voice.name) has no huawei-aicc entry, but \(what) calls it through provider \"\(provider.name)\" (type huawei-aicc)")
+                context.error(
+                    voice.location,
+                    "voices.\(voice.name) has no huawei-aicc entry, but \(what) calls it through provider \"\(provider.name)\" (type huawei-aicc)"
+                )
                 return
             }
             checkHuawei(voice, playList: playList, provider: provider)
@@ -125,7 +137,10 @@ extension RepositoryBuilder {
                 }
             }
             if length - 1 > VendorLimits.huaweiV1VoiceContent {
-                context.error(voice.location, "\(what): voiceContent would be \(length - 1) characters before any parameter is filled in; Huawei V1 takes at most \(VendorLimits.huaweiV1VoiceContent)")
+                context.error(
+                    voice.location,
+                    "\(what): voiceContent would be \(length - 1) characters before any parameter is filled in; Huawei V1 takes at most \(VendorLimits.huaweiV1VoiceContent)"
+                )
             }
             return
         }
@@ -139,10 +154,16 @@ extension RepositoryBuilder {
             case .template(_, let own):
                 let params = own ?? voice.params
                 if params.count > VendorLimits.huaweiTemplateParams.upperBound {
-                    context.error(voice.location, "\(what): \(params.count) template params; Huawei V2 takes at most \(VendorLimits.huaweiTemplateParams.upperBound)")
+                    context.error(
+                        voice.location,
+                        "\(what): \(params.count) template params; Huawei V2 takes at most \(VendorLimits.huaweiTemplateParams.upperBound)"
+                    )
                 }
                 for param in params where param.literalText.utf8.count > VendorLimits.huaweiParamBytes {
-                    context.error(param.location, "\(what): this param is at least \(param.literalText.utf8.count) bytes; Huawei V2 takes at most \(VendorLimits.huaweiParamBytes) per param")
+                    context.error(
+                        param.location,
+                        "\(what): this param is at least \(param.literalText.utf8.count) bytes; Huawei V2 takes at most \(VendorLimits.huaweiParamBytes) per param"
+                    )
                 }
                 for param in params where param.literalText.contains(where: { "${}".contains($0) }) {
                     context.error(param.location, "\(what): Huawei V2 params must not contain $, { or }")
