@@ -14,6 +14,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "KlaxonCore"),
@@ -27,13 +33,42 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        .target(
+            name: "KlaxonProviders",
+            dependencies: [
+                "KlaxonCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Loopback fakes of the vendors' APIs, for tests and `klaxon call` demos; never shipped in the server.
+        .target(
+            name: "VendorFakes",
+            dependencies: [
+                "KlaxonCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/VendorFakes"
+        ),
+        // Test helpers with no dependencies: a manual clock.
+        .target(name: "KlaxonTestSupport", path: "Tests/KlaxonTestSupport"),
         .executableTarget(
             name: "klaxon",
             dependencies: [
                 "KlaxonCore",
                 "KlaxonIngest",
                 "KlaxonRules",
+                "KlaxonProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -44,7 +79,16 @@ let package = Package(
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
         .testTarget(name: "KlaxonIngestTests", dependencies: ["KlaxonIngest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KlaxonRulesTests", dependencies: ["KlaxonRules"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KlaxonCLITests", dependencies: ["klaxon"]),
+        .testTarget(
+            name: "KlaxonProvidersTests",
+            dependencies: [
+                "KlaxonProviders", "VendorFakes", "KlaxonTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KlaxonCLITests", dependencies: ["klaxon", "VendorFakes"]),
     ]
 )
 

@@ -122,7 +122,7 @@ import Testing
         let voice = try #require(repo.voices["down"])
         let provider = try #require(repo.provider(named: "hw"))
         let context = ParamRenderer.context(for: plan.alert, severity: "", count: 1, route: "r")
-        let rendered = ParamRenderer.render(voice, for: provider, context: context).params
+        let rendered = try #require(ParamRenderer.render(voice, for: provider, context: context)).params
         #expect(rendered[0].utf8.count <= 32)
         #expect(rendered[0] == "数据库-primary-cluster-node-0")  // 9 + 22 + 1 = 32 bytes
     }

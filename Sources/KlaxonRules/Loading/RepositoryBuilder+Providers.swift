@@ -112,7 +112,9 @@ extension RepositoryBuilder {
             }
             provider.options["success_status"] = values.map(\.0).joined(separator: ",")
         }
-        if type == .webhook, let body = map["body"] { _ = template(body, what: "\(what).body") }
+        if type == .webhook, let body = map["body"] {
+            webhookBodies[name] = template(body, what: "\(what).body", extraVariables: ["recipients"])
+        }
         return provider
     }
 
@@ -129,17 +131,18 @@ extension RepositoryBuilder {
     }
 
     /// Parses a Mustache template at a node, reporting syntax errors and unknown names.
-    func template(_ node: ConfigNode, what: String) -> ParamTemplate? {
+    func template(_ node: ConfigNode, what: String, extraVariables: [String] = []) -> ParamTemplate? {
         guard let text = node.string(what) else { return nil }
         let shift = node.isQuoted ? 1 : 0
         do {
             let template = try ParamTemplate(text, location: node.location)
             for (name, offset) in template.referencedNames {
                 let root = String(name.prefix { $0 != "." })
-                if !ParamTemplate.variables.contains(root) {
+                let known = ParamTemplate.variables + extraVariables
+                if !known.contains(root) {
                     context.error(
                         node.location.advanced(by: offset + shift),
-                        "\(what): unknown template variable \"\(name)\"\(Suggestion.hint(for: root, in: ParamTemplate.variables)); use one of \(ParamTemplate.variables.joined(separator: ", "))"
+                        "\(what): unknown template variable \"\(name)\"\(Suggestion.hint(for: root, in: known)); use one of \(known.joined(separator: ", "))"
                     )
                 }
             }

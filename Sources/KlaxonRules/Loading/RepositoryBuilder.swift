@@ -16,6 +16,8 @@ final class RepositoryBuilder {
     var voices: [String: Voice] = [:]
     var escalations: [String: Escalation] = [:]
     var routes: [Route] = []
+    /// Webhook providers' `body` templates by provider name.
+    var webhookBodies: [String: ParamTemplate] = [:]
     /// Voice entries keyed by provider type or name, parsed once all providers are known.
     var pendingVoiceResources: [(voice: String, key: String, keyLocation: SourceLocation, node: ConfigNode)] = []
     /// Where each named thing was first defined, by kind, for "defined twice" errors.
@@ -92,6 +94,7 @@ final class RepositoryBuilder {
             severities: severities?.0 ?? SeverityConfig(),
             escalations: escalations,
             routes: routes,
+            webhookBodies: webhookBodies,
             files: files
         )
         validate(repository)
@@ -189,7 +192,7 @@ final class RepositoryBuilder {
     private func parseRecipient(name: String, node: ConfigNode, location: SourceLocation) -> Recipient? {
         guard let map = node.mapping("recipients.\(name)", keys: ["phone", "timezone"]) else { return nil }
         guard let phoneNode = map.required("phone"), let phone = phoneNode.string("recipients.\(name).phone") else { return nil }
-        if !Self.isE164(phone) {
+        if !PhoneNumber.isE164(phone) {
             context.error(phoneNode.location, "recipients.\(name).phone: expected an E.164 number like +8613700000000")
         }
         var timezone: String?
@@ -200,12 +203,6 @@ final class RepositoryBuilder {
             timezone = zone
         }
         return Recipient(name: name, phone: phone, timezone: timezone, location: location)
-    }
-
-    static func isE164(_ phone: String) -> Bool {
-        let digits = phone.dropFirst()
-        return phone.hasPrefix("+") && (7...15).contains(digits.count) && digits.allSatisfy { $0.isASCII && $0.isNumber }
-            && digits.first != "0"
     }
 
     // MARK: escalations

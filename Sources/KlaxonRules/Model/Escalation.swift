@@ -1,3 +1,4 @@
+import KlaxonCore
 /// A named escalation chain under `escalations:`.
 public struct Escalation: Sendable, Hashable {
     public var name: String

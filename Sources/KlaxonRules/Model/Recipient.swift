@@ -1,3 +1,5 @@
+import KlaxonCore
+
 /// A person under `recipients:`.
 public struct Recipient: Sendable, Hashable {
     public var name: String
@@ -8,11 +10,7 @@ public struct Recipient: Sendable, Hashable {
     public var location: SourceLocation
 
     /// The number with its middle digits hidden, for logs and dry runs: `+86137****0000`.
-    public var maskedPhone: String {
-        let characters = Array(phone)
-        guard characters.count > 8 else { return String(repeating: "*", count: characters.count) }
-        return String(characters.prefix(6)) + "****" + String(characters.suffix(4))
-    }
+    public var maskedPhone: String { PhoneNumber.mask(phone) }
 }
 
 /// A named list of people under `groups:`.

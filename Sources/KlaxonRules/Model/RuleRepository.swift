@@ -17,6 +17,8 @@ public struct RuleRepository: Sendable {
     public var severities: SeverityConfig
     public var escalations: [String: Escalation]
     public var routes: [Route]
+    /// Webhook providers' `body` templates by provider name; they may also name `recipients`.
+    public var webhookBodies: [String: ParamTemplate]
     /// The files that were read, in merge order.
     public var files: [String]
 

@@ -1,3 +1,4 @@
+import KlaxonCore
 /// `severities:`: how a raw severity value becomes a level, and each level's defaults.
 public struct SeverityConfig: Sendable {
     /// The label read when the source gave no severity of its own.

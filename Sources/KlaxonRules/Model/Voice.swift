@@ -1,3 +1,4 @@
+import KlaxonCore
 /// A named voice message under `voices:`: what each vendor plays, and the parameters
 /// rendered from the alert.
 public struct Voice: Sendable {

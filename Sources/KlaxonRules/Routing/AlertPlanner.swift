@@ -56,7 +56,7 @@ public struct AlertPlanner: Sendable {
             let context = ParamRenderer.context(for: alert, severity: severity, count: count, route: route.name)
             params = voice.params.map { $0.render(context) }
             for provider in providers.compactMap({ repository.provider(named: $0) }) {
-                warnings += ParamRenderer.render(voice, for: provider, context: context).warnings
+                warnings += ParamRenderer.render(voice, for: provider, context: context)?.warnings ?? []
             }
         }
         return RouteMatch(

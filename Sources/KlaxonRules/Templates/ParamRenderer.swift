@@ -25,32 +25,86 @@ public enum ParamRenderer {
         return context
     }
 
-    /// Params for one provider, cut to its vendor's limits, with a warning per cut.
-    public static func render(_ voice: Voice, for provider: ProviderConfig, context: [String: Any]) -> (params: [String], warnings: [String]) {
-        var params = voice.params.map { $0.render(context) }
+    /// What one provider plays for a voice, rendered over an alert and cut to the vendor's
+    /// limits, with a warning per cut; nil when the voice has nothing for this provider.
+    /// `params` replaces the voice's own params when given (`klaxon call --param`).
+    public static func render(
+        _ voice: Voice,
+        for provider: ProviderConfig,
+        context: [String: Any],
+        params explicit: [String]? = nil
+    ) -> RenderedVoice? {
+        var params = explicit ?? voice.params.map { $0.render(context) }
+        let text = voice.text?.render(context)
         var warnings: [String] = []
-        guard provider.type == .huaweiAICC else { return (params, warnings) }
-        if provider.apiVersion == "v1" {
-            return (params, huaweiV1VoiceContent(voice, for: provider, context: context).warnings)
+        let prompt: VoicePrompt
+        switch (provider.type, voice.resource(for: provider)) {
+        case (.aliyun, .aliyun(let voiceCode, let ttsCode, let ttsParams)?):
+            if let ttsCode {
+                var named: [String: String] = [:]
+                for (name, template) in ttsParams { named[name] = template.render(context) }
+                prompt = .aliyunTTS(ttsCode: ttsCode, params: named)
+            } else {
+                prompt = .aliyunVoice(voiceCode: voiceCode ?? "")
+            }
+        case (.huaweiAICC, .huaweiAICC?) where provider.apiVersion == "v1":
+            let (content, cut) = huaweiV1VoiceContent(voice, for: provider, context: context)
+            warnings += cut
+            prompt = .huaweiV1(voiceContent: content)
+        case (.huaweiAICC, .huaweiAICC(let playList)?):
+            var entries: [HuaweiPlayEntry] = []
+            for item in playList {
+                switch item {
+                case .voiceID(let id): entries.append(.voiceID(id))
+                case .voiceFileName(let name): entries.append(.voiceFileName(name))
+                case .template(let id, let own):
+                    let values = explicit ?? (own ?? voice.params).map { $0.render(context) }
+                    let (fitted, cut) = fitHuaweiV2(values, voice: voice.name, provider: provider.name)
+                    warnings += cut
+                    params = fitted
+                    entries.append(.template(id: id, params: fitted))
+                case .text:
+                    break  // refused by `check` for V2
+                }
+            }
+            prompt = .huaweiAICC(playList: entries)
+        case (.bitel, .bitel(let id)?):
+            prompt = .bitel(voiceID: id)
+        case (.infin8linx, .infin8linx(let file, let type)?):
+            prompt = .infin8linx(voiceFile: file, voiceType: type)
+        case (.webhook, _), (.simulator, _):
+            prompt = .text(text ?? params.joined(separator: ", "))
+        default:
+            return nil
         }
-        if case .huaweiAICC(let playList) = voice.resource(for: provider) {
-            for case .template(_, let own?) in playList { params = own.map { $0.render(context) } }
-        }
-        for index in params.indices {
-            var value = params[index]
+        return RenderedVoice(prompt: prompt, params: params, text: text, warnings: warnings)
+    }
+
+    /// A webhook provider's `body` rendered over the alert and the step's recipients
+    /// (`{{#recipients}}{{name}} {{phone}}{{/recipients}}`); nil without a template.
+    public static func webhookBody(_ template: ParamTemplate?, context: [String: Any], recipients: [CallRecipient]) -> String? {
+        guard let template else { return nil }
+        var context = context
+        context["recipients"] = recipients.map { ["name": $0.name, "phone": $0.phone] }
+        return template.render(context)
+    }
+
+    /// Huawei V2 template params: `$ { }` removed and each cut to 32 bytes.
+    static func fitHuaweiV2(_ values: [String], voice: String, provider: String) -> ([String], [String]) {
+        var warnings: [String] = []
+        let fitted = values.enumerated().map { index, original in
+            var value = original
             if value.contains(where: { "${}".contains($0) }) {
                 value.removeAll { "${}".contains($0) }
-                warnings.append("voice \(voice.name), param \(index + 1) for \(provider.name): removed $, { and } (Huawei V2 refuses them)")
+                warnings.append("voice \(voice), param \(index + 1) for \(provider): removed $, { and } (Huawei V2 refuses them)")
             }
             if value.utf8.count > VendorLimits.huaweiParamBytes {
                 value = truncate(value, toBytes: VendorLimits.huaweiParamBytes)
-                warnings.append(
-                    "voice \(voice.name), param \(index + 1) for \(provider.name): cut to \(VendorLimits.huaweiParamBytes) bytes (\"\(value)\")"
-                )
+                warnings.append("voice \(voice), param \(index + 1) for \(provider): cut to \(VendorLimits.huaweiParamBytes) bytes (\"\(value)\")")
             }
-            params[index] = value
+            return value
         }
-        return (params, warnings)
+        return (fitted, warnings)
     }
 
     /// Huawei V1's `voiceContent`: the play list's voice ids and `$text$` segments joined by

@@ -1,3 +1,4 @@
+import KlaxonCore
 import Foundation
 import Mustache
 

@@ -1,3 +1,4 @@
+import KlaxonCore
 /// The vendor-specific keys each provider `type:` accepts, which of them are required,
 /// and the values some of them are limited to.
 enum ProviderSchema {

@@ -1,0 +1,92 @@
+import KlaxonCore
+
+/// Places one step's calls along a route's providers: each provider is tried with its
+/// retry policy; recipients it refuses permanently, or still fails after its last retry,
+/// go to the next provider. Every attempt is reported before and after it happens, so
+/// the engine can record a call as started before the vendor is contacted.
+///
+/// Time is injected: backoff sleeps on `clock`, so tests drive it with a manual clock.
+public struct CallDispatcher<C: Clock<Duration>>: Sendable {
+    /// One provider of a route with the request rendered for it.
+    public struct Leg: Sendable {
+        public var provider: any VoiceProvider
+        public var request: CallRequest
+        public var retry: RetryPolicy
+
+        public init(provider: any VoiceProvider, request: CallRequest, retry: RetryPolicy) {
+            self.provider = provider
+            self.request = request
+            self.retry = retry
+        }
+    }
+
+    /// What the dispatcher is about to do or has done.
+    public enum Event: Sendable {
+        case attempting(provider: String, attempt: Int, recipients: [CallRecipient])
+        case attempted(provider: String, attempt: Int, results: [RecipientResult])
+        case waiting(provider: String, delay: Duration)
+    }
+
+    /// Where each recipient ended: the provider and result of their last attempt.
+    public struct Outcome: Sendable, Hashable {
+        public var recipient: CallRecipient
+        /// Nil when no provider was tried (an empty route).
+        public var provider: String?
+        public var result: CallResult
+    }
+
+    public let clock: C
+    /// A number in [0, 1] for each backoff's jitter.
+    public let jitter: @Sendable () -> Double
+
+    public init(clock: C, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+        self.clock = clock
+        self.jitter = jitter
+    }
+
+    /// Calls every recipient of the legs' requests (the recipients of the first leg), in
+    /// leg order; returns one outcome per recipient. Cancellation stops waiting and ends early.
+    public func dispatch(_ legs: [Leg], report: @Sendable (Event) async -> Void = { _ in }) async -> [Outcome] {
+        guard let first = legs.first else { return [] }
+        var outcomes: [String: Outcome] = [:]
+        var pending = first.request.recipients
+        for leg in legs where !pending.isEmpty {
+            var attempt = 0
+            var legPending = pending
+            while !legPending.isEmpty {
+                attempt += 1
+                var request = leg.request
+                request.recipients = legPending
+                await report(.attempting(provider: leg.provider.name, attempt: attempt, recipients: legPending))
+                let results = await leg.provider.placeCalls(request)
+                await report(.attempted(provider: leg.provider.name, attempt: attempt, results: results))
+                var retry: [CallRecipient] = []
+                var longestHint: Duration = .zero
+                for result in results {
+                    outcomes[result.recipient.phone] = Outcome(recipient: result.recipient, provider: leg.provider.name, result: result.result)
+                    if case .retryable(let error) = result.result {
+                        // A vendor that says "not before X" where X is past our cap: fail over instead.
+                        if let hint = error.retryAfter, hint > leg.retry.maxBackoff { continue }
+                        longestHint = max(longestHint, error.retryAfter ?? .zero)
+                        retry.append(result.recipient)
+                    }
+                }
+                legPending = retry
+                guard !legPending.isEmpty, attempt < leg.retry.attempts, !Task.isCancelled else { break }
+                let delay = max(leg.retry.delay(after: attempt, jitter: jitter()), longestHint)
+                await report(.waiting(provider: leg.provider.name, delay: delay))
+                do {
+                    try await clock.sleep(for: delay)
+                } catch {
+                    break
+                }
+            }
+            pending = pending.filter { outcomes[$0.phone]?.result.isAccepted != true }
+            if Task.isCancelled { break }
+        }
+        return first.request.recipients.map { recipient in
+            outcomes[recipient.phone]
+                ?? Outcome(recipient: recipient, provider: nil, result: .permanent(VendorError(code: "klaxon.no_provider", message: "no provider was tried")))
+        }
+    }
+}

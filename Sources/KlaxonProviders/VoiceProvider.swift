@@ -1,0 +1,20 @@
+import KlaxonCore
+
+/// A configured vendor client: places the calls of one ``CallRequest`` and says, per
+/// recipient, whether the vendor took each call.
+///
+/// Contract:
+/// - One ``RecipientResult`` per recipient of the request, in the request's order.
+/// - Never throws: transport errors, timeouts and vendor refusals are classified into
+///   ``CallResult/retryable(_:)`` or ``CallResult/permanent(_:)``.
+/// - A number the vendor cannot call is answered with a permanent failure before any
+///   request is sent.
+/// - One call of `placeCalls` is one attempt; retrying and failover are the
+///   ``CallDispatcher``'s job, not the client's.
+/// - Secrets never appear in results, errors or logs; numbers in logs are masked.
+public protocol VoiceProvider: Sendable {
+    /// The provider's name in the rules.
+    var name: String { get }
+    var type: ProviderType { get }
+    func placeCalls(_ request: CallRequest) async -> [RecipientResult]
+}

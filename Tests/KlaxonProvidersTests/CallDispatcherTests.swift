@@ -1,0 +1,123 @@
+import KlaxonCore
+import KlaxonProviders
+import KlaxonTestSupport
+import Synchronization
+import Testing
+
+/// A provider that answers from a script, one entry per attempt, to drive the dispatcher.
+final class ScriptedProvider: VoiceProvider, Sendable {
+    let name: String
+    let type = ProviderType.simulator
+    // Guards the script and the calls seen; no suspension while held.
+    private let state: Mutex<(script: [[String: CallResult]], seen: [[String]])>
+
+    /// Each attempt takes the next entry: phone → result (missing phones are accepted).
+    init(_ name: String, script: [[String: CallResult]]) {
+        self.name = name
+        self.state = Mutex((script, []))
+    }
+
+    var attempts: [[String]] { state.withLock { $0.seen } }
+
+    func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
+        let answers = state.withLock { state -> [String: CallResult] in
+            state.seen.append(request.recipients.map(\.phone))
+            return state.script.isEmpty ? [:] : state.script.removeFirst()
+        }
+        return request.recipients.map { recipient in
+            RecipientResult(recipient: recipient, result: answers[recipient.phone] ?? .accepted(vendorCallID: "\(name)-\(recipient.phone)"))
+        }
+    }
+}
+
+@Suite struct CallDispatcherTests {
+    let alice = CallRecipient(name: "alice", phone: "+8613700000001")
+    let bob = CallRecipient(name: "bob", phone: "+8613700000002")
+    let busy = CallResult.retryable(VendorError(code: "isp.SYSTEM_ERROR", message: "busy"))
+    let refused = CallResult.permanent(VendorError(code: "isv.MOBILE_NUMBER_ILLEGAL", message: "bad number"))
+
+    func leg(_ provider: ScriptedProvider, attempts: Int = 3) -> CallDispatcher<ManualClock>.Leg {
+        CallDispatcher<ManualClock>.Leg(
+            provider: provider,
+            request: CallRequest(callID: "abcdefabcdef", recipients: [alice, bob], prompt: .text("hi")),
+            retry: RetryPolicy(attempts: attempts, initialBackoff: .seconds(1), maxBackoff: .seconds(8))
+        )
+    }
+
+    @Test func retryableFailuresAreRetriedWithCappedExponentialBackoff() async throws {
+        let clock = ManualClock()
+        let first = ScriptedProvider("first", script: [[alice.phone: busy], [alice.phone: busy], [:]])
+        let dispatcher = CallDispatcher(clock: clock, jitter: { 1.0 })
+        let task = Task { await dispatcher.dispatch([leg(first)]) }
+        await clock.waitForSleepers()
+        clock.advance(by: .seconds(1))
+        await clock.waitForSleepers()
+        clock.advance(by: .seconds(2))
+        let outcomes = await task.value
+        #expect(clock.sleeps == [.seconds(1), .seconds(2)])
+        #expect(first.attempts == [[alice.phone, bob.phone], [alice.phone], [alice.phone]])
+        #expect(outcomes.map(\.result.isAccepted) == [true, true])
+        #expect(outcomes.map(\.provider) == ["first", "first"])
+    }
+
+    @Test func backoffIsCappedAndJittered() {
+        let policy = RetryPolicy(attempts: 10, initialBackoff: .seconds(1), maxBackoff: .seconds(30))
+        #expect((1...7).map { policy.delay(after: $0, jitter: 1) } == [1, 2, 4, 8, 16, 30, 30].map { Duration.seconds($0) })
+        #expect(policy.delay(after: 3, jitter: 0) == .seconds(2))
+        #expect(policy.delay(after: 3, jitter: 0.5) == .seconds(3))
+    }
+
+    @Test func permanentFailuresAndExhaustedRetriesFailOverToTheNextProvider() async throws {
+        let clock = ManualClock()
+        let first = ScriptedProvider("first", script: [[alice.phone: refused, bob.phone: busy], [bob.phone: busy]])
+        let second = ScriptedProvider("second", script: [])
+        let dispatcher = CallDispatcher(clock: clock, jitter: { 0 })
+        let task = Task { await dispatcher.dispatch([leg(first, attempts: 2), leg(second)]) }
+        await clock.waitForSleepers()
+        clock.advance(by: .seconds(1))
+        let outcomes = await task.value
+        #expect(first.attempts == [[alice.phone, bob.phone], [bob.phone]])
+        #expect(second.attempts == [[alice.phone, bob.phone]])
+        #expect(outcomes.map(\.provider) == ["second", "second"])
+        #expect(outcomes.allSatisfy { $0.result.isAccepted })
+    }
+
+    @Test func aVendorThatRefusesForLongerThanTheCapFailsOverAtOnce() async throws {
+        let clock = ManualClock()
+        let limited = CallResult.retryable(VendorError(code: "isv.BUSINESS_LIMIT_CONTROL", message: "1/min", retryAfter: .seconds(60)))
+        let first = ScriptedProvider("aliyun", script: [[alice.phone: limited, bob.phone: limited]])
+        let second = ScriptedProvider("huawei", script: [])
+        let outcomes = await CallDispatcher(clock: clock).dispatch([leg(first), leg(second)])
+        #expect(clock.sleeps.isEmpty)
+        #expect(first.attempts.count == 1)
+        #expect(outcomes.map(\.provider) == ["huawei", "huawei"])
+    }
+
+    @Test func everyAttemptIsReportedBeforeAndAfter() async throws {
+        let clock = ManualClock()
+        let first = ScriptedProvider("first", script: [[alice.phone: refused]])
+        let second = ScriptedProvider("second", script: [])
+        let events = Mutex<[String]>([])
+        _ = await CallDispatcher(clock: clock).dispatch([leg(first), leg(second)]) { event in
+            let line: String
+            switch event {
+            case .attempting(let provider, let attempt, let recipients): line = "start \(provider)#\(attempt) \(recipients.map(\.name))"
+            case .attempted(let provider, let attempt, let results): line = "done \(provider)#\(attempt) \(results.map(\.result.isAccepted))"
+            case .waiting(let provider, let delay): line = "wait \(provider) \(delay)"
+            }
+            events.withLock { $0.append(line) }
+        }
+        #expect(events.withLock { $0 } == [
+            "start first#1 [\"alice\", \"bob\"]", "done first#1 [false, true]",
+            "start second#1 [\"alice\"]", "done second#1 [true]",
+        ])
+    }
+
+    @Test func everyProviderFailingLeavesTheLastResult() async throws {
+        let first = ScriptedProvider("first", script: [[alice.phone: refused, bob.phone: refused]])
+        let second = ScriptedProvider("second", script: [[alice.phone: refused, bob.phone: refused]])
+        let outcomes = await CallDispatcher(clock: ManualClock()).dispatch([leg(first, attempts: 1), leg(second, attempts: 1)])
+        #expect(outcomes.map(\.provider) == ["second", "second"])
+        #expect(outcomes.map(\.result) == [refused, refused])
+    }
+}
