@@ -56,21 +56,31 @@ public struct ParamTemplate: Sendable {
         return text + rest
     }
 
-    /// Each tag's name with its character offset in the source, for `check`.
-    /// Section closers, comments and the implicit iterator `.` are left out.
+    /// Each top-level tag's name with its character offset in the source, for `check`.
+    /// Names inside a section are relative to the section's item (`{{#recipients}}{{name}}`)
+    /// and are left out, as are section closers, comments and the implicit iterator `.`.
     public var referencedNames: [(name: String, offset: Int)] {
         var names: [(String, Int)] = []
+        var depth = 0
         var index = source.startIndex
         while let open = source[index...].range(of: "{{") {
             guard let close = source[open.upperBound...].range(of: "}}") else { break }
             var tag = source[open.upperBound..<close.lowerBound]
             index = close.upperBound
             if tag.hasPrefix("{") { tag = tag.dropFirst() }
-            if let first = tag.first, "!/%=>".contains(first) { continue }
-            if let first = tag.first, "#^&".contains(first) { tag = tag.dropFirst() }
+            guard let first = tag.first else { continue }
+            if first == "/" {
+                depth = max(0, depth - 1)
+                continue
+            }
+            if "!%=>".contains(first) { continue }
+            let opensSection = first == "#" || first == "^"
+            if "#^&".contains(first) { tag = tag.dropFirst() }
             let name = tag.trimmingCharacters(in: .whitespaces)
-            if name.isEmpty || name == "." { continue }
-            names.append((name, source.distance(from: source.startIndex, to: open.lowerBound)))
+            if depth == 0 && !name.isEmpty && name != "." {
+                names.append((name, source.distance(from: source.startIndex, to: open.lowerBound)))
+            }
+            if opensSection { depth += 1 }
         }
         return names
     }

@@ -1,0 +1,71 @@
+import KlaxonCore
+import KlaxonRules
+import Testing
+
+@Suite struct VoiceRenderingTests {
+    static let rules = """
+        providers:
+          ali: {type: aliyun, access_key_id: id, access_key_secret: secret}
+          ali-tts: {type: aliyun, access_key_id: id, access_key_secret: secret}
+          hw: {type: huawei-aicc, app_key: k, app_secret: s}
+          hw1: {type: huawei-aicc, app_key: k, app_secret: s, api_version: v1}
+          bt: {type: bitel, token: t}
+          inf: {type: infin8linx, appid: a, accesskey: k, nationcode: in}
+          chat: {type: webhook, url: "https://chat.example.com/x", body: '{{#recipients}}{{name}}:{{phone}};{{/recipients}} {{labels.instance}}'}
+          sim: {type: simulator}
+        recipients:
+          alice: {phone: "+8613700000001"}
+        voices:
+          down:
+            text: "{{labels.instance}} is down"
+            params: ["{{labels.instance}}", "{{severity}}"]
+            aliyun: {voice_code: v.wav}
+            ali-tts: {tts_code: TTS_1, tts_params: {host: "{{labels.instance}}"}}
+            huawei-aicc:
+              play_list:
+                - voice_id: "1133"
+                - template_id: "t1"
+            hw1:
+              play_list:
+                - voice_id: "1133"
+                - text: "{{labels.instance}}"
+            bitel: {voice_id: 08e815cbcd724386805103ac0d45e4c2}
+            infin8linx: {voice_file: down.wav}
+        escalations:
+          e: {steps: [{after: 0s, notify: [alice]}]}
+        routes:
+          - voice: down
+            escalation: e
+            providers: [ali, ali-tts, hw, hw1, bt, inf, chat, sim]
+        """
+
+    func render(_ provider: String, params: [String]? = nil) throws -> RenderedVoice {
+        let repo = try repository(Self.rules)
+        let context = ParamRenderer.context(for: alert(["instance": "db-1"]), severity: "critical", count: 1, route: "r")
+        let voice = try #require(repo.voices["down"])
+        let config = try #require(repo.provider(named: provider))
+        return try #require(ParamRenderer.render(voice, for: config, context: context, params: params))
+    }
+
+    @Test func eachVendorGetsItsOwnPrompt() throws {
+        #expect(try render("ali").prompt == .aliyunVoice(voiceCode: "v.wav"))
+        #expect(try render("ali-tts").prompt == .aliyunTTS(ttsCode: "TTS_1", params: ["host": "db-1"]))
+        #expect(try render("hw").prompt == .huaweiAICC(playList: [.voiceID("1133"), .template(id: "t1", params: ["db-1", "critical"])]))
+        #expect(try render("hw1").prompt == .huaweiV1(voiceContent: "1133~$db-1$"))
+        #expect(try render("bt").prompt == .bitel(voiceID: "08e815cbcd724386805103ac0d45e4c2"))
+        #expect(try render("inf").prompt == .infin8linx(voiceFile: "down.wav", voiceType: 1))
+        #expect(try render("sim").prompt == .text("db-1 is down"))
+        #expect(try render("sim").params == ["db-1", "critical"])
+    }
+
+    @Test func explicitParamsReplaceTheVoicesOwn() throws {
+        #expect(try render("hw", params: ["x", "y", "z"]).prompt == .huaweiAICC(playList: [.voiceID("1133"), .template(id: "t1", params: ["x", "y", "z"])]))
+    }
+
+    @Test func webhookBodiesSeeTheRecipients() throws {
+        let repo = try repository(Self.rules)
+        let context = ParamRenderer.context(for: alert(["instance": "db-1"]), severity: "critical", count: 1, route: "r")
+        let body = ParamRenderer.webhookBody(repo.webhookBodies["chat"], context: context, recipients: [CallRecipient(name: "alice", phone: "+8613700000001")])
+        #expect(body == "alice:+8613700000001; db-1")
+    }
+}
