@@ -1,13 +1,16 @@
-extension String {
-    /// Without leading and trailing spaces, tabs and line breaks.
+extension StringProtocol {
+    /// Without leading and trailing spaces, tabs, line breaks and no-break spaces.
     func trimmingWhitespace() -> String {
         let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{A0}" }
         let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = scalars.lastIndex(where: { !isSpace($0) })!
-        return String(scalars[first...last])
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
+}
 
+extension String {
     /// CRLF and lone CR turned into LF.
     func normalizingLineEnds() -> String {
         guard unicodeScalars.contains("\r") else { return self }
