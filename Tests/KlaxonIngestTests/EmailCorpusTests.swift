@@ -92,15 +92,13 @@ import Testing
         #expect(resolved.endsAt?.timeIntervalSince1970 == 1_772_548_509)
         #expect(resolved.annotations["firing_count"] == nil)
         #expect(resolved.annotations["summary"] == "Disk almost full on db-1")
-        // Alertmanager 0.25's default HTML, made readable: no style, no title, one line per <br>.
+        // Alertmanager 0.25's default HTML, made readable: no style, no title, a line per <br> and <tr>.
         #expect(
             resolved.annotations["description"] == """
                 1 alert for alertname=DiskFull
 
                 View in AlertManager
-
                 [1] Resolved
-
                 Labels
                 alertname = DiskFull
                 device = /dev/sda1

@@ -3,9 +3,10 @@
 /// Not an HTML parser, a careful tag stripper:
 /// - `<script>`, `<style>`, `<head>` (with its `<title>`), comments, `<!DOCTYPE>` and
 ///   processing instructions are dropped with their content;
-/// - `<br>` is a line break; `<p>`, `<div>`, `<tr>`, `<li>`, `<h1>`–`<h6>`, `<table>`, `<ul>`,
-///   `<ol>`, `<hr>`, `<blockquote>`, `<pre>` and their end tags start a new line; `<td>` and
-///   `<th>` are separated by a space;
+/// - `<br>` is a line break; `<tr>`, `<li>`, `<div>` and the other block elements start a new
+///   line; `<p>`, `<h1>`–`<h6>`, `<table>`, `<ul>`, `<ol>`, `<hr>`, `<blockquote>` and `<pre>`
+///   (opening or closing) start a new paragraph after one blank line; `<td>` and `<th>` are
+///   separated by a space;
 /// - whitespace runs collapse to one space outside `<pre>`; lines are trimmed and runs of
 ///   blank lines become one;
 /// - character references are decoded: numeric (`&#233;`, `&#xE9;`) and the common named ones
@@ -13,10 +14,11 @@
 ///
 /// Linear in the input; an unterminated tag or comment ends the text.
 enum HTMLText {
-    private static let breakTags: Set<String> = [
-        "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr", "blockquote", "pre",
-        "section", "article", "header", "footer", "dl", "dt", "dd", "tbody", "thead", "tfoot", "center", "address", "form",
+    private static let lineTags: Set<String> = [
+        "div", "tr", "li", "section", "article", "header", "footer", "dl", "dt", "dd", "tbody", "thead", "tfoot", "center",
+        "address", "form", "caption",
     ]
+    private static let paragraphTags: Set<String> = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr", "blockquote"]
     private static let droppedTags: Set<String> = ["script", "style", "head", "title", "noscript", "template", "svg"]
 
     static func text(_ html: String) -> String {
@@ -26,17 +28,27 @@ enum HTMLText {
         var index = 0
         var preDepth = 0
         var pendingSpace = false
+        var trailingNewlines = 1
 
         func newline() {
             out.append("\n")
+            trailingNewlines += 1
             pendingSpace = false
+        }
+        func lineBreak() {
+            if trailingNewlines == 0 { newline() }
+            pendingSpace = false
+        }
+        func paragraphBreak() {
+            while trailingNewlines < 2 { newline() }
         }
         func emit(_ scalar: Unicode.Scalar) {
             if pendingSpace {
-                if let last = out.last, last != "\n", last != " " { out.append(" ") }
+                if trailingNewlines == 0, let last = out.last, last != " " { out.append(" ") }
                 pendingSpace = false
             }
             out.append(scalar)
+            trailingNewlines = 0
         }
 
         while index < scalars.count {
@@ -69,9 +81,13 @@ enum HTMLText {
                     pendingSpace = true
                 case "pre":
                     preDepth = max(0, preDepth + (tag.isEnd ? -1 : 1))
-                    newline()
+                    paragraphBreak()
                 default:
-                    if breakTags.contains(tag.name) { newline() }
+                    if paragraphTags.contains(tag.name) {
+                        paragraphBreak()
+                    } else if lineTags.contains(tag.name) {
+                        lineBreak()
+                    }
                 }
                 continue
             }
@@ -100,6 +116,7 @@ enum HTMLText {
                         newline()
                     } else {
                         out.append(scalar)
+                        trailingNewlines = 0
                     }
                 } else {
                     pendingSpace = true
