@@ -8,6 +8,8 @@ import KlaxonCore
 /// `subject`, `description` (the body text, cut to ``descriptionLimit`` characters at a line
 /// break where possible, with `…`), `from`, `message_id` and, for Alertmanager's `[FIRING:n]`,
 /// `firing_count`, plus the body lines mapped to annotations (which win over the four).
+/// Label values are cut to ``labelValueLimit`` characters and the subject annotation to
+/// ``subjectLimit``, so a hostile message cannot make huge labels.
 ///
 /// Errors (all ``IngestError``): ``IngestError/Code/messageTooLarge`` and
 /// ``IngestError/Code/malformedMessage`` from parsing, ``IngestError/Code/senderRejected``,
@@ -18,6 +20,10 @@ public enum EmailAdapter {
     public static let descriptionLimit = 4000
     /// The most characters of body text that ``EmailMapping/bodyPatterns`` and body lines see.
     public static let bodyScanLimit = 65_536
+    /// The most characters of a label value (longer ones are cut, with `…`).
+    public static let labelValueLimit = 1024
+    /// The most characters of the `subject` annotation (longer ones are cut, with `…`).
+    public static let subjectLimit = 1000
 
     /// Parses `bytes` (``RFC5322Parser``) and maps the message; one alert per message.
     public static func alerts(
@@ -34,7 +40,7 @@ public enum EmailAdapter {
         try checkSender(message, mapping: mapping, input: input)
 
         let markers = SubjectMarkers.read(message.subject, extraSeverities: Set(mapping.severityMap.keys))
-        let scanned = String(message.text.prefix(bodyScanLimit))
+        let scanned = String(message.text.unicodeScalars.prefix(bodyScanLimit))
         var labels: [String: String] = [:]
         var annotations: [String: String] = [:]
         var matched = false
@@ -69,8 +75,7 @@ public enum EmailAdapter {
             labels[name] = value
         }
         if labels["alertname"] == nil {
-            let firstLine = message.text.split(separator: "\n").first.map { String($0.prefix(200)).trimmingWhitespace() }
-            guard let name = [markers.remainder, message.subject, firstLine ?? ""].first(where: { !$0.isEmpty }) else {
+            guard let name = [markers.remainder, message.subject, firstLine(of: scanned)].first(where: { !$0.isEmpty }) else {
                 throw IngestError(code: .unusableMessage, message: "the message has no subject and no body text, and the mapping found no alertname")
             }
             labels["alertname"] = name
@@ -83,7 +88,12 @@ public enum EmailAdapter {
         }
         let status = markers.status ?? .firing
 
-        if annotations["subject"] == nil, !message.subject.isEmpty { annotations["subject"] = message.subject }
+        for (name, value) in labels {
+            labels[name] = cut(value, to: labelValueLimit)
+        }
+        if annotations["subject"] == nil, !message.subject.isEmpty {
+            annotations["subject"] = cut(message.subject, to: subjectLimit)
+        }
         if annotations["description"] == nil, !message.text.isEmpty { annotations["description"] = truncated(message.text) }
         if annotations["from"] == nil, !message.from.isEmpty { annotations["from"] = message.from }
         if annotations["message_id"] == nil, let id = message.messageID { annotations["message_id"] = id }
@@ -121,11 +131,35 @@ public enum EmailAdapter {
         }
     }
 
+    /// The first non-blank line, at most 200 characters.
+    private static func firstLine(of text: String) -> String {
+        for line in text.split(separator: "\n", maxSplits: 64) {
+            let trimmed = line.trimmingWhitespace()
+            if !trimmed.isEmpty { return cut(trimmed, to: 200) }
+        }
+        return ""
+    }
+
+    /// At most `limit` characters, with `…` when anything was cut.
+    static func cut(_ text: String, to limit: Int) -> String {
+        // UTF-8 length bounds the character count: most values skip the O(n) count.
+        guard text.utf8.count > limit else { return text }
+        var characters = 0
+        var index = text.startIndex
+        while index < text.endIndex {
+            if characters == limit { return String(text[..<index]) + "…" }
+            characters += 1
+            index = text.index(after: index)
+        }
+        return text
+    }
+
     /// At most ``descriptionLimit`` characters, cut at the last line break of the second half
     /// when there is one, with `…` appended when anything was cut.
     static func truncated(_ text: String) -> String {
-        guard text.count > descriptionLimit else { return text }
+        guard text.utf8.count > descriptionLimit else { return text }
         var cut = text.prefix(descriptionLimit)
+        guard cut.endIndex < text.endIndex else { return text }
         if let lineBreak = cut.lastIndex(of: "\n"), cut.distance(from: cut.startIndex, to: lineBreak) > descriptionLimit / 2 {
             cut = cut[..<lineBreak]
         }

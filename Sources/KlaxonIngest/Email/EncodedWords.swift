@@ -22,8 +22,10 @@ enum EncodedWords {
     static let maxWords = 256
 
     static func decode(_ text: String) -> String {
-        guard text.contains("=?") else { return text }
         let bytes = Array(text.utf8)
+        guard bytes.indices.dropLast().contains(where: { bytes[$0] == UInt8(ascii: "=") && bytes[$0 + 1] == UInt8(ascii: "?") }) else {
+            return text
+        }
         var segments: [Segment] = []
         var knownCharsets: [String: Bool] = [:]
         var words = 0

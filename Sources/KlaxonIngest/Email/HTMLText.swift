@@ -22,16 +22,17 @@ enum HTMLText {
     private static let droppedTags: Set<String> = ["script", "style", "head", "title", "noscript", "template", "svg"]
 
     static func text(_ html: String) -> String {
-        let scalars = Array(html.unicodeScalars)
-        var out = String.UnicodeScalarView()
-        out.reserveCapacity(scalars.count / 2)
+        // HTML syntax is ASCII, so the scan runs over UTF-8 bytes; other bytes are copied through.
+        let bytes = Array(html.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count / 2)
         var index = 0
         var preDepth = 0
         var pendingSpace = false
         var trailingNewlines = 1
 
         func newline() {
-            out.append("\n")
+            out.append(0x0A)
             trailingNewlines += 1
             pendingSpace = false
         }
@@ -42,36 +43,36 @@ enum HTMLText {
         func paragraphBreak() {
             while trailingNewlines < 2 { newline() }
         }
-        func emit(_ scalar: Unicode.Scalar) {
+        func emit(_ byte: UInt8) {
             if pendingSpace {
-                if trailingNewlines == 0, let last = out.last, last != " " { out.append(" ") }
+                if trailingNewlines == 0, let last = out.last, last != 0x20 { out.append(0x20) }
                 pendingSpace = false
             }
-            out.append(scalar)
+            out.append(byte)
             trailingNewlines = 0
         }
 
-        while index < scalars.count {
-            let scalar = scalars[index]
-            if scalar == "<" {
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "<") {
                 // Comment, declaration, processing instruction.
-                if starts(scalars, at: index, with: "<!--") {
-                    index = find(scalars, "-->", from: index + 4).map { $0 + 3 } ?? scalars.count
+                if starts(bytes, at: index, with: "<!--") {
+                    index = find(bytes, "-->", from: index + 4).map { $0 + 3 } ?? bytes.count
                     continue
                 }
-                if index + 1 < scalars.count, scalars[index + 1] == "!" || scalars[index + 1] == "?" {
-                    index = find(scalars, ">", from: index + 2).map { $0 + 1 } ?? scalars.count
+                if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "!") || bytes[index + 1] == UInt8(ascii: "?") {
+                    index = find(bytes, ">", from: index + 2).map { $0 + 1 } ?? bytes.count
                     continue
                 }
-                guard let tag = readTag(scalars, at: index) else {
-                    emit(scalar)
+                guard let tag = readTag(bytes, at: index) else {
+                    emit(byte)
                     index += 1
                     continue
                 }
                 index = tag.end
                 if !tag.isEnd, droppedTags.contains(tag.name), !tag.selfClosing {
                     // Skip to the matching end tag (no nesting for these).
-                    index = findEndTag(scalars, tag.name, from: index) ?? scalars.count
+                    index = findEndTag(bytes, tag.name, from: index) ?? bytes.count
                     continue
                 }
                 switch tag.name {
@@ -91,31 +92,31 @@ enum HTMLText {
                 }
                 continue
             }
-            if scalar == "&" {
-                if let (decoded, end) = entity(scalars, at: index) {
-                    for piece in decoded.unicodeScalars {
-                        if piece == "\u{A0}" {
+            if byte == UInt8(ascii: "&") {
+                if let (decoded, end) = entity(bytes, at: index) {
+                    for scalar in decoded.unicodeScalars {
+                        if scalar == "\u{A0}" || scalar == " " {
                             pendingSpace = true
                         } else {
-                            emit(piece)
+                            for unit in String(scalar).utf8 { emit(unit) }
                         }
                     }
                     index = end
                     continue
                 }
-                emit(scalar)
+                emit(byte)
                 index += 1
                 continue
             }
-            if scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{0C}" {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C {
                 if preDepth > 0 {
-                    if scalar == "\r" {
-                        if index + 1 < scalars.count, scalars[index + 1] == "\n" { index += 1 }
+                    if byte == 0x0D {
+                        if index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
                         newline()
-                    } else if scalar == "\n" {
+                    } else if byte == 0x0A {
                         newline()
                     } else {
-                        out.append(scalar)
+                        out.append(byte)
                         trailingNewlines = 0
                     }
                 } else {
@@ -124,27 +125,37 @@ enum HTMLText {
                 index += 1
                 continue
             }
-            emit(scalar)
+            emit(byte)
             index += 1
         }
-        return tidy(String(out))
+        return String(decoding: tidy(out), as: UTF8.self)
     }
 
-    /// Lines trimmed, runs of blank lines reduced to one, no blank lines at either end.
-    static func tidy(_ text: String) -> String {
-        var lines: [String] = []
+    /// Lines trimmed (of spaces, tabs and CRs), runs of blank lines reduced to one, no blank
+    /// lines at either end.
+    static func tidy(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
         var blank = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = String(line).trimmingWhitespace()
-            if trimmed.isEmpty {
-                blank = !lines.isEmpty
-                continue
+        var lineStart = 0
+        while lineStart <= bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            var first = lineStart
+            var last = lineEnd
+            while first < last, bytes[first] == 0x20 || bytes[first] == 0x09 || bytes[first] == 0x0D { first += 1 }
+            while last > first, bytes[last - 1] == 0x20 || bytes[last - 1] == 0x09 || bytes[last - 1] == 0x0D { last -= 1 }
+            if first == last {
+                blank = !out.isEmpty
+            } else {
+                if !out.isEmpty { out.append(0x0A) }
+                if blank { out.append(0x0A) }
+                blank = false
+                out.append(contentsOf: bytes[first..<last])
             }
-            if blank { lines.append("") }
-            blank = false
-            lines.append(trimmed)
+            lineStart = lineEnd + 1
         }
-        return lines.joined(separator: "\n")
+        return out
     }
 
     private struct Tag {
@@ -156,50 +167,50 @@ enum HTMLText {
 
     /// The tag at `start` (`<name ...>` or `</name>`), honouring quoted attribute values;
     /// nil when `<` does not start a tag (`a < b`).
-    private static func readTag(_ scalars: [Unicode.Scalar], at start: Int) -> Tag? {
+    private static func readTag(_ bytes: [UInt8], at start: Int) -> Tag? {
         var index = start + 1
         var isEnd = false
-        if index < scalars.count, scalars[index] == "/" {
+        if index < bytes.count, bytes[index] == UInt8(ascii: "/") {
             isEnd = true
             index += 1
         }
-        var name = ""
-        while index < scalars.count, scalars[index].properties.isAlphabetic || ("0"..."9").contains(scalars[index]) {
-            name.unicodeScalars.append(scalars[index])
+        let nameStart = index
+        guard index < bytes.count, isASCIILetter(bytes[index]) else { return nil }
+        while index < bytes.count, isASCIILetter(bytes[index]) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
             index += 1
         }
-        guard !name.isEmpty, name.unicodeScalars.first!.isASCII else { return nil }
-        var quote: Unicode.Scalar?
+        let name = String(decoding: bytes[nameStart..<index].map(lower), as: UTF8.self)
+        var quote: UInt8?
         var selfClosing = false
-        while index < scalars.count {
-            let scalar = scalars[index]
+        while index < bytes.count {
+            let byte = bytes[index]
             if let open = quote {
-                if scalar == open { quote = nil }
-            } else if scalar == "\"" || scalar == "'" {
-                quote = scalar
-            } else if scalar == ">" {
-                return Tag(name: name.lowercased(), isEnd: isEnd, selfClosing: selfClosing, end: index + 1)
+                if byte == open { quote = nil }
+            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                quote = byte
+            } else if byte == UInt8(ascii: ">") {
+                return Tag(name: name, isEnd: isEnd, selfClosing: selfClosing, end: index + 1)
             } else {
-                selfClosing = scalar == "/"
+                selfClosing = byte == UInt8(ascii: "/")
             }
             index += 1
         }
-        return Tag(name: name.lowercased(), isEnd: isEnd, selfClosing: selfClosing, end: scalars.count)
+        return Tag(name: name, isEnd: isEnd, selfClosing: selfClosing, end: bytes.count)
     }
 
-    private static func findEndTag(_ scalars: [Unicode.Scalar], _ name: String, from start: Int) -> Int? {
-        let target = Array(("</" + name).unicodeScalars)
+    private static func findEndTag(_ bytes: [UInt8], _ name: String, from start: Int) -> Int? {
+        let target = Array(("</" + name).utf8)
         var index = start
-        while index + target.count <= scalars.count {
-            if scalars[index] == "<", index + 1 < scalars.count, scalars[index + 1] == "/" {
+        while index + target.count <= bytes.count {
+            if bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "/") {
                 var matches = true
-                for offset in 2..<target.count where lower(scalars[index + offset]) != target[offset] {
+                for offset in 2..<target.count where lower(bytes[index + offset]) != target[offset] {
                     matches = false
                     break
                 }
                 let after = index + target.count
-                if matches, after == scalars.count || !scalars[after].properties.isAlphabetic {
-                    return find(scalars, ">", from: after).map { $0 + 1 } ?? scalars.count
+                if matches, after == bytes.count || !isASCIILetter(bytes[after]) {
+                    return find(bytes, ">", from: after).map { $0 + 1 } ?? bytes.count
                 }
             }
             index += 1
@@ -207,40 +218,52 @@ enum HTMLText {
         return nil
     }
 
-    private static func lower(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
-        ("A"..."Z").contains(scalar) ? Unicode.Scalar(scalar.value + 32)! : scalar
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
-    private static func starts(_ scalars: [Unicode.Scalar], at index: Int, with text: String) -> Bool {
-        var position = index
-        for scalar in text.unicodeScalars {
-            guard position < scalars.count, scalars[position] == scalar else { return false }
-            position += 1
-        }
-        return true
+    private static func lower(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
     }
 
-    private static func find(_ scalars: [Unicode.Scalar], _ text: String, from start: Int) -> Int? {
-        let target = Array(text.unicodeScalars)
-        var index = start
-        while index + target.count <= scalars.count {
-            if scalars[index] == target[0], starts(scalars, at: index, with: text) { return index }
-            index += 1
+    private static func starts(_ bytes: [UInt8], at index: Int, with text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        return text.withUTF8Buffer { buffer in
+            for offset in 0..<count where bytes[index + offset] != buffer[offset] { return false }
+            return true
         }
-        return nil
+    }
+
+    private static func find(_ bytes: [UInt8], _ text: StaticString, from start: Int) -> Int? {
+        let count = text.utf8CodeUnitCount
+        return text.withUTF8Buffer { buffer -> Int? in
+            var index = start
+            while index + count <= bytes.count {
+                if bytes[index] == buffer[0] {
+                    var matches = true
+                    for offset in 1..<max(1, count) where bytes[index + offset] != buffer[offset] {
+                        matches = false
+                        break
+                    }
+                    if matches { return index }
+                }
+                index += 1
+            }
+            return nil
+        }
     }
 
     /// The character reference at `start` (`&...;`) and the index after it.
-    private static func entity(_ scalars: [Unicode.Scalar], at start: Int) -> (String, Int)? {
+    private static func entity(_ bytes: [UInt8], at start: Int) -> (String, Int)? {
         var index = start + 1
-        var name = ""
-        while index < scalars.count, index - start <= 32, scalars[index] != ";" {
-            let scalar = scalars[index]
-            guard scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "#" else { return nil }
-            name.unicodeScalars.append(scalar)
+        while index < bytes.count, index - start <= 32, bytes[index] != UInt8(ascii: ";") {
+            let byte = bytes[index]
+            guard isASCIILetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "#") else { return nil }
             index += 1
         }
-        guard index < scalars.count, scalars[index] == ";", !name.isEmpty else { return nil }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ";"), index > start + 1 else { return nil }
+        let name = String(decoding: bytes[(start + 1)..<index], as: UTF8.self)
         if name.hasPrefix("#") {
             let digits = name.dropFirst()
             let value: UInt32?

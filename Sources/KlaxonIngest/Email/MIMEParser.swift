@@ -71,11 +71,18 @@ struct MIMEParser {
         }
         var charset = contentType.parameters["charset"]
         if charset == nil, isHTML { charset = Self.metaCharset(decoded) }
+        // Line ends are normalized on the bytes: CR and LF are never part of a multi-byte
+        // sequence in the ASCII-compatible charsets mail uses (UTF-16/32 excepted).
+        let wide = charset.map { ["utf-16", "utf-32", "ucs-2", "ucs-4", "utf16", "utf32"].contains(where: TextCharset.normalize($0).hasPrefix) } ?? false
+        if !wide { decoded = Self.normalizingLineEnds(decoded) }
         let result = TextCharset.decode(decoded, charset: charset)
         if !result.isKnown, let charset {
             notes.append("\(label): unknown charset \(IngestError.quote(charset)), read as UTF-8")
         }
-        let text = result.text.normalizingLineEnds()
+        if result.replacedSequencesLimitReached {
+            notes.append("\(label): more than \(TextCharset.maxInvalidSequences) byte sequences invalid in its charset; the rest was dropped")
+        }
+        let text = wide ? result.text.normalizingLineEnds() : result.text
         if isHTML {
             return Piece(text: HTMLText.text(text), isHTML: true)
         }
@@ -137,7 +144,7 @@ struct MIMEParser {
     }
 
     private func asPlainText(_ body: Range<Int>) -> Piece {
-        let text = TextCharset.decode(bytes[body], charset: nil).text.normalizingLineEnds()
+        let text = TextCharset.decode(Self.normalizingLineEnds(Array(bytes[body])), charset: nil).text
         return Piece(text: Self.trimTrailingBlankLines(text), isHTML: false)
     }
 
@@ -211,6 +218,25 @@ struct MIMEParser {
             name.append(character)
         }
         return name.isEmpty ? nil : name
+    }
+
+    /// CRLF and lone CR turned into LF.
+    static func normalizingLineEnds(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0D {
+                out.append(0x0A)
+                if index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+        return out
     }
 
     static func trimTrailingBlankLines(_ text: String) -> String {

@@ -1,4 +1,4 @@
-extension StringProtocol {
+extension Substring {
     /// Without leading and trailing spaces, tabs, line breaks and no-break spaces.
     func trimmingWhitespace() -> String {
         let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{A0}" }
@@ -6,11 +6,16 @@ extension StringProtocol {
         guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else {
             return ""
         }
-        return String(String.UnicodeScalarView(scalars[first...last]))
+        return String(scalars[first...last])
     }
 }
 
 extension String {
+    /// Without leading and trailing spaces, tabs, line breaks and no-break spaces.
+    func trimmingWhitespace() -> String {
+        Substring(self).trimmingWhitespace()
+    }
+
     /// CRLF and lone CR turned into LF.
     func normalizingLineEnds() -> String {
         guard unicodeScalars.contains("\r") else { return self }

@@ -14,7 +14,7 @@ import KlaxonCore
 /// A severity word is one of the built-in list (`critical`, `warning`, `p1`…`p5`, `sev1`…,
 /// `disaster`, `high`, …) or a key of the input's severity map. When no marker at the start
 /// names a severity, the first bracketed or ALL-CAPS severity word anywhere in the subject is
-/// used (`Disk full on db-1 [P2]`, `host/disk is CRITICAL`). The markers found at the start are
+/// used (`Disk full on db-1 [P2]`, `host/disk is CRITICAL`), looking at the first 512 characters. The markers found at the start are
 /// removed from ``remainder``; the rest of the subject is kept as written.
 struct SubjectMarkers {
     var status: AlertStatus?
@@ -123,7 +123,7 @@ struct SubjectMarkers {
         var startsAfterBracket = false
         var previous: Character = " "
         var candidates: [(String, Bool)] = []
-        for character in subject + " " {
+        for character in subject.prefix(512) + " " {
             if character.isLetter || character.isNumber || character == "_" || character == "-" {
                 if token.isEmpty { startsAfterBracket = previous == "[" }
                 token.append(character)

@@ -10,7 +10,9 @@ import Glibc
 ///   as ISO-8859-1 otherwise (mislabelled mail is common; either beats losing the text).
 /// - GB2312, GBK, CP936 and EUC-CN are read as GB18030, their superset (mailers label GBK
 ///   text as GB2312 all the time); Big5 and CP950 as BIG5-HKSCS; every other name goes to
-///   glibc's iconv as written. Bytes iconv cannot convert become U+FFFD and decoding goes on.
+///   glibc's iconv as written. Bytes iconv cannot convert become U+FFFD and decoding goes on,
+///   up to ``maxInvalidSequences`` of them: text that bad is not in that charset, and the rest
+///   is dropped (``Decoded/replacedSequencesLimitReached``) rather than paying an iconv call per byte.
 /// - A charset nobody knows (iconv_open fails) is **not** an error: the bytes are read as
 ///   UTF-8 with U+FFFD for what is not UTF-8, and ``Decoded/isKnown`` is false so the caller
 ///   can note it. A page with a few replacement characters beats a page that never rings.
@@ -19,7 +21,11 @@ enum TextCharset {
         var text: String
         /// False when the charset was unknown and UTF-8 with replacement was used instead.
         var isKnown: Bool
+        /// True when decoding stopped after ``TextCharset/maxInvalidSequences`` invalid sequences.
+        var replacedSequencesLimitReached = false
     }
+
+    static let maxInvalidSequences = 4096
 
     /// The charset name lower-cased, without quotes, whitespace or an RFC 2231 language suffix.
     static func normalize(_ name: String) -> String {
@@ -95,6 +101,7 @@ enum TextCharset {
         let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
         var chunk = [UInt8](repeating: 0, count: 4096)
         var consumed = 0
+        var invalid = 0
         input.withUnsafeMutableBufferPointer { inputBuffer in
             chunk.withUnsafeMutableBufferPointer { chunkBuffer in
                 guard let inputBase = inputBuffer.baseAddress, let chunkBase = chunkBuffer.baseAddress else { return }
@@ -126,12 +133,18 @@ enum TextCharset {
                         // EILSEQ (or anything else): skip one byte and go on.
                         output.append(contentsOf: replacement)
                         consumed += 1
+                        invalid += 1
+                        if invalid >= maxInvalidSequences { return }
                         _ = Glibc.iconv(handle, nil, nil, nil, nil)
                     }
                 }
             }
         }
-        return Decoded(text: String(decoding: output, as: UTF8.self), isKnown: true)
+        return Decoded(
+            text: String(decoding: output, as: UTF8.self),
+            isKnown: true,
+            replacedSequencesLimitReached: invalid >= maxInvalidSequences && consumed < input.count
+        )
     }
     #else
     private static func iconv(_ bytes: some Collection<UInt8>, from charset: String) -> Decoded {
