@@ -75,7 +75,11 @@ import Testing
                 "Source: http://prometheus.example.com:9090/graph?g0.expr=node_filesystem_avail_bytes+%2F+node_filesystem_size_bytes+%3C+0.1&g0.tab=1\n"
             )
         )
-        #expect(description.hasSuffix(" - summary = Disk almost full on db-2\nSource: http://prometheus.example.com:9090/graph?g0.expr=node_filesystem_avail_bytes+%2F+node_filesystem_size_bytes+%3C+0.1&g0.tab=1"))
+        #expect(
+            description.hasSuffix(
+                " - summary = Disk almost full on db-2\nSource: http://prometheus.example.com:9090/graph?g0.expr=node_filesystem_avail_bytes+%2F+node_filesystem_size_bytes+%3C+0.1&g0.tab=1"
+            )
+        )
         #expect(alert.annotations.count == 6)
         #expect(alert.generatorURL == nil)
         #expect(alert.groupKey == nil)
@@ -232,7 +236,9 @@ import Testing
         #expect(message.notes.isEmpty)
 
         let alert = try EmailAdapter.alert(from: message, mapping: EmailMapping(labelKeys: ["host", "job", "exit code"]), input: "backups")
-        #expect(alert.labels == ["alertname": "Nightly backup of db-2 finished with errors", "host": "db-2", "job": "pg-basebackup", "exit_code": "3"])
+        #expect(
+            alert.labels == ["alertname": "Nightly backup of db-2 finished with errors", "host": "db-2", "job": "pg-basebackup", "exit_code": "3"]
+        )
         #expect(alert.severity == "warning")
         #expect(alert.fingerprint == "backup-20260304@ci.example.com")
         #expect(alert.source == AlertSource(kind: .email, input: "backups"))

@@ -26,28 +26,30 @@ import Testing
 
     // MARK: - Subject markers
 
-    @Test(arguments: [
-        ("[FIRING:3] DiskFull (db-1)", AlertStatus.firing, nil, 3, "DiskFull (db-1)"),
-        ("[RESOLVED] DiskFull (db-1)", .resolved, nil, nil, "DiskFull (db-1)"),
-        ("[RESOLVED:2] DiskFull", .resolved, nil, nil, "DiskFull"),
-        ("Re: [FIRING:1] [CRITICAL] Disk", .firing, "critical", 1, "Disk"),
-        ("[CRITICAL] Database down", .firing, "critical", nil, "Database down"),
-        ("[P1] Checkout errors", .firing, "p1", nil, "Checkout errors"),
-        ("WARNING: queue depth", .firing, "warning", nil, "queue depth"),
-        ("Problem: High CPU on web-1", .firing, nil, nil, "High CPU on web-1"),
-        ("Resolved: High CPU on web-1", .resolved, nil, nil, "High CPU on web-1"),
-        ("Resolved in 1h 2m 3s: High CPU", .resolved, nil, nil, "High CPU"),
-        ("OK: web-1 is back", .resolved, nil, nil, "web-1 is back"),
-        ("Update: problem acknowledged", .firing, nil, nil, "problem acknowledged"),
-        ("** PROBLEM Service Alert: web-1/HTTP is CRITICAL **", .firing, "critical", nil, "Service Alert: web-1/HTTP is CRITICAL"),
-        ("** RECOVERY Host Alert: web-1 is UP **", .resolved, nil, nil, "Host Alert: web-1 is UP"),
-        ("[Alerting] High load", .firing, nil, nil, "High load"),
-        ("[OK] High load", .resolved, nil, nil, "High load"),
-        ("Fwd: 回复: [prod] Disk full [P2]", .firing, "p2", nil, "[prod] Disk full [P2]"),
-        ("Disk critical on db-1", .firing, nil, nil, "Disk critical on db-1"),
-        ("Error rate high on api", .firing, nil, nil, "Error rate high on api"),
-        ("", .firing, nil, nil, ""),
-    ] as [(String, AlertStatus, String?, Int?, String)])
+    @Test(
+        arguments: [
+            ("[FIRING:3] DiskFull (db-1)", AlertStatus.firing, nil, 3, "DiskFull (db-1)"),
+            ("[RESOLVED] DiskFull (db-1)", .resolved, nil, nil, "DiskFull (db-1)"),
+            ("[RESOLVED:2] DiskFull", .resolved, nil, nil, "DiskFull"),
+            ("Re: [FIRING:1] [CRITICAL] Disk", .firing, "critical", 1, "Disk"),
+            ("[CRITICAL] Database down", .firing, "critical", nil, "Database down"),
+            ("[P1] Checkout errors", .firing, "p1", nil, "Checkout errors"),
+            ("WARNING: queue depth", .firing, "warning", nil, "queue depth"),
+            ("Problem: High CPU on web-1", .firing, nil, nil, "High CPU on web-1"),
+            ("Resolved: High CPU on web-1", .resolved, nil, nil, "High CPU on web-1"),
+            ("Resolved in 1h 2m 3s: High CPU", .resolved, nil, nil, "High CPU"),
+            ("OK: web-1 is back", .resolved, nil, nil, "web-1 is back"),
+            ("Update: problem acknowledged", .firing, nil, nil, "problem acknowledged"),
+            ("** PROBLEM Service Alert: web-1/HTTP is CRITICAL **", .firing, "critical", nil, "Service Alert: web-1/HTTP is CRITICAL"),
+            ("** RECOVERY Host Alert: web-1 is UP **", .resolved, nil, nil, "Host Alert: web-1 is UP"),
+            ("[Alerting] High load", .firing, nil, nil, "High load"),
+            ("[OK] High load", .resolved, nil, nil, "High load"),
+            ("Fwd: 回复: [prod] Disk full [P2]", .firing, "p2", nil, "[prod] Disk full [P2]"),
+            ("Disk critical on db-1", .firing, nil, nil, "Disk critical on db-1"),
+            ("Error rate high on api", .firing, nil, nil, "Error rate high on api"),
+            ("", .firing, nil, nil, ""),
+        ] as [(String, AlertStatus, String?, Int?, String)]
+    )
     func subjectMarkers(subject: String, status: AlertStatus, severity: String?, count: Int?, remainder: String) {
         let markers = SubjectMarkers.read(subject, extraSeverities: [])
         #expect((markers.status ?? .firing) == status)

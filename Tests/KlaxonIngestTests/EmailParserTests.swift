@@ -58,8 +58,14 @@ import Testing
     }
 
     @Test func headerSectionErrorsHaveTheirLine() throws {
-        #expect(failure("Subject: x\nFrom: y")?.description == "malformed message at line 2: the header section never ends: no blank line separates it from a body")
-        #expect(failure(" folded first\nSubject: x\n\n")?.description == "malformed message at line 1: the header section starts with a folded continuation line")
+        #expect(
+            failure("Subject: x\nFrom: y")?.description
+                == "malformed message at line 2: the header section never ends: no blank line separates it from a body"
+        )
+        #expect(
+            failure(" folded first\nSubject: x\n\n")?.description
+                == "malformed message at line 1: the header section starts with a folded continuation line"
+        )
         #expect(failure("\n\nbody only")?.description == "malformed message at line 1: the message has no header fields")
         #expect(failure("")?.code == .malformedMessage)
         #expect(failure("Subject x\n\n")?.line == 1)

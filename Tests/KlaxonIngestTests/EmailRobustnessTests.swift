@@ -49,7 +49,9 @@ import Testing
     @Test func seededRandomMutations() throws {
         let sources = try ["alertmanager-0.25-firing.eml", "grafana-firing.eml", "nested-multipart.eml", "qp-soft-breaks.eml"].map(Fixtures.email)
         var random = SeededGenerator(state: 0x6B6C_6178_6F6E)
-        let interesting: [[UInt8]] = ["\r\n", "\n", "--", "=", "=?", "?=", ":", " ", "<", "&", "\0", "\u{FF}", "=?GBK?B?", "boundary="].map { Array($0.utf8) }
+        let interesting: [[UInt8]] = ["\r\n", "\n", "--", "=", "=?", "?=", ":", " ", "<", "&", "\0", "\u{FF}", "=?GBK?B?", "boundary="].map {
+            Array($0.utf8)
+        }
         for round in 0..<600 {
             var bytes = sources[round % sources.count]
             for _ in 0..<Int.random(in: 1...8, using: &random) {

@@ -33,7 +33,8 @@ enum BodyFields {
     private static func isKey(_ key: String) -> Bool {
         guard (1...64).contains(key.count), key.first?.isLetter == true else { return false }
         for character in key {
-            let allowed: Bool = character.isLetter || character.isNumber || character == " " || character == "_" || character == "-" || character == "."
+            let allowed: Bool =
+                character.isLetter || character.isNumber || character == " " || character == "_" || character == "-" || character == "."
             if !allowed { return false }
         }
         return true

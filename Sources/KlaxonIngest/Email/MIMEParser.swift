@@ -73,7 +73,8 @@ struct MIMEParser {
         if charset == nil, isHTML { charset = Self.metaCharset(decoded) }
         // Line ends are normalized on the bytes: CR and LF are never part of a multi-byte
         // sequence in the ASCII-compatible charsets mail uses (UTF-16/32 excepted).
-        let wide = charset.map { ["utf-16", "utf-32", "ucs-2", "ucs-4", "utf16", "utf32"].contains(where: TextCharset.normalize($0).hasPrefix) } ?? false
+        let wide =
+            charset.map { ["utf-16", "utf-32", "ucs-2", "ucs-4", "utf16", "utf32"].contains(where: TextCharset.normalize($0).hasPrefix) } ?? false
         if !wide { decoded = Self.normalizingLineEnds(decoded) }
         let result = TextCharset.decode(decoded, charset: charset)
         if !result.isKnown, let charset {
