@@ -62,9 +62,12 @@ public enum EmailAdapter {
             )
         }
         let fields = BodyFields.read(scanned)
+        // Normalized again: the sets are public and may have been filled with keys as written.
+        let labelKeys = Set(mapping.labelKeys.map(EmailMapping.normalizeKey))
+        let annotationKeys = Set(mapping.annotationKeys.map(EmailMapping.normalizeKey))
         for (key, value) in fields {
             let use: EmailMapping.FieldUse =
-                mapping.labelKeys.contains(key) ? .label : mapping.annotationKeys.contains(key) ? .annotation : mapping.fields
+                labelKeys.contains(key) ? .label : annotationKeys.contains(key) ? .annotation : mapping.fields
             switch use {
             case .label: if labels[key] == nil { labels[key] = value }
             case .annotation: if annotations[key] == nil { annotations[key] = value }

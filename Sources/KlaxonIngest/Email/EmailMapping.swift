@@ -46,9 +46,9 @@ public struct EmailMapping: Sendable, Hashable {
 
     public var subjectPatterns: [EmailPattern]
     public var bodyPatterns: [EmailPattern]
-    /// Body keys (normalized, see ``normalizeKey(_:)``) that become labels.
+    /// Body keys that become labels; compared after ``normalizeKey(_:)``.
     public var labelKeys: Set<String>
-    /// Body keys (normalized) that become annotations.
+    /// Body keys that become annotations; compared after ``normalizeKey(_:)``.
     public var annotationKeys: Set<String>
     public var fields: FieldUse
     /// Severity as written (case-insensitive) → severity to report (`disaster` → `critical`).
