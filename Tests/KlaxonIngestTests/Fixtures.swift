@@ -14,6 +14,14 @@ enum Fixtures {
         return Array(try Data(contentsOf: url))
     }
 
+    /// A message of the e-mail corpus under `Fixtures/email/`, by file name with its extension.
+    static func email(_ name: String) throws -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/email") else {
+            throw Missing(description: "no fixture email/\(name)")
+        }
+        return Array(try Data(contentsOf: url))
+    }
+
     static func example(_ name: String) throws -> [UInt8] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return Array(try Data(contentsOf: root.appendingPathComponent("examples/alerts/\(name)")))

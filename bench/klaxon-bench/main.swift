@@ -117,3 +117,31 @@ for alert in alerts {
     planSamples.append(clock.now - start)
 }
 print("full plan of one alert (route, params, escalation): median \(microseconds(median(planSamples)))")
+
+// 5. E-mail: the Alertmanager 0.25 mail, and hostile 1 MiB messages (HostileMail.swift is the
+// test suite's own builder) through RFC5322Parser and EmailAdapter.
+let mailPath = "Tests/KlaxonIngestTests/Fixtures/email/alertmanager-0.25-firing.eml"
+guard let mailData = FileManager.default.contents(atPath: mailPath) else { fatalError("\(mailPath) not found") }
+let mail = Array(mailData)
+var mailSamples: [Duration] = []
+for _ in 0..<2000 {
+    let start = clock.now
+    _ = try EmailAdapter.alerts(from: mail, mapping: .default, input: "bench")
+    mailSamples.append(clock.now - start)
+}
+print("email: Alertmanager 0.25 mail (\(mail.count) bytes) to an alert: median \(microseconds(median(mailSamples)))")
+for (name, message) in HostileMail.all() {
+    var samples: [Duration] = []
+    var outcome = ""
+    for _ in 0..<5 {
+        let start = clock.now
+        do {
+            _ = try EmailAdapter.alerts(from: message, mapping: .default, input: "bench")
+            outcome = "parsed"
+        } catch {
+            outcome = "rejected: \(error)"
+        }
+        samples.append(clock.now - start)
+    }
+    print("email: hostile \(name) (\(message.count) bytes): worst \(microseconds(samples.max()!)), \(outcome.prefix(90))")
+}

@@ -10,6 +10,8 @@
 /// - `malformed JSON at byte 1532 (line 1, column 1533): unterminated string`
 /// - `$.alerts[2].status: expected "firing" or "resolved", got "fire"`
 /// - `invalid field path "labels..x" at character 7: empty key`
+/// - `malformed message at line 3: not a header field and no blank line before it; …`
+/// - `sender "mallory@evil.example" (From) is not on the allowlist of input ops-mail`
 ///
 /// Values quoted from a payload are shortened so a huge or hostile body cannot blow up a log line.
 public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -22,6 +24,11 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
             case badValue
             case unsupportedFormat
             case invalidFieldPath
+            case malformedMessage
+            case messageTooLarge
+            case unusableMessage
+            case senderRejected
+            case invalidPattern
         }
 
         private let base: Base
@@ -42,6 +49,23 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unsupportedFormat = Code(.unsupportedFormat)
         /// A ``FieldPath`` written in a mapping does not parse.
         public static let invalidFieldPath = Code(.invalidFieldPath)
+        /// The bytes are not an RFC 5322 message: binary garbage, a header section that never
+        /// ends with a blank line, a line that is not a header field, multipart nesting or part
+        /// counts beyond ``EmailLimits``. A server answers 400; `klaxon email` exits 65 (EX_DATAERR).
+        public static let malformedMessage = Code(.malformedMessage)
+        /// The message is larger than ``EmailLimits/maxBytes``; rejected before any parsing.
+        /// A server answers 413; `klaxon email` exits 65.
+        public static let messageTooLarge = Code(.messageTooLarge)
+        /// A well-formed message that cannot become an alert: no pattern of an input with
+        /// `require_match: true` matched, or there is no subject and no body text at all.
+        /// A server answers 422; `klaxon email` exits 65.
+        public static let unusableMessage = Code(.unusableMessage)
+        /// The sender (From or Return-Path) is not on the input's `senders` allowlist.
+        /// A server answers 403; `klaxon email` exits 77 (EX_NOPERM).
+        public static let senderRejected = Code(.senderRejected)
+        /// A regular expression written in an e-mail mapping does not compile; ``subject`` holds
+        /// the pattern. A configuration error, never the fault of a message.
+        public static let invalidPattern = Code(.invalidPattern)
 
         public var description: String { base.rawValue }
     }
@@ -54,11 +78,13 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Byte offset into the payload (malformed JSON) or character offset into a field path text
     /// (``Code/invalidFieldPath``); nil otherwise.
     public var offset: Int?
-    /// 1-based line of ``offset`` for malformed JSON.
+    /// 1-based line of ``offset`` for malformed JSON; for a malformed message, the line of the
+    /// message (header section or MIME part) where the problem is, when there is one.
     public var line: Int?
     /// 1-based column (in bytes) of ``offset`` for malformed JSON.
     public var column: Int?
-    /// For ``Code/invalidFieldPath``: the path text that failed to parse.
+    /// For ``Code/invalidFieldPath``: the path text that failed to parse; for
+    /// ``Code/invalidPattern``: the regular expression.
     public var subject: String?
 
     public init(
@@ -86,6 +112,9 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
                 text += " (line \(line), column \(column))"
             }
             return text + ": " + message
+        }
+        if code == .malformedMessage, let line {
+            return "malformed message at line \(line): " + message
         }
         if code == .invalidFieldPath {
             var text = "invalid field path"

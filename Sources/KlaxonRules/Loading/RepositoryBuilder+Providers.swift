@@ -1,4 +1,5 @@
 import KlaxonCore
+import KlaxonIngest
 
 extension RepositoryBuilder {
     // MARK: inputs
@@ -23,11 +24,13 @@ extension RepositoryBuilder {
                 input.basicAuth = InputConfig.BasicAuth(username: user, password: password)
             }
         }
-        if let mappingNode = map["mapping"] {
+        if type == .email {
+            input.emailMapping = map["mapping"].flatMap { parseEmailMapping($0, what: "\(what).mapping") } ?? .default
+        } else if let mappingNode = map["mapping"] {
             if type == .json {
                 input.mapping = parseFieldMapping(mappingNode, what: "\(what).mapping")
             } else {
-                context.error(mappingNode.location, "\(what).mapping: only inputs of type json take a field mapping")
+                context.error(mappingNode.location, "\(what).mapping: only inputs of type json or email take a mapping")
             }
         }
         return input

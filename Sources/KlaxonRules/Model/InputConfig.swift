@@ -9,6 +9,9 @@ public struct InputConfig: Sendable {
     public var basicAuth: BasicAuth?
     /// For `type: json`: where the alert fields live in the source's payload.
     public var mapping: FieldMapping?
+    /// For `type: email`: how a message becomes an alert; ``EmailMapping/default`` when the
+    /// entry has no `mapping:`. Nil for the other types.
+    public var emailMapping: EmailMapping?
     public var location: SourceLocation
 
     public struct BasicAuth: Sendable, Hashable {

@@ -1,0 +1,144 @@
+import KlaxonCore
+
+/// What the conventional markers at the start of an alert mail's Subject say.
+///
+/// Recognized, case-insensitively, repeatedly at the start (after `Re:`/`Fwd:`/`回复:` prefixes
+/// and Nagios' `**`):
+/// - Alertmanager and Grafana: `[FIRING:3]` (firing, 3 alerts), `[RESOLVED]` or `[RESOLVED:2]`;
+///   Grafana's legacy `[Alerting]`, `[OK]`, `[No Data]` (firing);
+/// - Zabbix: `Problem:`, `Resolved:`, `Resolved in 5m 3s:`, `OK:`, `Recovery:`, `Update:`
+///   (no status of its own);
+/// - Nagios/Icinga: `PROBLEM`, `RECOVERY`, `ACKNOWLEDGEMENT` as the first word;
+/// - a severity word in brackets or before a colon: `[CRITICAL]`, `[P1]`, `WARNING:`.
+///
+/// A severity word is one of the built-in list (`critical`, `warning`, `p1`…`p5`, `sev1`…,
+/// `disaster`, `high`, …) or a key of the input's severity map. When no marker at the start
+/// names a severity, the first bracketed or ALL-CAPS severity word anywhere in the subject is
+/// used (`Disk full on db-1 [P2]`, `host/disk is CRITICAL`), looking at the first 512 characters. The markers found at the start are
+/// removed from ``remainder``; the rest of the subject is kept as written.
+struct SubjectMarkers {
+    var status: AlertStatus?
+    /// The severity word as written, lower-cased.
+    var severity: String?
+    /// Alertmanager's count of firing alerts in the notification.
+    var firingCount: Int?
+    /// The subject without the markers found at its start, trimmed.
+    var remainder: String
+
+    static let builtinSeverities: Set<String> = [
+        "critical", "crit", "fatal", "emergency", "emerg", "disaster", "high", "major", "error", "err", "warning", "warn",
+        "average", "medium", "minor", "low", "notice", "info", "information", "informational", "page",
+        "p0", "p1", "p2", "p3", "p4", "p5", "sev0", "sev1", "sev2", "sev3", "sev4", "sev5",
+    ]
+
+    private static let replyPrefixes = ["re", "fw", "fwd", "aw", "wg", "sv", "回复", "答复", "转发", "回覆", "轉寄"]
+
+    static func read(_ subject: String, extraSeverities: Set<String>) -> SubjectMarkers {
+        let severityWords = builtinSeverities.union(extraSeverities.map { $0.lowercased() })
+        var markers = SubjectMarkers(remainder: subject)
+        var rest = Substring(subject)
+        var progressed = true
+        while progressed {
+            progressed = false
+            rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "*" }
+            // Reply and forward prefixes.
+            if let colon = rest.prefix(8).firstIndex(where: { $0 == ":" || $0 == "：" }),
+                replyPrefixes.contains(rest[..<colon].lowercased().trimmingWhitespace())
+            {
+                rest = rest[rest.index(after: colon)...]
+                progressed = true
+                continue
+            }
+            // [TOKEN] or [TOKEN:n].
+            if rest.first == "[", let close = rest.prefix(40).firstIndex(of: "]") {
+                let inside = rest[rest.index(after: rest.startIndex)..<close]
+                let parts = inside.split(separator: ":", maxSplits: 1)
+                let word = (parts.first.map(String.init) ?? "").trimmingWhitespace().lowercased()
+                let count = parts.count == 2 ? Int(parts[1].trimmingWhitespace()) : nil
+                if markers.apply(word, count: count, severityWords: severityWords) {
+                    rest = rest[rest.index(after: close)...]
+                    progressed = true
+                    continue
+                }
+            }
+            // WORD: or WORD words: (Zabbix "Resolved in 5m 3s:").
+            if let colon = rest.prefix(48).firstIndex(of: ":") {
+                let word = rest[..<colon].trimmingWhitespace().lowercased()
+                if word.hasPrefix("resolved in ") || word.hasPrefix("problem resolved") {
+                    markers.status = markers.status ?? .resolved
+                    rest = rest[rest.index(after: colon)...]
+                    progressed = true
+                    continue
+                }
+                if !word.contains(" "), markers.apply(word, count: nil, severityWords: severityWords) {
+                    rest = rest[rest.index(after: colon)...]
+                    progressed = true
+                    continue
+                }
+            }
+            // Nagios: "PROBLEM Service Alert: …", "RECOVERY Host Alert: …" (upper case only).
+            if let space = rest.firstIndex(of: " ") {
+                let word = String(rest[..<space])
+                if ["PROBLEM", "RECOVERY", "ACKNOWLEDGEMENT"].contains(word) {
+                    _ = markers.apply(word.lowercased(), count: nil, severityWords: severityWords)
+                    rest = rest[rest.index(after: space)...]
+                    progressed = true
+                    continue
+                }
+            }
+        }
+        var remainder = String(rest).trimmingWhitespace()
+        while remainder.hasSuffix("*") { remainder = String(remainder.dropLast()).trimmingWhitespace() }
+        markers.remainder = remainder
+        if markers.severity == nil {
+            markers.severity = anywhere(in: subject, severityWords: severityWords)
+        }
+        return markers
+    }
+
+    /// Applies one marker word; false when the word is not a marker.
+    private mutating func apply(_ word: String, count: Int?, severityWords: Set<String>) -> Bool {
+        switch word {
+        case "firing", "alerting", "alert", "problem", "no data", "nodata":
+            if status == nil { status = .firing }
+            if word == "firing", let count { firingCount = count }
+            return true
+        case "resolved", "ok", "recovery", "recovered", "cleared", "resolve":
+            if status == nil { status = .resolved }
+            return true
+        case "update", "acknowledgement", "acknowledged", "ack":
+            return true
+        default:
+            if severityWords.contains(word) {
+                if severity == nil { severity = word }
+                return true
+            }
+            return false
+        }
+    }
+
+    /// The first `[word]` or ALL-CAPS word of the subject that is a severity word.
+    private static func anywhere(in subject: String, severityWords: Set<String>) -> String? {
+        var token = ""
+        var startsAfterBracket = false
+        var previous: Character = " "
+        var candidates: [(String, Bool)] = []
+        for character in subject.prefix(512) + " " {
+            if character.isLetter || character.isNumber || character == "_" || character == "-" {
+                if token.isEmpty { startsAfterBracket = previous == "[" }
+                token.append(character)
+            } else if !token.isEmpty {
+                candidates.append((token, startsAfterBracket && character == "]"))
+                token = ""
+            }
+            previous = character
+        }
+        for (word, isBracketed) in candidates {
+            let lower = word.lowercased()
+            guard severityWords.contains(lower) else { continue }
+            let isCaps = word == word.uppercased() && word.contains { $0.isLetter }
+            if isBracketed || isCaps { return lower }
+        }
+        return nil
+    }
+}

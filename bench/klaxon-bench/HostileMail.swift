@@ -1,0 +1,1 @@
+../../Tests/KlaxonIngestTests/HostileMail.swift
