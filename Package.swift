@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "klaxon",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "klaxon", targets: ["klaxon"]),
         .library(name: "KlaxonCore", targets: ["KlaxonCore"]),
@@ -88,7 +88,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "KlaxonCLITests", dependencies: ["klaxon", "VendorFakes"]),
+        .testTarget(
+            name: "KlaxonCLITests",
+            dependencies: ["klaxon", "VendorFakes", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
     ]
 )
 

@@ -12,6 +12,10 @@ public struct ProviderRegistry: Sendable {
     }
 
     public static let standard = ProviderRegistry(factories: [
+        .aliyun: { config, environment throws(ProviderConfigError) in try AliyunVoiceClient(config: config, environment: environment) },
+        .huaweiAICC: { config, environment throws(ProviderConfigError) in try HuaweiAICCClient(config: config, environment: environment) },
+        .bitel: { config, environment throws(ProviderConfigError) in try BitelClient(config: config, environment: environment) },
+        .infin8linx: { config, environment throws(ProviderConfigError) in try Infin8linxClient(config: config, environment: environment) },
         .simulator: { config, _ throws(ProviderConfigError) in try SimulatorProvider(config: config) },
         .webhook: { config, environment throws(ProviderConfigError) in try WebhookProvider(config: config, environment: environment) },
     ])

@@ -75,6 +75,7 @@ struct RouteCommand: ParsableCommand {
     private func decode(_ bytes: [UInt8], repository: RuleRepository) throws -> [Alert] {
         var kind: AlertSource.Kind
         var mapping: FieldMapping?
+        var emailMapping = EmailMapping.default
         var inputName = "default"
         if let input {
             guard let config = repository.inputs[input] else {
@@ -83,6 +84,7 @@ struct RouteCommand: ParsableCommand {
             }
             kind = config.type
             mapping = config.mapping
+            emailMapping = config.emailMapping ?? .default
             inputName = input
         } else if let format {
             kind = AlertSource.Kind(rawValue: format.rawValue)!
@@ -95,8 +97,7 @@ struct RouteCommand: ParsableCommand {
         case .json:
             return try GenericJSONAdapter.alerts(from: bytes, mapping: mapping, input: inputName)
         case .email:
-            StandardError.print("klaxon route: e-mail payloads are not supported yet")
-            throw ExitCode(2)
+            return try EmailAdapter.alerts(from: bytes, mapping: emailMapping, input: inputName)
         }
     }
 }

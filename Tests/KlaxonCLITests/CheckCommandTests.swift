@@ -2,29 +2,29 @@ import Foundation
 import Testing
 
 @Suite struct CheckCommandTests {
-    @Test func theExampleRepositoryIsValid() throws {
-        let output = try KlaxonProcess.run(["check", "rules"])
+    @Test func theExampleRepositoryIsValid() async throws {
+        let output = try await KlaxonProcess.run(["check", "rules"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
         #expect(output.stdout.isEmpty)
     }
 
-    @Test func everyVendorExampleChecksWithTheRules() throws {
+    @Test func everyVendorExampleChecksWithTheRules() async throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: KlaxonProcess.packageRoot.appendingPathComponent("examples/providers").path)
         #expect(files.count >= 6)
         for file in files.sorted() {
-            let output = try KlaxonProcess.run(["check", "rules", "examples/providers/\(file)"])
+            let output = try await KlaxonProcess.run(["check", "rules", "examples/providers/\(file)"])
             #expect(output.status == 0, "\(file): \(output.stdout)")
             // Credentials come from the environment, which CI does not have: warnings only.
             #expect(output.stderr.contains("warning: environment variable"), "\(file)")
         }
         let inputs = try FileManager.default.contentsOfDirectory(atPath: KlaxonProcess.packageRoot.appendingPathComponent("examples/inputs").path)
         for file in inputs.sorted() {
-            let output = try KlaxonProcess.run(["check", "rules", "examples/inputs/\(file)"])
+            let output = try await KlaxonProcess.run(["check", "rules", "examples/inputs/\(file)"])
             #expect(output.status == 0, "\(file): \(output.stdout)")
         }
     }
 
-    @Test func aBrokenRepositoryGetsEveryErrorWithItsPositionSortedAndExitsOne() throws {
+    @Test func aBrokenRepositoryGetsEveryErrorWithItsPositionSortedAndExitsOne() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -49,7 +49,7 @@ import Testing
           - matchers: ['team=~"db("']
             escalaton: primary
         """.write(to: directory.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
-        let output = try KlaxonProcess.run(["check", directory.path])
+        let output = try await KlaxonProcess.run(["check", directory.path])
         #expect(output.status == 1)
         let lines = output.stdout.split(separator: "\n").map(String.init)
         let a = directory.appendingPathComponent("a.yaml").path
@@ -65,8 +65,8 @@ import Testing
         #expect(output.stderr.contains("\(b):4:20: warning: environment variable NOT_SET_ANYWHERE_1 is not set"))
     }
 
-    @Test func aMissingPathIsAUsageError() throws {
-        let output = try KlaxonProcess.run(["check", "does/not/exist"])
+    @Test func aMissingPathIsAUsageError() async throws {
+        let output = try await KlaxonProcess.run(["check", "does/not/exist"])
         #expect(output.status == 2)
         #expect(output.stderr.contains("no such file or directory: does/not/exist"))
     }

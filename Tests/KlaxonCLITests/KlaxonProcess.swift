@@ -17,7 +17,17 @@ struct KlaxonProcess {
         return Bundle.main.bundleURL.appendingPathComponent("klaxon")
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Output {
+    /// Runs the binary on a thread of its own: waiting for it must not hold one of the few
+    /// threads Swift concurrency has, which the in-process fake servers need to answer it.
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(arguments, stdin: stdin, environment: environment) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], stdin: Data?, environment: [String: String]) throws -> Output {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -3,15 +3,15 @@ import Testing
 
 @Suite struct RouteCommandTests {
     /// `klaxon route --json` output, parsed.
-    func route(_ arguments: [String], stdin: Data? = nil) throws -> [[String: Any]] {
-        let output = try KlaxonProcess.run(["route", "--config", "rules", "--json"] + arguments, stdin: stdin)
+    func route(_ arguments: [String], stdin: Data? = nil) async throws -> [[String: Any]] {
+        let output = try await KlaxonProcess.run(["route", "--config", "rules", "--json"] + arguments, stdin: stdin)
         #expect(output.status == 0, "\(output.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
         return try #require(object?["alerts"] as? [[String: Any]])
     }
 
-    @Test func alertmanagerFiringTakesTheCheckoutRouteWithTheFullPlan() throws {
-        let alerts = try route(["examples/alerts/alertmanager-firing.json"])
+    @Test func alertmanagerFiringTakesTheCheckoutRouteWithTheFullPlan() async throws {
+        let alerts = try await route(["examples/alerts/alertmanager-firing.json"])
         #expect(alerts.count == 3)
         for alert in alerts {
             #expect(alert["status"] as? String == "firing")
@@ -37,8 +37,8 @@ import Testing
         }
     }
 
-    @Test func theJSONShapeIsExactlyTheDocumentedOne() throws {
-        let output = try KlaxonProcess.run(["route", "--json", "examples/alerts/alertmanager-firing.json"])
+    @Test func theJSONShapeIsExactlyTheDocumentedOne() async throws {
+        let output = try await KlaxonProcess.run(["route", "--json", "examples/alerts/alertmanager-firing.json"])
         #expect(
             output.stdout.hasPrefix(
                 #"{"alerts":[{"status":"firing","labels":{"alertname":"CheckoutHighErrorRate","cluster":"eu-west-1","instance":"10.0.1.17:8080","#
@@ -52,16 +52,16 @@ import Testing
         )
     }
 
-    @Test func resolvedAlertsStillShowTheirRoute() throws {
-        let alerts = try route(["examples/alerts/alertmanager-resolved.json"])
+    @Test func resolvedAlertsStillShowTheirRoute() async throws {
+        let alerts = try await route(["examples/alerts/alertmanager-resolved.json"])
         #expect(alerts.count == 3)
         #expect(alerts.allSatisfy { $0["status"] as? String == "resolved" })
         #expect(alerts.allSatisfy { (($0["matches"] as? [[String: Any]])?.first?["route"] as? String) == "checkout-critical" })
     }
 
-    @Test func readsStandardInputAndDetectsTheFormat() throws {
+    @Test func readsStandardInputAndDetectsTheFormat() async throws {
         let body = #"{"labels": {"alertname": "DiskFull", "team": "db", "cluster": "c1", "instance": "db-7", "severity": "P1"}}"#
-        let alerts = try route(["-"], stdin: Data(body.utf8))
+        let alerts = try await route(["-"], stdin: Data(body.utf8))
         let match = try #require((alerts.first?["matches"] as? [[String: Any]])?.first)
         #expect(alerts.first?["severity"] as? String == "critical")
         #expect(match["route"] as? String == "db-critical")
@@ -71,10 +71,10 @@ import Testing
         #expect(steps.map { $0["recipients"] as? [String] } == [["carol"], ["dave"], ["erin"], ["carol"], ["dave"], ["erin"]])
     }
 
-    @Test func droppedSeveritiesAndDroppedRoutesAreMarked() throws {
+    @Test func droppedSeveritiesAndDroppedRoutesAreMarked() async throws {
         let body =
             #"[{"labels": {"alertname": "Noise", "severity": "info"}}, {"labels": {"alertname": "Watchdog", "severity": "none"}}, {"labels": {"alertname": "Watchdog", "severity": "critical"}}]"#
-        let alerts = try route(["-"], stdin: Data(body.utf8))
+        let alerts = try await route(["-"], stdin: Data(body.utf8))
         #expect(alerts[0]["dropped"] as? Bool == true)
         #expect((alerts[0]["matches"] as? [Any])?.isEmpty == true)
         #expect(alerts[1]["dropped"] as? Bool == true)
@@ -83,7 +83,7 @@ import Testing
         #expect(watchdog["dropped"] as? Bool == true)
     }
 
-    @Test func anAlertNoRouteTakesHasNoMatches() throws {
+    @Test func anAlertNoRouteTakesHasNoMatches() async throws {
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-route-\(UUID().uuidString).yaml")
         try """
         providers: {sim: {type: simulator}}
@@ -97,20 +97,20 @@ import Testing
             providers: [sim]
         """.write(to: repo, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: repo) }
-        let output = try KlaxonProcess.run(["route", "--config", repo.path, "--json", "-"], stdin: Data(#"{"labels":{"team":"web"}}"#.utf8))
+        let output = try await KlaxonProcess.run(["route", "--config", repo.path, "--json", "-"], stdin: Data(#"{"labels":{"team":"web"}}"#.utf8))
         #expect(output.stdout == #"{"alerts":[{"status":"firing","labels":{"team":"web"},"severity":"","matches":[]}]}"# + "\n")
     }
 
-    @Test func theTableMasksPhoneNumbers() throws {
-        let output = try KlaxonProcess.run(["route", "examples/alerts/alertmanager-firing.json"])
+    @Test func theTableMasksPhoneNumbers() async throws {
+        let output = try await KlaxonProcess.run(["route", "examples/alerts/alertmanager-firing.json"])
         #expect(output.status == 0)
         #expect(output.stdout.contains("route       checkout-critical  priority 1"))
         #expect(output.stdout.contains("alice (+86137****0001), bob (+86137****0002)"))
         #expect(!output.stdout.contains("+8613700000001"))
     }
 
-    @Test func malformedPayloadsExitOneWithThePosition() throws {
-        let output = try KlaxonProcess.run(["route", "-"], stdin: Data(#"{"alerts": [{"labels": {"a": "b"}, }"#.utf8))
+    @Test func malformedPayloadsExitOneWithThePosition() async throws {
+        let output = try await KlaxonProcess.run(["route", "-"], stdin: Data(#"{"alerts": [{"labels": {"a": "b"}, }"#.utf8))
         #expect(output.status == 1)
         #expect(output.stderr.contains("stdin:"))
         #expect(output.stderr.contains("byte"))
@@ -118,8 +118,8 @@ import Testing
 }
 
 @Suite struct RouteInputMappingTests {
-    func plan(_ input: String, _ file: String) throws -> [[String: Any]] {
-        let output = try KlaxonProcess.run([
+    func plan(_ input: String, _ file: String) async throws -> [[String: Any]] {
+        let output = try await KlaxonProcess.run([
             "route", "--config", "rules", "--config", "examples/inputs/\(input).yaml", "--input", input, "--json", file,
         ])
         #expect(output.status == 0, "\(output.stderr)")
@@ -127,9 +127,9 @@ import Testing
         return try #require(object?["alerts"] as? [[String: Any]])
     }
 
-    @Test func zabbixProblemAndRecoveryLandOnTheSameIncident() throws {
-        let problem = try plan("zabbix", "examples/alerts/zabbix-problem.json")
-        let resolved = try plan("zabbix", "examples/alerts/zabbix-resolved.json")
+    @Test func zabbixProblemAndRecoveryLandOnTheSameIncident() async throws {
+        let problem = try await plan("zabbix", "examples/alerts/zabbix-problem.json")
+        let resolved = try await plan("zabbix", "examples/alerts/zabbix-resolved.json")
         #expect(problem.count == 1 && resolved.count == 1)
         #expect(problem[0]["status"] as? String == "firing")
         #expect(resolved[0]["status"] as? String == "resolved")
@@ -145,8 +145,8 @@ import Testing
         #expect(resolvedMatch["dedupe_key"] as? String == "default|8412395")
     }
 
-    @Test func grafanaWebhookThroughItsMapping() throws {
-        let alerts = try plan("grafana", "examples/alerts/grafana-firing.json")
+    @Test func grafanaWebhookThroughItsMapping() async throws {
+        let alerts = try await plan("grafana", "examples/alerts/grafana-firing.json")
         #expect(alerts.map { $0["status"] as? String } == ["firing", "resolved"])
         let labels = try #require(alerts[0]["labels"] as? [String: String])
         #expect(labels["source"] == "grafana")
@@ -156,23 +156,53 @@ import Testing
         #expect(match["priority"] as? Int == 1)
     }
 
-    @Test func grafanaBodyIsAlsoAcceptedAsAlertmanager() throws {
-        let output = try KlaxonProcess.run(["route", "--format", "alertmanager", "--json", "examples/alerts/grafana-firing.json"])
+    @Test func grafanaBodyIsAlsoAcceptedAsAlertmanager() async throws {
+        let output = try await KlaxonProcess.run(["route", "--format", "alertmanager", "--json", "examples/alerts/grafana-firing.json"])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(
             output.stdout.contains(#""dedupe_key":"default|{}/{team=\"dba\"}:{alertname=\"PostgresReplicationLag\", grafana_folder=\"Databases\"}""#)
         )
     }
 
-    @Test func genericExamplePayload() throws {
-        let output = try KlaxonProcess.run(["route", "--json", "examples/alerts/generic-firing.json"])
+    @Test func genericExamplePayload() async throws {
+        let output = try await KlaxonProcess.run(["route", "--json", "examples/alerts/generic-firing.json"])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains(#""matches":[{"route":"#))
     }
 
-    @Test func anUnknownInputIsAUsageError() throws {
-        let output = try KlaxonProcess.run(["route", "--input", "nope", "examples/alerts/generic-firing.json"])
+    @Test func anUnknownInputIsAUsageError() async throws {
+        let output = try await KlaxonProcess.run(["route", "--input", "nope", "examples/alerts/generic-firing.json"])
         #expect(output.status == 2)
         #expect(output.stderr.contains("no input named \"nope\""))
+    }
+}
+
+@Suite struct RouteEmailTests {
+    func plan(_ file: String) async throws -> [String: Any] {
+        let output = try await KlaxonProcess.run([
+            "route", "--config", "rules", "--config", "examples/inputs/zabbix-mail.yaml", "--input", "zabbix-mail", "--json", file,
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        return try #require((object?["alerts"] as? [[String: Any]])?.first)
+    }
+
+    @Test func aZabbixProblemMailAndItsRecoveryShareAnIncident() async throws {
+        let problem = try await plan("examples/emails/zabbix-problem.eml")
+        let recovery = try await plan("examples/emails/zabbix-recovery.eml")
+        #expect(problem["status"] as? String == "firing")
+        #expect(recovery["status"] as? String == "resolved")
+        #expect(problem["severity"] as? String == "critical")
+        #expect((problem["labels"] as? [String: String])?["host"] == "web-07")
+        let problemKey = ((problem["matches"] as? [[String: Any]])?.first?["dedupe_key"]) as? String
+        let recoveryKey = ((recovery["matches"] as? [[String: Any]])?.first?["dedupe_key"]) as? String
+        #expect(problemKey == "default|20260303140212.81327.4f2e@zabbix.example.com")
+        #expect(recoveryKey == problemKey)
+    }
+
+    @Test func theFormatOfAMailIsDetected() async throws {
+        let output = try await KlaxonProcess.run(["route", "--json", "examples/emails/alertmanager-0.25-firing.eml"])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains(#""status":"firing""#))
     }
 }

@@ -8,7 +8,7 @@ import Testing
     private let groupKey = #"{}/{oncall="voice"}:{alertname="CheckoutHighErrorRate", service="checkout"}"#
 
     /// The error for a payload, failing the test when it decodes.
-    private func failure(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> IngestError? {
+    private func failure(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> IngestError? {
         do {
             let payload = try AlertmanagerAdapter.decode(Array(text.utf8))
             Issue.record("decoded as \(payload)", sourceLocation: sourceLocation)

@@ -10,7 +10,7 @@ import Testing
         return alerts[0]
     }
 
-    private func failure(_ text: String, _ mapping: EmailMapping, sourceLocation: SourceLocation = #_sourceLocation) -> IngestError? {
+    private func failure(_ text: String, _ mapping: EmailMapping, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> IngestError? {
         do {
             let alert = try alert(text, mapping)
             Issue.record("accepted as \(alert)", sourceLocation: sourceLocation)

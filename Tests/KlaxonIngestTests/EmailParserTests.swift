@@ -8,7 +8,7 @@ import Testing
         try RFC5322Parser.parse(Array(text.utf8), limits: limits)
     }
 
-    private func failure(_ text: String, limits: EmailLimits = .default, sourceLocation: SourceLocation = #_sourceLocation) -> IngestError? {
+    private func failure(_ text: String, limits: EmailLimits = .default, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> IngestError? {
         do {
             let message = try parse(text, limits: limits)
             Issue.record("accepted as \(message)", sourceLocation: sourceLocation)

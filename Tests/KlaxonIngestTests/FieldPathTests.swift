@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct FieldPathTests {
     /// The error for a path text, failing the test when it parses.
-    private func failure(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> IngestError? {
+    private func failure(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> IngestError? {
         do {
             let path = try FieldPath.parse(text)
             Issue.record("parsed as \(path)", sourceLocation: sourceLocation)

@@ -10,7 +10,7 @@ import Testing
     }
 
     /// The error for a payload, failing the test when it is accepted.
-    private func failure(_ text: String, _ mapping: FieldMapping? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> IngestError? {
+    private func failure(_ text: String, _ mapping: FieldMapping? = nil, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> IngestError? {
         do {
             let alerts = try alerts(text, mapping)
             Issue.record("accepted as \(alerts)", sourceLocation: sourceLocation)

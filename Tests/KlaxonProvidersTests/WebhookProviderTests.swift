@@ -17,10 +17,11 @@ import VendorFakes
         return router
     }
 
-    func provider(_ baseURL: String, _ options: [String: String] = [:]) throws -> WebhookProvider {
+    /// Generous timeouts: the suite runs in parallel on 2 cores; only the hang test wants a short one.
+    func provider(_ baseURL: String, _ options: [String: String] = [:], timeout: Duration = .seconds(10)) throws -> WebhookProvider {
         var all = ["url": baseURL + "/hooks/klaxon", "success_field": "ok", "success_value": "true"]
         all.merge(options) { _, new in new }
-        let config = ProviderConfig(name: "chat", type: .webhook, timeout: .milliseconds(500), options: all, maps: ["headers": ["Authorization": "Bearer s3cret"]])
+        let config = ProviderConfig(name: "chat", type: .webhook, timeout: timeout, options: all, maps: ["headers": ["Authorization": "Bearer s3cret"]])
         return try WebhookProvider(config: config, environment: ProviderEnvironment(httpClient: .shared))
     }
 
@@ -80,14 +81,14 @@ import VendorFakes
         let state = FakeVendorState()
         try await withFakeServer(router(state)) { baseURL in
             await state.setStandingFault(.hang)
-            guard case .retryable(let error) = try await provider(baseURL).placeCalls(request)[0].result else {
+            guard case .retryable(let error) = try await provider(baseURL, timeout: .milliseconds(300)).placeCalls(request)[0].result else {
                 Issue.record("a hanging server should give a retryable failure")
                 return
             }
             #expect(error.code == "klaxon.transport")
             await state.setStandingFault(nil)
         }
-        let closed = try provider("http://127.0.0.1:1")
+        let closed = try provider("http://127.0.0.1:1", timeout: .seconds(2))
         guard case .retryable = await closed.placeCalls(request)[0].result else {
             Issue.record("connection refused should be retryable")
             return
