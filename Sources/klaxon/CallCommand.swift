@@ -78,11 +78,14 @@ struct CallCommand: AsyncParsableCommand {
             callbackURL: repository.server.publicURL.map { $0 + "/callbacks/" + provider },
             body: ParamRenderer.webhookBody(repository.webhookBodies[provider], context: context, recipients: [recipient])
         )
-        let logger = Logger(label: "klaxon.call", factory: { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        })
+        let logger = Logger(
+            label: "klaxon.call",
+            factory: { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .warning
+                return handler
+            }
+        )
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let results: [RecipientResult]
         do {

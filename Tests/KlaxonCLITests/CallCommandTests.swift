@@ -24,10 +24,15 @@ import VendorFakes
             """
             providers:
               sim: {type: simulator, record_file: "RECORD"}
-            """.replacingOccurrences(of: "RECORD", with: FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-call-\(UUID().uuidString).jsonl").path)
+            """.replacingOccurrences(
+                of: "RECORD",
+                with: FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-call-\(UUID().uuidString).jsonl").path
+            )
         )
         defer { try? FileManager.default.removeItem(at: directory) }
-        let output = try await KlaxonProcess.run(["call", "--config", directory.path, "--provider", "sim", "--to", "+8613700000009", "--voice", "db-down"])
+        let output = try await KlaxonProcess.run([
+            "call", "--config", directory.path, "--provider", "sim", "--to", "+8613700000009", "--voice", "db-down",
+        ])
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stdout.contains("provider  sim (simulator)"))
         #expect(output.stdout.contains("to        +86137****0009"))
@@ -80,7 +85,9 @@ import VendorFakes
         try await withFakeServer(router) { baseURL in
             let directory = try config("providers:\n  chat: {type: webhook, url: \"\(baseURL)/hook\"}\n")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let output = try await KlaxonProcess.run(["call", "--config", directory.path, "--provider", "chat", "--to", "+8613700000009", "--voice", "db-down"])
+            let output = try await KlaxonProcess.run([
+                "call", "--config", directory.path, "--provider", "chat", "--to", "+8613700000009", "--voice", "db-down",
+            ])
             #expect(output.status == 1)
             #expect(output.stdout.contains(#"answer    refused: HTTP 403 webhook.http_403: {"error":"forbidden"}"#))
         }
@@ -89,19 +96,27 @@ import VendorFakes
     @Test func usageErrors() async throws {
         let directory = try config("providers:\n  sim: {type: simulator}\n")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let unknownProvider = try await KlaxonProcess.run(["call", "--config", directory.path, "--provider", "nope", "--to", "+8613700000009", "--voice", "db-down"])
+        let unknownProvider = try await KlaxonProcess.run([
+            "call", "--config", directory.path, "--provider", "nope", "--to", "+8613700000009", "--voice", "db-down",
+        ])
         #expect(unknownProvider.status == 2)
         #expect(unknownProvider.stderr.contains("no provider named \"nope\""))
-        let badNumber = try await KlaxonProcess.run(["call", "--config", directory.path, "--provider", "sim", "--to", "13700000009", "--voice", "db-down"])
+        let badNumber = try await KlaxonProcess.run([
+            "call", "--config", directory.path, "--provider", "sim", "--to", "13700000009", "--voice", "db-down",
+        ])
         #expect(badNumber.status == 2)
-        let unknownVoice = try await KlaxonProcess.run(["call", "--config", directory.path, "--provider", "sim", "--to", "+8613700000009", "--voice", "nope"])
+        let unknownVoice = try await KlaxonProcess.run([
+            "call", "--config", directory.path, "--provider", "sim", "--to", "+8613700000009", "--voice", "nope",
+        ])
         #expect(unknownVoice.status == 2)
     }
 
     @Test func aMissingSecretIsAnErrorHere() async throws {
         let directory = try config("providers:\n  bt: {type: bitel, token: \"${KLAXON_TEST_UNSET_TOKEN}\"}\n")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let output = try await KlaxonProcess.run(["call", "--config", directory.path, "--provider", "bt", "--to", "+989120000000", "--voice", "db-down"])
+        let output = try await KlaxonProcess.run([
+            "call", "--config", directory.path, "--provider", "bt", "--to", "+989120000000", "--voice", "db-down",
+        ])
         #expect(output.status == 1)
         #expect(output.stderr.contains("error: environment variable KLAXON_TEST_UNSET_TOKEN is not set"))
     }

@@ -12,7 +12,11 @@ import Testing
         return alerts[0]
     }
 
-    private func failure(_ bytes: [UInt8], _ mapping: EmailMapping = .default, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> IngestError? {
+    private func failure(
+        _ bytes: [UInt8],
+        _ mapping: EmailMapping = .default,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) -> IngestError? {
         do {
             let alerts = try EmailAdapter.alerts(from: bytes, mapping: mapping, input: "ops-mail")
             Issue.record("accepted as \(alerts)", sourceLocation: sourceLocation)

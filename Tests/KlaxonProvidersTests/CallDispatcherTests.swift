@@ -107,10 +107,12 @@ final class ScriptedProvider: VoiceProvider, Sendable {
             }
             events.withLock { $0.append(line) }
         }
-        #expect(events.withLock { $0 } == [
-            "start first#1 [\"alice\", \"bob\"]", "done first#1 [false, true]",
-            "start second#1 [\"alice\"]", "done second#1 [true]",
-        ])
+        #expect(
+            events.withLock { $0 } == [
+                "start first#1 [\"alice\", \"bob\"]", "done first#1 [false, true]",
+                "start second#1 [\"alice\"]", "done second#1 [true]",
+            ]
+        )
     }
 
     @Test func everyProviderFailingLeavesTheLastResult() async throws {

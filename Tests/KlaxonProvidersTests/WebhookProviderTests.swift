@@ -21,7 +21,13 @@ import VendorFakes
     func provider(_ baseURL: String, _ options: [String: String] = [:], timeout: Duration = .seconds(10)) throws -> WebhookProvider {
         var all = ["url": baseURL + "/hooks/klaxon", "success_field": "ok", "success_value": "true"]
         all.merge(options) { _, new in new }
-        let config = ProviderConfig(name: "chat", type: .webhook, timeout: timeout, options: all, maps: ["headers": ["Authorization": "Bearer s3cret"]])
+        let config = ProviderConfig(
+            name: "chat",
+            type: .webhook,
+            timeout: timeout,
+            options: all,
+            maps: ["headers": ["Authorization": "Bearer s3cret"]]
+        )
         return try WebhookProvider(config: config, environment: ProviderEnvironment(httpClient: .shared))
     }
 
@@ -67,11 +73,23 @@ import VendorFakes
         try await withFakeServer(router(state, answer: #"{"ok": false}"#)) { baseURL in
             let client = try provider(baseURL)
             await state.enqueue(.respond(status: 503, body: "down"), .respond(status: 400, body: "bad"), .respond(status: 429, body: "slow"))
-            guard case .retryable(let e503) = await client.placeCalls(request)[0].result else { Issue.record("503 should be retryable"); return }
+            guard case .retryable(let e503) = await client.placeCalls(request)[0].result else {
+                Issue.record("503 should be retryable")
+                return
+            }
             #expect(e503.httpStatus == 503)
-            guard case .permanent = await client.placeCalls(request)[0].result else { Issue.record("400 should be permanent"); return }
-            guard case .retryable = await client.placeCalls(request)[0].result else { Issue.record("429 should be retryable"); return }
-            guard case .permanent(let mismatch) = await client.placeCalls(request)[0].result else { Issue.record("ok=false should fail"); return }
+            guard case .permanent = await client.placeCalls(request)[0].result else {
+                Issue.record("400 should be permanent")
+                return
+            }
+            guard case .retryable = await client.placeCalls(request)[0].result else {
+                Issue.record("429 should be retryable")
+                return
+            }
+            guard case .permanent(let mismatch) = await client.placeCalls(request)[0].result else {
+                Issue.record("ok=false should fail")
+                return
+            }
             #expect(mismatch.code == "webhook.unexpected_answer")
             #expect(!mismatch.description.contains("s3cret"))
         }

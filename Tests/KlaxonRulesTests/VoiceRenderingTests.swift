@@ -59,13 +59,20 @@ import Testing
     }
 
     @Test func explicitParamsReplaceTheVoicesOwn() throws {
-        #expect(try render("hw", params: ["x", "y", "z"]).prompt == .huaweiAICC(playList: [.voiceID("1133"), .template(id: "t1", params: ["x", "y", "z"])]))
+        #expect(
+            try render("hw", params: ["x", "y", "z"]).prompt
+                == .huaweiAICC(playList: [.voiceID("1133"), .template(id: "t1", params: ["x", "y", "z"])])
+        )
     }
 
     @Test func webhookBodiesSeeTheRecipients() throws {
         let repo = try repository(Self.rules)
         let context = ParamRenderer.context(for: alert(["instance": "db-1"]), severity: "critical", count: 1, route: "r")
-        let body = ParamRenderer.webhookBody(repo.webhookBodies["chat"], context: context, recipients: [CallRecipient(name: "alice", phone: "+8613700000001")])
+        let body = ParamRenderer.webhookBody(
+            repo.webhookBodies["chat"],
+            context: context,
+            recipients: [CallRecipient(name: "alice", phone: "+8613700000001")]
+        )
         #expect(body == "alice:+8613700000001; db-1")
     }
 }

@@ -86,7 +86,11 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
         }
         return first.request.recipients.map { recipient in
             outcomes[recipient.phone]
-                ?? Outcome(recipient: recipient, provider: nil, result: .permanent(VendorError(code: "klaxon.no_provider", message: "no provider was tried")))
+                ?? Outcome(
+                    recipient: recipient,
+                    provider: nil,
+                    result: .permanent(VendorError(code: "klaxon.no_provider", message: "no provider was tried"))
+                )
         }
     }
 }

@@ -18,7 +18,10 @@ public actor SimulatorProvider: VoiceProvider {
         self.name = config.name
         let outcomeName = config.options["outcome"] ?? CallStatus.answered.rawValue
         guard let outcome = CallStatus(rawValue: outcomeName) else {
-            throw ProviderConfigError(provider: config.name, message: "outcome \"\(outcomeName)\" is not one of \(CallStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ProviderConfigError(
+                provider: config.name,
+                message: "outcome \"\(outcomeName)\" is not one of \(CallStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         self.outcome = outcome
         self.recordFile = config.options["record_file"].flatMap { $0.isEmpty ? nil : $0 }
@@ -33,7 +36,12 @@ public actor SimulatorProvider: VoiceProvider {
         var results: [RecipientResult] = []
         for recipient in request.recipients {
             guard PhoneNumber.isE164(recipient.phone) else {
-                results.append(RecipientResult(recipient: recipient, result: .permanent(VendorError(code: "klaxon.number_unsupported", message: "\(recipient.maskedPhone) is not an E.164 number"))))
+                results.append(
+                    RecipientResult(
+                        recipient: recipient,
+                        result: .permanent(VendorError(code: "klaxon.number_unsupported", message: "\(recipient.maskedPhone) is not an E.164 number"))
+                    )
+                )
                 continue
             }
             let call = SimulatedCall(
@@ -52,7 +60,14 @@ public actor SimulatorProvider: VoiceProvider {
             do {
                 try append(call)
             } catch {
-                results.append(RecipientResult(recipient: recipient, result: .retryable(VendorError(code: "klaxon.simulator_io", message: "cannot write \(recordFile ?? ""): \(error.localizedDescription)"))))
+                results.append(
+                    RecipientResult(
+                        recipient: recipient,
+                        result: .retryable(
+                            VendorError(code: "klaxon.simulator_io", message: "cannot write \(recordFile ?? ""): \(error.localizedDescription)")
+                        )
+                    )
+                )
                 continue
             }
             calls.append(call)

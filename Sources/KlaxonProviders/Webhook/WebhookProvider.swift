@@ -67,7 +67,14 @@ public struct WebhookProvider: VoiceProvider {
             if let field = successField {
                 let value = Self.value(at: field, in: text)
                 guard value == successValue else {
-                    return .permanent(VendorError(code: "webhook.unexpected_answer", message: "\(field.joined(separator: ".")) is \(value.map { "\"\($0)\"" } ?? "missing"), expected \"\(successValue ?? "")\"", httpStatus: status))
+                    return .permanent(
+                        VendorError(
+                            code: "webhook.unexpected_answer",
+                            message:
+                                "\(field.joined(separator: ".")) is \(value.map { "\"\($0)\"" } ?? "missing"), expected \"\(successValue ?? "")\"",
+                            httpStatus: status
+                        )
+                    )
                 }
             }
             return .accepted(vendorCallID: "webhook-\(call.callID)")

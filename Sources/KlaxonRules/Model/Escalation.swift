@@ -1,4 +1,5 @@
 import KlaxonCore
+
 /// A named escalation chain under `escalations:`.
 public struct Escalation: Sendable, Hashable {
     public var name: String

@@ -1,4 +1,5 @@
 import KlaxonCore
+
 /// `severities:`: how a raw severity value becomes a level, and each level's defaults.
 public struct SeverityConfig: Sendable {
     /// The label read when the source gave no severity of its own.

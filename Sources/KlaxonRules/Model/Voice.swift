@@ -1,4 +1,5 @@
 import KlaxonCore
+
 /// A named voice message under `voices:`: what each vendor plays, and the parameters
 /// rendered from the alert.
 public struct Voice: Sendable {

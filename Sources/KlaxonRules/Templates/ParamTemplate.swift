@@ -1,5 +1,5 @@
-import KlaxonCore
 import Foundation
+import KlaxonCore
 import Mustache
 
 /// A Mustache template over an alert, parsed once at load time.

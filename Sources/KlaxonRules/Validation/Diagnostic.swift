@@ -1,4 +1,5 @@
 import KlaxonCore
+
 /// One problem found in a rule repository, printed as `path:line:col: error: message`.
 public struct Diagnostic: Sendable, Hashable, Comparable, CustomStringConvertible {
     public enum Severity: String, Sendable, Hashable {

@@ -1,4 +1,5 @@
 import KlaxonCore
+
 /// The vendor-specific keys each provider `type:` accepts, which of them are required,
 /// and the values some of them are limited to.
 enum ProviderSchema {
