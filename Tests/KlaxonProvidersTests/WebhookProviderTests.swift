@@ -106,6 +106,15 @@ import VendorFakes
             #expect(error.code == "klaxon.transport")
             await state.setStandingFault(nil)
         }
+        try await withFakeServer(router(state)) { baseURL in
+            await state.enqueue(.dropConnection)
+            let result = try await provider(baseURL).placeCalls(request)[0].result
+            guard case .retryable(let error) = result else {
+                Issue.record("a dropped connection should give a retryable failure, got \(result)")
+                return
+            }
+            #expect(error.code == "klaxon.transport")
+        }
         let closed = try provider("http://127.0.0.1:1", timeout: .seconds(2))
         guard case .retryable = await closed.placeCalls(request)[0].result else {
             Issue.record("connection refused should be retryable")

@@ -8,6 +8,8 @@ public enum FakeFault: Sendable, Hashable {
     case delay(Duration)
     /// Never answer (until the server shuts down): the client's timeout fires.
     case hang
+    /// Send the response head, then close the connection before the promised body.
+    case dropConnection
 }
 
 /// A request as a fake received it, for tests to assert on field by field.
@@ -84,6 +86,13 @@ extension FakeVendorState {
         case .hang:
             try await Task.sleep(for: .seconds(3600))
             return nil
+        case .dropConnection:
+            // A body that fails after the head went out makes the server close the connection.
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json", .contentLength: "1024"],
+                body: ResponseBody { _ in throw FakeServerError(message: "connection dropped on purpose") }
+            )
         }
     }
 }
