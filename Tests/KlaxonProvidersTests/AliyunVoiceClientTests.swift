@@ -59,7 +59,7 @@ import VendorFakes
         _ baseURL: String,
         clock: TestClock = TestClock(),
         options: [String: String] = [:],
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
         logs: LogStore = LogStore()
     ) throws -> AliyunVoiceClient {
         var all = ["access_key_id": "testid", "access_key_secret": secret]
@@ -712,7 +712,7 @@ import VendorFakes
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 1 << 16)
         return (Int(response.status.code), String(buffer: bytes))
     }

@@ -54,7 +54,7 @@ import VendorFakes
     static func client(
         _ endpoint: String,
         options: [String: String] = [:],
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
         logs: LogLines = LogLines()
     ) throws -> BitelClient {
         var all = ["token": token]
@@ -224,7 +224,7 @@ import VendorFakes
         let fake = Self.fake()
         let results = try await withFakeServer(fake.router()) { baseURL in
             var config = ProviderConfig(name: "bitel-ir", type: .bitel, endpoint: baseURL, options: ["token": "not-the-token"])
-            config.timeout = .seconds(5)
+            config.timeout = .seconds(30)
             return try await BitelClient(config: config, environment: ProviderEnvironment(httpClient: .shared)).placeCalls(Self.call())
         }
         guard case .permanent(let error) = results.first?.result else {

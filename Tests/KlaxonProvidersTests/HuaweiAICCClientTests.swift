@@ -63,7 +63,7 @@ enum HuaweiTestSupport {
         _ baseURL: String,
         version: String = "v2",
         options: [String: String] = [:],
-        timeout: Duration = .seconds(5)
+        timeout: Duration = .seconds(30)
     ) -> ProviderConfig {
         var all = ["app_key": appKey, "app_secret": appSecret]
         all.merge(options) { $1 }
@@ -80,7 +80,7 @@ enum HuaweiTestSupport {
         clock: Clock,
         version: String = "v2",
         options: [String: String] = [:],
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
         logs: LogStore = LogStore()
     ) throws -> HuaweiAICCClient {
         try HuaweiAICCClient(

@@ -25,7 +25,7 @@ import VendorFakes
             appKey: Support.appKey,
             appSecret: secret,
             requestedLifetime: lifetime,
-            timeout: .seconds(5),
+            timeout: .seconds(30),
             httpClient: .shared,
             logger: Logger(label: "test", factory: { _ in Support.CapturingLogHandler(store: logs) }),
             now: { clock.now }

@@ -46,7 +46,7 @@ import VendorFakes
         Infin8linxFake(appID: appID, accessKey: accessKey, acceptsDuplicates: acceptsDuplicates)
     }
 
-    static func config(_ baseURL: String, options: [String: String] = [:], timeout: Duration = .seconds(10)) -> ProviderConfig {
+    static func config(_ baseURL: String, options: [String: String] = [:], timeout: Duration = .seconds(30)) -> ProviderConfig {
         var all = ["appid": appID, "accesskey": accessKey, "nationcode": "in"]
         all.merge(options) { $1 }
         return ProviderConfig(name: "ivr-in", type: .infin8linx, endpoint: baseURL + Infin8linxFake.path, timeout: timeout, options: all)
@@ -55,7 +55,7 @@ import VendorFakes
     static func client(
         _ baseURL: String,
         options: [String: String] = [:],
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(30),
         logs: LogLines = LogLines()
     ) throws -> Infin8linxClient {
         let logger = Logger(label: "test", factory: { _ in LineLogHandler(lines: logs) })
@@ -346,7 +346,7 @@ import VendorFakes
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: form.contentType)
                 request.body = .bytes(form.encoded())
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
                 let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
                 #expect(body == #"{"ret":400,"data":[],"msg":"Illegal request: invalid parameter"}"#, "\(destnumber)")
                 #expect(Infin8linxClient.classify(httpStatus: Int(response.status.code), body: Array(body.utf8)).isPermanent)
@@ -370,7 +370,7 @@ import VendorFakes
             request.method = .POST
             request.headers.add(name: "Content-Type", value: form.contentType)
             request.body = .bytes(form.encoded())
-            _ = try await HTTPClient.shared.execute(request, timeout: .seconds(5)).body.collect(upTo: 1 << 16)
+            _ = try await HTTPClient.shared.execute(request, timeout: .seconds(30)).body.collect(upTo: 1 << 16)
         }
         #expect(await fake.batches().map(\.duplicates) == [["135"]])
     }

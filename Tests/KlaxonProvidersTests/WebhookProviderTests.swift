@@ -18,7 +18,7 @@ import VendorFakes
     }
 
     /// Generous timeouts: the suite runs in parallel on 2 cores; only the hang test wants a short one.
-    func provider(_ baseURL: String, _ options: [String: String] = [:], timeout: Duration = .seconds(10)) throws -> WebhookProvider {
+    func provider(_ baseURL: String, _ options: [String: String] = [:], timeout: Duration = .seconds(30)) throws -> WebhookProvider {
         var all = ["url": baseURL + "/hooks/klaxon", "success_field": "ok", "success_value": "true"]
         all.merge(options) { _, new in new }
         let config = ProviderConfig(
