@@ -26,10 +26,6 @@ public struct LabelSet: Sendable, Hashable {
         storage[name] ?? ""
     }
 
-    /// Adds the labels of `other` that this set does not already have.
-    public mutating func merge(missingFrom other: LabelSet) {
-        storage.merge(other.storage) { mine, _ in mine }
-    }
 }
 
 extension LabelSet: ExpressibleByDictionaryLiteral {

@@ -101,12 +101,12 @@ extension RepositoryBuilder {
         }
         if type == .huaweiAICC { provider.apiVersion = provider.options["api_version"] ?? "v2" }
         if type == .aliyun, let prefix = provider.options["out_id_prefix"], let node = map["out_id_prefix"],
-            prefix.utf8.count + ProviderSchema.callIDLength > ProviderSchema.aliyunOutIDLimit
+            prefix.utf8.count + CallID.length > ProviderSchema.aliyunOutIDLimit
         {
-            let room = ProviderSchema.aliyunOutIDLimit - ProviderSchema.callIDLength
+            let room = ProviderSchema.aliyunOutIDLimit - CallID.length
             context.error(
                 node.location,
-                "\(what).out_id_prefix: Aliyun's OutId holds at most \(ProviderSchema.aliyunOutIDLimit) bytes and klaxon's call id takes \(ProviderSchema.callIDLength), so the prefix may have at most \(room) bytes"
+                "\(what).out_id_prefix: Aliyun's OutId holds at most \(ProviderSchema.aliyunOutIDLimit) bytes and klaxon's call id takes \(CallID.length), so the prefix may have at most \(room) bytes"
             )
         }
         if type == .webhook, let node = map["success_status"], let values = node.stringList("\(what).success_status") {

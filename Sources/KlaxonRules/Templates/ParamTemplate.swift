@@ -11,8 +11,6 @@ public struct ParamTemplate: Sendable {
     public var source: String
     public var location: SourceLocation
     private let template: MustacheTemplate
-    /// True when the template has no tags, so its text is its value.
-    public let isLiteral: Bool
 
     /// The names a template may use at its top level.
     public static let variables: [String] = [
@@ -41,7 +39,6 @@ public struct ParamTemplate: Sendable {
         } catch {
             throw ParseError(message: "template: \(error)", line: 1, column: 1)
         }
-        self.isLiteral = !source.contains("{{")
     }
 
     /// The text outside tags: what every rendering contains at least.

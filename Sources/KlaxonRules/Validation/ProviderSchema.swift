@@ -63,6 +63,4 @@ enum ProviderSchema {
 
     /// Aliyun's `OutId` is at most 15 bytes and carries `out_id_prefix` + klaxon's call id.
     static let aliyunOutIDLimit = 15
-    /// klaxon call ids as sent to vendors: 12 characters (see the README).
-    static let callIDLength = 12
 }
