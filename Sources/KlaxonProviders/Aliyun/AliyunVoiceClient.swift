@@ -135,7 +135,7 @@ public struct AliyunVoiceClient: VoiceProvider {
     /// byte order, strings escaped as JSON requires and nothing else escaped.
     public static func ttsParam(_ params: [String: String]) -> String {
         let members = params.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            .map { "\(JSONStringLiteral.quoted($0.key)):\(JSONStringLiteral.quoted($0.value))" }
         return "{" + members.joined(separator: ",") + "}"
     }
 
@@ -273,24 +273,6 @@ public struct AliyunVoiceClient: VoiceProvider {
             throw fail("endpoint \"\(endpoint)\" is not an http(s) URL without a query string")
         }
         return components.path.isEmpty ? endpoint + "/" : endpoint
-    }
-
-    private static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16, uppercase: false)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
