@@ -25,32 +25,6 @@ import VendorFakes
         func advance(_ seconds: TimeInterval) { date.withLock { $0 += seconds } }
     }
 
-    /// Log entries rendered as text (message and metadata), for secret and number checks.
-    final class LogStore: Sendable {
-        private let lines = Mutex<[String]>([])
-        var entries: [String] { lines.withLock { $0 } }
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-    }
-
-    struct RecordingLogHandler: LogHandler {
-        let store: LogStore
-        var metadata: Logger.Metadata = [:]
-        var metadataProvider: Logger.MetadataProvider?
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            store.append(
-                "\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
-            )
-        }
-    }
-
     static func fake(clock: TestClock = TestClock(), credentials: [String: String] = ["testid": secret]) -> AliyunFake {
         AliyunFake(credentials: credentials, showNumbers: ["4001112222"], voiceCodes: [voiceCode], ttsCodes: ["TTS_10001"], now: { clock.now })
     }
@@ -60,12 +34,12 @@ import VendorFakes
         clock: TestClock = TestClock(),
         options: [String: String] = [:],
         timeout: Duration = .seconds(30),
-        logs: LogStore = LogStore()
+        logs: RecordedLog = RecordedLog()
     ) throws -> AliyunVoiceClient {
         var all = ["access_key_id": "testid", "access_key_secret": secret]
         all.merge(options) { $1 }
         let config = ProviderConfig(name: "aliyun-main", type: .aliyun, endpoint: baseURL, timeout: timeout, options: all)
-        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(store: logs) })
+        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(log: logs) })
         return try AliyunVoiceClient(config: config, environment: ProviderEnvironment(httpClient: .shared, logger: logger, now: { clock.now }))
     }
 
@@ -400,7 +374,7 @@ import VendorFakes
     @Test func wrongSecretIsSignatureDoesNotMatchAndPermanent() async throws {
         let clock = TestClock()
         let fake = Self.fake(clock: clock, credentials: ["testid": "the-real-secret"])
-        let logs = LogStore()
+        let logs = RecordedLog()
         try await withFakeServer(fake.router()) { baseURL in
             let results = try await Self.client(baseURL, clock: clock, logs: logs).placeCalls(Self.call())
             guard case .permanent(let error) = results.first?.result else {
@@ -471,7 +445,7 @@ import VendorFakes
     // MARK: - Transport
 
     @Test func connectionRefusedIsRetryable() async throws {
-        let logs = LogStore()
+        let logs = RecordedLog()
         // AsyncHTTPClient retries refused connections until the deadline, then reports the refusal.
         let client = try Self.client("http://127.0.0.1:1", timeout: .milliseconds(500), logs: logs)
         let results = await client.placeCalls(Self.call())
@@ -499,7 +473,7 @@ import VendorFakes
     @Test func hangingVendorTimesOutRetryable() async throws {
         let fake = Self.fake()
         await fake.state.enqueue(.hang)
-        let logs = LogStore()
+        let logs = RecordedLog()
         try await withFakeServer(fake.router()) { baseURL in
             let results = try await Self.client(baseURL, timeout: .milliseconds(300), logs: logs).placeCalls(Self.call())
             guard case .retryable(let error) = results.first?.result else {
@@ -525,7 +499,7 @@ import VendorFakes
     @Test func logsMaskNumbersAndCarryNoSecrets() async throws {
         let clock = TestClock()
         let fake = Self.fake(clock: clock)
-        let logs = LogStore()
+        let logs = RecordedLog()
         try await withFakeServer(fake.router()) { baseURL in
             let client = try Self.client(baseURL, clock: clock, logs: logs)
             _ = await client.placeCalls(Self.call(to: [Self.alice, CallRecipient(name: "bob", phone: "+14155550100")]))

@@ -14,31 +14,6 @@ import VendorFakes
     static let alice = CallRecipient(name: "alice", phone: "+989121234567")
     static let bob = CallRecipient(name: "bob", phone: "+989351112222")
 
-    /// Log lines rendered as text (level, message, metadata), to look for secrets and numbers.
-    final class LogLines: Sendable {
-        private let lines = Mutex<[String]>([])
-        var all: [String] { lines.withLock { $0 } }
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-    }
-
-    struct LineLogHandler: LogHandler {
-        let lines: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            lines.append(
-                "\(event.level) \(event.message) " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            )
-        }
-    }
-
     static func fake(ids: [String] = []) -> BitelFake {
         let queue = Mutex(ids)
         return BitelFake(
@@ -55,12 +30,12 @@ import VendorFakes
         _ endpoint: String,
         options: [String: String] = [:],
         timeout: Duration = .seconds(30),
-        logs: LogLines = LogLines()
+        logs: RecordedLog = RecordedLog()
     ) throws -> BitelClient {
         var all = ["token": token]
         all.merge(options) { $1 }
         let config = ProviderConfig(name: "bitel-ir", type: .bitel, endpoint: endpoint, timeout: timeout, options: all)
-        let logger = Logger(label: "test", factory: { _ in LineLogHandler(lines: logs) })
+        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(log: logs) })
         return try BitelClient(config: config, environment: ProviderEnvironment(httpClient: .shared, logger: logger))
     }
 
@@ -163,7 +138,7 @@ import VendorFakes
     @Test func aRefusedNumberDoesNotStopTheOthers() async throws {
         let fake = Self.fake()
         let foreign = CallRecipient(name: "li", phone: "+8613700000000")
-        let logs = LogLines()
+        let logs = RecordedLog()
         let results = try await withFakeServer(fake.router()) { baseURL in
             try await Self.client(baseURL, logs: logs).placeCalls(Self.call([foreign, Self.alice]))
         }
@@ -172,7 +147,7 @@ import VendorFakes
         #expect(results[1].result.isAccepted)
         #expect(await fake.state.requests.count == 1)
         #expect(!results[0].errorMessage.contains("13700000000"))
-        #expect(logs.all.contains { $0.contains("+86137****0000") })
+        #expect(logs.entries.contains { $0.contains("+86137****0000") })
     }
 
     @Test(arguments: [VoicePrompt.text("db down"), .bitel(voiceID: ""), .aliyunVoice(voiceCode: "x.wav")])
@@ -376,7 +351,7 @@ import VendorFakes
 
     @Test func theTokenIsInNoResultErrorLogOrDescription() async throws {
         let fake = Self.fake()
-        let logs = LogLines()
+        let logs = RecordedLog()
         // A vendor that echoes the token back in its error code must not leak it either.
         await fake.state.enqueue(
             .respond(status: 400, body: #"{"result":null,"error":"bad token \#(Self.token)"}"#),
@@ -401,15 +376,15 @@ import VendorFakes
             }
             return seen
         }
-        seen += logs.all
-        #expect(!logs.all.isEmpty)
+        seen += logs.entries
+        #expect(!logs.entries.isEmpty)
         for text in seen {
             #expect(!text.contains(Self.token), "token leaked: \(text)")
         }
-        for line in logs.all {
+        for line in logs.entries {
             #expect(!line.contains("9121234567") && !line.contains("9351112222"), "full number in: \(line)")
         }
-        #expect(logs.all.contains { $0.contains("+98912****4567") })
+        #expect(logs.entries.contains { $0.contains("+98912****4567") })
     }
 
     // MARK: - Call status

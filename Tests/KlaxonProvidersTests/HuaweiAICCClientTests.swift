@@ -28,33 +28,6 @@ enum HuaweiTestSupport {
         func advance(_ seconds: TimeInterval) { date.withLock { $0 += seconds } }
     }
 
-    /// Every log entry as one line of text: level, message and metadata.
-    final class LogStore: Sendable {
-        private let lines = Mutex<[String]>([])
-        var entries: [String] { lines.withLock { $0 } }
-        var text: String { entries.joined(separator: "\n") }
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-    }
-
-    struct CapturingLogHandler: LogHandler {
-        let store: LogStore
-        var metadata: Logger.Metadata = [:]
-        var metadataProvider: Logger.MetadataProvider?
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            store.append(
-                "\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
-            )
-        }
-    }
-
     static func fake(clock: Clock) -> HuaweiAICCFake {
         HuaweiAICCFake(appKey: appKey, appSecret: appSecret, now: { clock.now })
     }
@@ -70,8 +43,8 @@ enum HuaweiTestSupport {
         return ProviderConfig(name: "huawei-main", type: .huaweiAICC, endpoint: baseURL, timeout: timeout, apiVersion: version, options: all)
     }
 
-    static func environment(clock: Clock, logs: LogStore = LogStore()) -> ProviderEnvironment {
-        let logger = Logger(label: "test", factory: { _ in CapturingLogHandler(store: logs) })
+    static func environment(clock: Clock, logs: RecordedLog = RecordedLog()) -> ProviderEnvironment {
+        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(log: logs) })
         return ProviderEnvironment(httpClient: .shared, logger: logger, now: { clock.now })
     }
 
@@ -81,7 +54,7 @@ enum HuaweiTestSupport {
         version: String = "v2",
         options: [String: String] = [:],
         timeout: Duration = .seconds(30),
-        logs: LogStore = LogStore()
+        logs: RecordedLog = RecordedLog()
     ) throws -> HuaweiAICCClient {
         try HuaweiAICCClient(
             config: config(baseURL, version: version, options: options, timeout: timeout),
@@ -254,7 +227,7 @@ enum HuaweiTestSupport {
     @Test func callbackURLHuaweiWouldRefuseIsLeftOutWithAWarning() async throws {
         let clock = Support.Clock()
         let fake = Support.fake(clock: clock)
-        let logs = Support.LogStore()
+        let logs = RecordedLog()
         try await withFakeServer(fake.router()) { baseURL in
             let client = try Support.client(baseURL, clock: clock, logs: logs)
             for url in [
@@ -580,7 +553,7 @@ enum HuaweiTestSupport {
     @Test func secretsAndTokensNeverInErrorsOrLogs() async throws {
         let clock = Support.Clock()
         let fake = Support.fake(clock: clock)
-        let logs = Support.LogStore()
+        let logs = RecordedLog()
         try await withFakeServer(fake.router()) { baseURL in
             let client = try Support.client(baseURL, clock: clock, logs: logs)
             var results: [CallResult] = []

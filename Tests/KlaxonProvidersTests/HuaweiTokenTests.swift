@@ -16,7 +16,7 @@ import VendorFakes
         clock: Support.Clock,
         secret: String = Support.appSecret,
         lifetime: Int = 600,
-        logs: Support.LogStore = Support.LogStore()
+        logs: RecordedLog = RecordedLog()
     )
         -> HuaweiTokenProvider
     {
@@ -27,7 +27,7 @@ import VendorFakes
             requestedLifetime: lifetime,
             timeout: .seconds(30),
             httpClient: .shared,
-            logger: Logger(label: "test", factory: { _ in Support.CapturingLogHandler(store: logs) }),
+            logger: Logger(label: "test", factory: { _ in RecordingLogHandler(log: logs) }),
             now: { clock.now }
         )
     }
@@ -214,7 +214,7 @@ import VendorFakes
     @Test func failedRefreshFallsBackToTheUnexpiredToken() async throws {
         let clock = Support.Clock()
         let fake = Support.fake(clock: clock)
-        let logs = Support.LogStore()
+        let logs = RecordedLog()
         try await withFakeServer(fake.router()) { baseURL in
             let tokens = Self.provider(baseURL, clock: clock, logs: logs)
             let first = try await tokens.token()

@@ -17,31 +17,6 @@ import VendorFakes
     static let priya = CallRecipient(name: "priya", phone: "+919876543211")
     static let callID = "klx42abcdefg"
 
-    /// Log lines rendered as text (level, message, metadata), to look for secrets and numbers.
-    final class LogLines: Sendable {
-        private let lines = Mutex<[String]>([])
-        var all: [String] { lines.withLock { $0 } }
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-    }
-
-    struct LineLogHandler: LogHandler {
-        let lines: LogLines
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            lines.append(
-                "\(event.level) \(event.message) " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            )
-        }
-    }
-
     static func fake(acceptsDuplicates: Bool = false) -> Infin8linxFake {
         Infin8linxFake(appID: appID, accessKey: accessKey, acceptsDuplicates: acceptsDuplicates)
     }
@@ -56,9 +31,9 @@ import VendorFakes
         _ baseURL: String,
         options: [String: String] = [:],
         timeout: Duration = .seconds(30),
-        logs: LogLines = LogLines()
+        logs: RecordedLog = RecordedLog()
     ) throws -> Infin8linxClient {
-        let logger = Logger(label: "test", factory: { _ in LineLogHandler(lines: logs) })
+        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(log: logs) })
         return try Infin8linxClient(
             config: config(baseURL, options: options, timeout: timeout),
             environment: ProviderEnvironment(httpClient: .shared, logger: logger)
@@ -146,17 +121,17 @@ import VendorFakes
 
     @Test func theDefaultEndpointIsTheDocumentedPlainHTTPURLAndThatIsLogged() throws {
         let config = ProviderConfig(name: "ivr-in", type: .infin8linx, options: ["appid": "a", "accesskey": Self.accessKey, "nationcode": "in"])
-        let logs = LogLines()
-        let logger = Logger(label: "test", factory: { _ in LineLogHandler(lines: logs) })
+        let logs = RecordedLog()
+        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(log: logs) })
         let client = try Infin8linxClient(config: config, environment: ProviderEnvironment(httpClient: .shared, logger: logger))
         #expect(client.endpoint == "http://platform.infin8linx.com/api/yunhu")
-        #expect(logs.all.count == 1)
-        #expect(logs.all.first?.hasPrefix("notice infin8linx endpoint is plain http") == true)
-        #expect(logs.all.first?.contains(Self.accessKey) == false)
+        #expect(logs.entries.count == 1)
+        #expect(logs.entries.first?.hasPrefix("notice infin8linx endpoint is plain http") == true)
+        #expect(logs.entries.first?.contains(Self.accessKey) == false)
         // A loopback fake is not worth the notice.
-        let quiet = LogLines()
+        let quiet = RecordedLog()
         _ = try Self.client("http://127.0.0.1:9", logs: quiet)
-        #expect(quiet.all.isEmpty)
+        #expect(quiet.entries.isEmpty)
     }
 
     // MARK: - Batching
@@ -189,7 +164,7 @@ import VendorFakes
         let budi = CallRecipient(name: "budi", phone: "+6281234567890")
         let li = CallRecipient(name: "li", phone: "+8613700000000")
         let national = CallRecipient(name: "local", phone: "9876543212")
-        let logs = LogLines()
+        let logs = RecordedLog()
         let results = try await withFakeServer(fake.router()) { baseURL in
             try await Self.client(baseURL, logs: logs).placeCalls(Self.call([budi, Self.anil, li, national, Self.priya]))
         }
@@ -205,7 +180,7 @@ import VendorFakes
         #expect(results[1].result == .accepted(vendorCallID: "klx42abcdefg:9876543210"))
         #expect(results[4].result == .accepted(vendorCallID: "klx42abcdefg:9876543211"))
         #expect(await fake.batches().map(\.numbers) == [["9876543210", "9876543211"]])
-        #expect(logs.all.contains { $0.contains("+62812****7890") })
+        #expect(logs.entries.contains { $0.contains("+62812****7890") })
     }
 
     @Test func nobodyCallableMeansNoPost() async throws {
@@ -491,7 +466,7 @@ import VendorFakes
 
     @Test func theAccessKeyIsInNoResultErrorLogOrDescription() async throws {
         let fake = Self.fake()
-        let logs = LogLines()
+        let logs = RecordedLog()
         await fake.state.enqueue(
             .respond(status: 200, body: #"{"ret":601,"data":[],"msg":"accesskey \#(Self.accessKey) is not authorized"}"#),
             .respond(status: 500, body: ""),
@@ -510,12 +485,12 @@ import VendorFakes
             }
             return seen
         }
-        seen += logs.all
-        #expect(!logs.all.isEmpty)
+        seen += logs.entries
+        #expect(!logs.entries.isEmpty)
         for text in seen {
             #expect(!text.contains(Self.accessKey), "access key leaked: \(text)")
         }
-        for line in logs.all {
+        for line in logs.entries {
             #expect(!line.contains("9876543210") && !line.contains("9876543211"), "number in: \(line)")
         }
     }
