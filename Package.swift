@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(name: "KlaxonCore"),
@@ -44,6 +48,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "KlaxonEngine",
+            dependencies: [
+                "KlaxonCore",
+                "KlaxonRules",
+                "KlaxonProviders",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // Loopback fakes of the vendors' APIs, for tests and `klaxon call` demos; never shipped in the server.
         .target(
             name: "VendorFakes",
@@ -57,8 +72,8 @@ let package = Package(
             ],
             path: "Tests/VendorFakes"
         ),
-        // Test helpers with no dependencies: a manual clock.
-        .target(name: "KlaxonTestSupport", path: "Tests/KlaxonTestSupport"),
+        // Test helpers: a manual clock, also as the engine's clock.
+        .target(name: "KlaxonTestSupport", dependencies: ["KlaxonCore"], path: "Tests/KlaxonTestSupport"),
         .executableTarget(
             name: "klaxon",
             dependencies: [
@@ -66,6 +81,7 @@ let package = Package(
                 "KlaxonIngest",
                 "KlaxonRules",
                 "KlaxonProviders",
+                "KlaxonEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +103,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "KlaxonEngineTests",
+            dependencies: ["KlaxonEngine", "KlaxonTestSupport", "VendorFakes", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .testTarget(
             name: "KlaxonCLITests",

@@ -22,4 +22,14 @@ public enum PhoneNumber {
         guard isE164(phone), phone.dropFirst().hasPrefix(countryCode) else { return nil }
         return String(phone.dropFirst(1 + countryCode.count))
     }
+
+    /// Whether a number as a vendor reports it (national, without `+`, with a trunk `0`)
+    /// is the E.164 number klaxon called: the last eight digits agree. Nil matches nothing.
+    public static func sameLine(_ e164: String, _ reported: String?) -> Bool {
+        guard let reported else { return false }
+        let called = e164.filter(\.isNumber)
+        let other = reported.filter(\.isNumber)
+        guard called.count >= 8, other.count >= 8 else { return !called.isEmpty && called == other }
+        return called.suffix(8) == other.suffix(8)
+    }
 }

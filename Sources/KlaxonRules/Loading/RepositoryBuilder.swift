@@ -135,7 +135,7 @@ final class RepositoryBuilder {
     // MARK: server, store
 
     private func parseServer(_ node: ConfigNode) -> ServerConfig? {
-        guard let map = node.mapping("server", keys: ["listen", "body_limit", "api_token", "source_token", "public_url"]) else {
+        guard let map = node.mapping("server", keys: ["listen", "body_limit", "api_token", "source_token", "public_url", "callback_token"]) else {
             return nil
         }
         var config = ServerConfig()
@@ -155,6 +155,7 @@ final class RepositoryBuilder {
         config.apiToken = map["api_token"]?.string("server.api_token")
         config.sourceToken = map["source_token"]?.string("server.source_token")
         config.publicURL = map["public_url"]?.string("server.public_url")
+        config.callbackToken = map["callback_token"]?.string("server.callback_token")
         if let url = config.publicURL, let node = map["public_url"], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             context.error(node.location, "server.public_url: expected an http:// or https:// URL")
         }

@@ -10,12 +10,15 @@ public struct ServerConfig: Sendable, Hashable {
     public var sourceToken: String?
     /// The URL vendors reach klaxon at, for call-status callbacks.
     public var publicURL: String?
+    /// The secret vendors that sign nothing put in their callback URL (`?token=`).
+    public var callbackToken: String?
 
-    public init(listen: String? = nil, bodyLimit: Int = 1 << 20, apiToken: String? = nil, sourceToken: String? = nil, publicURL: String? = nil) {
+    public init(listen: String? = nil, bodyLimit: Int = 1 << 20, apiToken: String? = nil, sourceToken: String? = nil, publicURL: String? = nil, callbackToken: String? = nil) {
         self.listen = listen
         self.bodyLimit = bodyLimit
         self.apiToken = apiToken
         self.sourceToken = sourceToken
         self.publicURL = publicURL
+        self.callbackToken = callbackToken
     }
 }

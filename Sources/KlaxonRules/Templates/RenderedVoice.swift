@@ -8,4 +8,11 @@ public struct RenderedVoice: Sendable, Hashable {
     public var text: String?
     /// One line per value a vendor limit cut.
     public var warnings: [String]
+
+    public init(prompt: VoicePrompt, params: [String], text: String?, warnings: [String] = []) {
+        self.prompt = prompt
+        self.params = params
+        self.text = text
+        self.warnings = warnings
+    }
 }

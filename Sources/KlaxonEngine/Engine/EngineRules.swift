@@ -1,0 +1,42 @@
+import KlaxonCore
+import KlaxonProviders
+import KlaxonRules
+
+/// One loaded rule set with its provider clients: what the engine pages with. Replaced
+/// whole on reload, so a step never sees half of an old rule set and half of a new one.
+public struct EngineRules: Sendable {
+    public let repository: RuleRepository
+    public let planner: AlertPlanner
+    /// Clients by provider name.
+    public let providers: [String: any VoiceProvider]
+    /// Every route of the tree by name.
+    public let routes: [String: Route]
+
+    public init(repository: RuleRepository, providers: [String: any VoiceProvider]) {
+        self.repository = repository
+        self.planner = AlertPlanner(repository: repository)
+        self.providers = providers
+        var routes: [String: Route] = [:]
+        func collect(_ list: [Route]) {
+            for route in list {
+                routes[route.name] = routes[route.name] ?? route
+                collect(route.routes)
+            }
+        }
+        collect(repository.routes)
+        self.routes = routes
+    }
+
+    /// Builds every configured provider's client with `registry`.
+    public static func build(
+        repository: RuleRepository,
+        registry: ProviderRegistry = .standard,
+        environment: ProviderEnvironment
+    ) throws(ProviderConfigError) -> EngineRules {
+        var providers: [String: any VoiceProvider] = [:]
+        for config in repository.providers {
+            providers[config.name] = try registry.makeProvider(config, environment: environment)
+        }
+        return EngineRules(repository: repository, providers: providers)
+    }
+}

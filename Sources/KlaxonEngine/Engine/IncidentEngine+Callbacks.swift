@@ -1,0 +1,79 @@
+import Foundation
+import KlaxonCore
+import KlaxonRules
+import Logging
+
+/// What a vendor's status report changed.
+public enum StatusReportOutcome: Sendable, Hashable {
+    /// Recorded on the call; `acked` when it stopped the escalation.
+    case recorded(incidentID: Int64, acked: Bool)
+    /// The same report again (vendors re-send): nothing changed.
+    case duplicate
+    /// No call of this provider matches the report.
+    case unknownCall
+}
+
+extension IncidentEngine {
+    /// Records how a call ended. An answered call or a key press acknowledges the incident
+    /// when its escalation's `stop_on` says so. Reports are idempotent.
+    public func recordStatus(_ report: CallStatusReport, provider: String) async throws -> StatusReportOutcome {
+        let rules = self.rules
+        let now = clock.now()
+        let outcome = try await store.write { transaction -> StatusReportOutcome in
+            var call: CallRecord?
+            if let vendorCallID = report.vendorCallID, !vendorCallID.isEmpty {
+                call = try await transaction.call(provider: provider, vendorCallID: vendorCallID)
+            }
+            if call == nil, let callID = report.callID, !callID.isEmpty {
+                let calls = try await transaction.calls(callID: callID).filter { $0.provider == provider || $0.provider == nil }
+                call = calls.first { PhoneNumber.sameLine($0.recipient.phone, report.callee) } ?? (calls.count == 1 ? calls.first : nil)
+            }
+            guard var call else { return .unknownCall }
+            if call.status == report.status, call.digits == report.digits { return .duplicate }
+            call.status = report.status
+            call.digits = report.digits ?? call.digits
+            call.updatedAt = now
+            try await transaction.updateCall(call)
+            let digits = report.digits.map { ", keys \($0)" } ?? ""
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: call.incidentID,
+                    at: now,
+                    kind: "call_status",
+                    actor: provider,
+                    detail: "call to \(call.recipient.name): \(report.status.rawValue)\(digits) (vendor code \(report.vendorCode))",
+                    callID: call.callID
+                )
+            )
+            guard var incident = try await transaction.incident(id: call.incidentID), incident.state == .open,
+                let escalation = incident.escalation.flatMap({ rules.repository.escalations[$0] })
+            else { return .recorded(incidentID: call.incidentID, acked: false) }
+            let answered = report.status == .answered || report.status == .keyPressed
+            let stops =
+                (answered && escalation.stopOn.contains(.answered))
+                || (report.status == .keyPressed && escalation.stopOn.contains(.keyPressed))
+            guard stops else { return .recorded(incidentID: call.incidentID, acked: false) }
+            incident.state = .acked
+            incident.ackedAt = now
+            incident.ackedBy = call.recipient.name
+            try await transaction.updateIncident(incident)
+            let cancelled = try await transaction.cancelPendingSteps(incidentID: incident.id)
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: incident.id,
+                    at: now,
+                    kind: "acked",
+                    actor: call.recipient.name,
+                    detail: "acknowledged by \(call.recipient.name) (\(report.status.rawValue) call); \(cancelled) pending steps cancelled",
+                    callID: call.callID
+                )
+            )
+            return .recorded(incidentID: incident.id, acked: true)
+        }
+        if case .recorded(let id, true) = outcome {
+            logger.info("incident acknowledged by call", metadata: ["incident": "\(id)", "provider": "\(provider)"])
+            await refreshOpenIncidents()
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,347 @@
+import Foundation
+import KlaxonCore
+import KlaxonProviders
+import KlaxonRules
+import Logging
+
+extension IncidentEngine {
+    /// How many due steps one pass of the scheduler claims.
+    static let claimLimit = 100
+
+    /// Claims every due step and places its calls; returns when all of them are done.
+    /// The scheduler does the same without waiting; tests call this after moving the clock.
+    @discardableResult
+    public func runDueSteps() async throws -> Int {
+        var total = 0
+        while true {
+            let steps = try await claimDueSteps()
+            if steps.isEmpty { return total }
+            total += steps.count
+            await withTaskGroup(of: Void.self) { group in
+                for step in steps { group.addTask { await self.execute(step) } }
+            }
+        }
+    }
+
+    func claimDueSteps() async throws -> [ScheduledStep] {
+        let now = clock.now()
+        do {
+            return try await store.write { try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }
+        } catch {
+            metrics.storeError()
+            throw error
+        }
+    }
+
+    /// The scheduler: claims due steps and places their calls, each step in its own task
+    /// so a slow vendor holds up only its own calls. Sleeps until the next step is due or a
+    /// new incident wakes it. Returns when `isStopping` says so (graceful shutdown), after
+    /// every call in flight has finished.
+    public func runScheduler(idle: Duration = .seconds(30), isStopping: @escaping @Sendable () -> Bool = { false }) async {
+        await withDiscardingTaskGroup { group in
+            while !isStopping(), !Task.isCancelled {
+                var delay = idle
+                do {
+                    let steps = try await claimDueSteps()
+                    for step in steps { group.addTask { await self.execute(step) } }
+                    if steps.count == Self.claimLimit {
+                        delay = .zero
+                    } else if let next = try await store.read({ try await $0.nextDueDate() }) {
+                        delay = min(idle, .seconds(max(0, next.timeIntervalSince(clock.now()))))
+                    }
+                } catch {
+                    logger.error("scheduler cannot reach the store; retrying", metadata: ["error": "\(error)"])
+                    delay = .seconds(1)
+                }
+                if isStopping() { break }
+                await wake.wait(upTo: delay, clock: clock)
+            }
+        }
+    }
+
+    /// Wakes the scheduler now (a graceful shutdown, a reload).
+    public func wakeScheduler() {
+        wake.signal()
+    }
+
+    /// Run once at start, before the scheduler: steps a stopped process left running go
+    /// back to pending, and calls it recorded as started without an answer become
+    /// `interrupted`. Their recipients are called again unless a vendor's acceptance was
+    /// recorded: a possible duplicate call beats a lost page.
+    @discardableResult
+    public func recoverInterruptedWork() async throws -> (steps: Int, calls: Int) {
+        let now = clock.now()
+        let result = try await store.write { transaction in
+            let calls = try await transaction.interruptStartedCalls(at: now)
+            for call in calls {
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: call.incidentID,
+                        at: now,
+                        kind: "call_interrupted",
+                        actor: "scheduler",
+                        detail: "klaxon stopped before the vendor's answer to the call to \(call.recipient.name) was recorded",
+                        callID: call.callID
+                    )
+                )
+            }
+            let steps = try await transaction.requeueRunningSteps()
+            for step in steps {
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: step.incidentID,
+                        at: now,
+                        kind: "step_requeued",
+                        actor: "scheduler",
+                        detail: "step \(step.step) was placing calls when klaxon stopped; it runs again for everyone not recorded as called"
+                    )
+                )
+            }
+            return (steps: steps.count, calls: calls.count)
+        }
+        if result.steps > 0 || result.calls > 0 {
+            logger.warning("resuming work of a stopped process", metadata: ["steps": "\(result.steps)", "calls": "\(result.calls)"])
+        }
+        await refreshOpenIncidents()
+        return result
+    }
+
+    /// What a claimed step turned out to need.
+    private enum StepPlan: Sendable {
+        case finished
+        case call(incident: Incident, calls: [CallRecord], alert: IncidentAlert?, firing: Int)
+    }
+
+    /// Places one claimed step's calls. The calls are committed as `started` before any
+    /// vendor is contacted; the vendors' answers are committed after.
+    func execute(_ step: ScheduledStep) async {
+        let rules = self.rules
+        let now = clock.now()
+        let plan: StepPlan
+        do {
+            plan = try await store.write { transaction in
+                try await Self.prepare(step, rules: rules, now: now, in: transaction)
+            }
+        } catch {
+            metrics.storeError()
+            logger.error("cannot prepare escalation step; it stays claimed until restart", metadata: ["step": "\(step.id)", "error": "\(error)"])
+            return
+        }
+        guard case .call(let incident, let calls, let alert, let firing) = plan else { return }
+        metrics.stepFired(route: incident.route)
+        var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
+        var failure: String?
+        if !calls.isEmpty {
+            let legs = Self.legs(for: incident, recipients: calls.map(\.recipient), callID: calls[0].callID, alert: alert, firing: firing, rules: rules)
+            if legs.isEmpty {
+                failure = "no provider of \(incident.providers) can play voice \(incident.voice ?? "(none)")"
+            } else {
+                let dispatcher = CallDispatcher(clock: clock.asClock, jitter: jitter)
+                let metrics = self.metrics
+                let started = ContinuousClock.now
+                for outcome in await dispatcher.dispatch(legs, report: { event in
+                    if case .attempted(let provider, _, _) = event {
+                        let elapsed = ContinuousClock.now - started
+                        metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                    }
+                }) {
+                    outcomes[outcome.recipient.phone] = outcome
+                }
+            }
+        }
+        let finished = clock.now()
+        do {
+            try await store.write { [outcomes, failure] transaction in
+                for var call in calls {
+                    let outcome = outcomes[call.recipient.phone]
+                    call.updatedAt = finished
+                    call.provider = outcome?.provider ?? call.provider
+                    call.attempts += 1
+                    let detail: String
+                    switch outcome?.result {
+                    case .accepted(let vendorCallID)?:
+                        call.state = .accepted
+                        call.vendorCallID = vendorCallID
+                        detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) accepted by \(call.provider ?? "?")"
+                    case .retryable(let error)?, .permanent(let error)?:
+                        call.state = .failed
+                        call.error = error.description
+                        detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(error)"
+                    case nil:
+                        call.state = .failed
+                        call.error = failure ?? "not placed"
+                        detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(call.error ?? "")"
+                    }
+                    try await transaction.updateCall(call)
+                    try await transaction.appendEvent(
+                        TimelineEvent(
+                            incidentID: call.incidentID,
+                            at: finished,
+                            kind: call.state == .accepted ? "call_placed" : "call_failed",
+                            actor: "scheduler",
+                            detail: detail,
+                            callID: call.callID
+                        )
+                    )
+                }
+                try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
+            }
+        } catch {
+            metrics.storeError()
+            logger.error("cannot record the calls of an escalation step", metadata: ["step": "\(step.id)", "error": "\(error)"])
+            return
+        }
+        for call in calls {
+            let outcome = outcomes[call.recipient.phone]
+            metrics.call(provider: outcome?.provider ?? "none", outcome: outcome?.result.isAccepted == true ? "accepted" : "failed")
+            logger.info(
+                "call \(outcome?.result.isAccepted == true ? "placed" : "failed")",
+                metadata: [
+                    "incident": "\(incident.id)", "step": "\(step.step)", "to": "\(call.recipient.maskedPhone)",
+                    "provider": "\(outcome?.provider ?? "none")", "call": "\(call.callID)",
+                ]
+            )
+        }
+    }
+
+    /// Decides, inside the transaction that claimed nothing else, what a due step does:
+    /// nothing (the incident is no longer open), wait (quiet hours), or call whom.
+    private static func prepare(_ step: ScheduledStep, rules: EngineRules, now: Date, in transaction: any IncidentTransaction) async throws -> StepPlan {
+        guard let incident = try await transaction.incident(id: step.incidentID), incident.state == .open else {
+            try await transaction.updateStep(id: step.id, state: .cancelled, dueAt: nil)
+            return .finished
+        }
+        let settings = rules.routes[incident.route]?.effective
+        let windows: [(window: TimeWindow, name: String, outside: Bool)] =
+            [settings?.quietHours.map { ($0, "quiet hours", false) }, settings?.activeHours.map { ($0, "active hours", true) }]
+            .compactMap { $0 }
+        for (window, name, callsOutside) in windows where window.contains(now) == callsOutside {
+            let resume = callsOutside ? window.nextEntry(from: now) : window.nextExit(from: now)
+            if window.action == .defer_, let resume {
+                try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: incident.id,
+                        at: now,
+                        kind: "step_deferred",
+                        actor: "scheduler",
+                        detail: "step \(step.step) deferred by \(callsOutside ? "being outside " : "")\(name) (\(window.timezone)) until \(resume)"
+                    )
+                )
+            } else {
+                try await transaction.updateStep(id: step.id, state: .skipped, dueAt: nil)
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: incident.id,
+                        at: now,
+                        kind: "step_skipped",
+                        actor: "scheduler",
+                        detail: "step \(step.step) skipped: \(callsOutside ? "outside " : "")\(name) (\(window.timezone))"
+                    )
+                )
+            }
+            return .finished
+        }
+        let earlier = try await transaction.calls(stepID: step.id)
+        let reached = Set(earlier.filter { $0.state == .accepted }.map(\.recipient.phone))
+        let callID = CallID.make()
+        var calls: [CallRecord] = []
+        for recipient in step.recipients where !reached.contains(recipient.phone) {
+            var call = CallRecord(
+                callID: callID,
+                incidentID: incident.id,
+                stepID: step.id,
+                step: step.step,
+                recipient: recipient,
+                provider: incident.providers.first,
+                startedAt: now,
+                updatedAt: now
+            )
+            if let limit = settings?.rateLimit {
+                let placed = try await transaction.countCalls(route: incident.route, phone: recipient.phone, startedSince: now.adding(.zero - limit.window))
+                if placed >= limit.calls {
+                    call.state = .heldBack
+                    call.error = "rate limit: \(limit.calls) calls per \(limit.window) on route \(incident.route)"
+                    call.id = try await transaction.insertCall(call)
+                    try await transaction.appendEvent(
+                        TimelineEvent(
+                            incidentID: incident.id,
+                            at: now,
+                            kind: "call_held_back",
+                            actor: "scheduler",
+                            detail: "call to \(recipient.name) (\(recipient.maskedPhone)) held back: \(call.error ?? "")",
+                            callID: callID
+                        )
+                    )
+                    continue
+                }
+            }
+            call.id = try await transaction.insertCall(call)
+            calls.append(call)
+        }
+        try await transaction.appendEvent(
+            TimelineEvent(
+                incidentID: incident.id,
+                at: now,
+                kind: "step_fired",
+                actor: "scheduler",
+                detail: "step \(step.step): calling \(calls.map(\.recipient.name).joined(separator: ", "))",
+                callID: calls.isEmpty ? nil : callID
+            )
+        )
+        if calls.isEmpty {
+            try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
+        }
+        let alerts = try await transaction.alerts(incidentID: incident.id)
+        let firing = alerts.filter { $0.status == .firing }
+        return .call(incident: incident, calls: calls, alert: firing.first ?? alerts.first, firing: max(1, firing.count))
+    }
+
+    /// One leg per provider of the incident that can play its voice, in failover order.
+    private static func legs(
+        for incident: Incident,
+        recipients: [CallRecipient],
+        callID: String,
+        alert: IncidentAlert?,
+        firing: Int,
+        rules: EngineRules
+    ) -> [CallDispatcher<EngineClock.Adapter>.Leg] {
+        let repository = rules.repository
+        let alert = alert?.alert ?? Alert(status: .firing, labels: ["alertname": incident.title])
+        let context = ParamRenderer.context(for: alert, severity: incident.severity, count: firing, route: incident.route)
+        let voice = incident.voice.flatMap { repository.voices[$0] }
+        var legs: [CallDispatcher<EngineClock.Adapter>.Leg] = []
+        for name in incident.providers {
+            guard let config = repository.provider(named: name), let client = rules.providers[name] else { continue }
+            var rendered: RenderedVoice
+            if let voice, let result = ParamRenderer.render(voice, for: config, context: context) {
+                rendered = result
+            } else if config.type == .webhook || config.type == .simulator {
+                rendered = RenderedVoice(prompt: .text(incident.title), params: [], text: incident.title, warnings: [])
+            } else {
+                continue
+            }
+            if incident.storm {
+                let summary = "\(firing) alerts firing for route \(incident.route)"
+                rendered.text = summary
+                if case .text = rendered.prompt { rendered.prompt = .text(summary) }
+            }
+            var callbackURL = repository.server.publicURL.map { $0 + "/callbacks/" + name }
+            if let url = callbackURL, let token = repository.server.callbackToken {
+                callbackURL = url + "?token=" + token
+            }
+            let request = CallRequest(
+                callID: callID,
+                recipients: recipients,
+                prompt: rendered.prompt,
+                params: rendered.params,
+                text: rendered.text,
+                priority: incident.priority,
+                callbackURL: callbackURL,
+                body: ParamRenderer.webhookBody(repository.webhookBodies[name], context: context, recipients: recipients)
+            )
+            legs.append(.init(provider: client, request: request, retry: RetryPolicy(config.retry)))
+        }
+        return legs
+    }
+}

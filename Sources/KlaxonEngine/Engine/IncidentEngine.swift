@@ -1,0 +1,396 @@
+import Foundation
+import KlaxonCore
+import KlaxonProviders
+import KlaxonRules
+import Logging
+import Synchronization
+
+/// Turns alerts into incidents and incidents into calls, with every decision committed
+/// to the store before anyone is told: a webhook's 2xx, a call to a vendor.
+///
+/// The engine keeps no state of its own beyond the current rule set: incidents, steps and
+/// calls live in the store, so a restarted process carries on where the old one stopped.
+public final class IncidentEngine: Sendable {
+    public let store: any IncidentStore
+    public let clock: EngineClock
+    let logger: Logger
+    let metrics = EngineMetrics()
+    let wake = WakeSignal()
+    let jitter: @Sendable () -> Double
+    private let current: Mutex<EngineRules>
+
+    public init(
+        store: any IncidentStore,
+        rules: EngineRules,
+        clock: EngineClock = .system,
+        logger: Logger = Logger(label: "klaxon.engine"),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.jitter = jitter
+        self.current = Mutex(rules)
+    }
+
+    /// The rule set new alerts and due steps use.
+    public var rules: EngineRules { current.withLock { $0 } }
+
+    /// Swaps the rule set; steps already placing calls finish with the old one.
+    public func replaceRules(_ rules: EngineRules) {
+        current.withLock { $0 = rules }
+    }
+
+    // MARK: Ingest
+
+    /// Records a batch of alerts in one transaction: all of it or, when it throws, none.
+    /// Returns only after the commit, so the caller may then answer 2xx.
+    public func ingest(_ alerts: [Alert]) async throws -> IngestSummary {
+        let rules = self.rules
+        let plans = rules.planner.plan(alerts)
+        let now = clock.now()
+        let summary: IngestSummary
+        do {
+            summary = try await store.write { transaction in
+                var summary = IngestSummary()
+                for plan in plans {
+                    if plan.dropped {
+                        summary.dropped += 1
+                        continue
+                    }
+                    if plan.matches.isEmpty { summary.unrouted += 1 }
+                    for match in plan.matches {
+                        if match.dropped {
+                            summary.dropped += 1
+                            continue
+                        }
+                        try await Self.apply(plan, match, rules: rules, now: now, to: transaction, summary: &summary)
+                    }
+                }
+                summary.openIncidents = try await transaction.countIncidents(.open)
+                return summary
+            }
+        } catch {
+            metrics.storeError()
+            throw error
+        }
+        for alert in alerts {
+            metrics.alertReceived(source: alert.source.kind.rawValue, status: alert.status.rawValue)
+        }
+        metrics.ingested(summary)
+        if !summary.opened.isEmpty { wake.signal() }
+        for id in summary.opened {
+            logger.info("incident opened", metadata: ["incident": "\(id)"])
+        }
+        return summary
+    }
+
+    private static func apply(
+        _ plan: AlertPlan,
+        _ match: RouteMatch,
+        rules: EngineRules,
+        now: Date,
+        to transaction: any IncidentTransaction,
+        summary: inout IngestSummary
+    ) async throws {
+        let alert = plan.alert
+        let key = match.dedupeKey
+        let record = IncidentAlert(
+            incidentID: 0,
+            fingerprint: alert.fingerprint,
+            key: key,
+            status: alert.status,
+            labels: alert.labels,
+            annotations: alert.annotations,
+            severity: plan.severity,
+            source: alert.source.description,
+            startsAt: alert.startsAt,
+            endsAt: alert.endsAt,
+            firstSeen: now,
+            lastSeen: now
+        )
+        if alert.status == .resolved {
+            try await resolveAlert(record, now: now, in: transaction, summary: &summary)
+            return
+        }
+        if var incident = try await transaction.activeIncident(key: key) {
+            try await join(record, to: &incident, now: now, in: transaction)
+            summary.deduplicated += 1
+            summary.updated.insert(incident.id)
+            return
+        }
+        let route = rules.routes[match.route]
+        if let window = route?.effective.dedupe?.window,
+            var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
+        {
+            try await reopen(&incident, with: record, match: match, now: now, in: transaction)
+            summary.opened.append(incident.id)
+            return
+        }
+        if let storm = route?.effective.storm {
+            let since = now.adding(.zero - storm.window)
+            if var incident = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
+                try await join(record, to: &incident, now: now, in: transaction)
+                summary.joinedStorm += 1
+                summary.updated.insert(incident.id)
+                return
+            }
+            let recent = try await transaction.countIncidents(route: match.route, openedSince: since)
+            if recent + 1 > storm.threshold {
+                let id = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction)
+                summary.opened.append(id)
+                return
+            }
+        }
+        let id = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction)
+        summary.opened.append(id)
+    }
+
+    private static func open(
+        _ alert: IncidentAlert,
+        match: RouteMatch,
+        severity: String,
+        storm: StormGuard?,
+        now: Date,
+        in transaction: any IncidentTransaction
+    ) async throws -> Int64 {
+        let title = alert.labels["alertname"] ?? alert.annotations["summary"] ?? match.dedupeKey
+        var incident = Incident(
+            key: storm == nil ? match.dedupeKey : match.route + "|storm",
+            route: match.route,
+            severity: severity,
+            priority: match.priority,
+            title: storm == nil ? title : "alert storm on route \(match.route)",
+            voice: match.voice,
+            providers: match.providers,
+            escalation: match.escalation,
+            openedAt: now,
+            lastSeen: now,
+            storm: storm != nil
+        )
+        incident.id = try await transaction.insertIncident(incident)
+        var alert = alert
+        alert.incidentID = incident.id
+        try await transaction.upsertAlert(alert)
+        try await schedule(match.steps, for: incident.id, from: now, in: transaction)
+        let detail =
+            if let storm {
+                "more than \(storm.threshold) incidents within \(storm.window) on route \(match.route): new alerts of the route join this incident, one call for all"
+            } else {
+                "opened by \(alert.labels.description) on route \(match.route), \(match.steps.count) escalation steps"
+            }
+        try await transaction.appendEvent(TimelineEvent(incidentID: incident.id, at: now, kind: "opened", actor: alert.source, detail: detail))
+        return incident.id
+    }
+
+    private static func schedule(_ steps: [PlannedStep], for incidentID: Int64, from start: Date, in transaction: any IncidentTransaction) async throws {
+        try await transaction.insertSteps(
+            steps.map { step in
+                ScheduledStep(
+                    incidentID: incidentID,
+                    step: step.step,
+                    dueAt: start.adding(step.after),
+                    recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) }
+                )
+            }
+        )
+    }
+
+    private static func join(_ alert: IncidentAlert, to incident: inout Incident, now: Date, in transaction: any IncidentTransaction) async throws {
+        let existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
+        var alert = alert
+        alert.incidentID = incident.id
+        alert.firstSeen = existing?.firstSeen ?? now
+        try await transaction.upsertAlert(alert)
+        incident.count += 1
+        incident.lastSeen = now
+        try await transaction.updateIncident(incident)
+        if existing == nil {
+            try await transaction.appendEvent(
+                TimelineEvent(incidentID: incident.id, at: now, kind: "alert_joined", actor: alert.source, detail: "alert \(alert.labels.description) joined")
+            )
+        } else if existing?.status == .resolved {
+            try await transaction.appendEvent(
+                TimelineEvent(incidentID: incident.id, at: now, kind: "alert_firing", actor: alert.source, detail: "alert \(alert.labels.description) fires again")
+            )
+        }
+    }
+
+    private static func reopen(
+        _ incident: inout Incident,
+        with alert: IncidentAlert,
+        match: RouteMatch,
+        now: Date,
+        in transaction: any IncidentTransaction
+    ) async throws {
+        incident.state = .open
+        incident.ackedAt = nil
+        incident.ackedBy = nil
+        incident.resolvedAt = nil
+        incident.resolvedBy = nil
+        try await join(alert, to: &incident, now: now, in: transaction)
+        try await schedule(match.steps, for: incident.id, from: now, in: transaction)
+        try await transaction.appendEvent(
+            TimelineEvent(incidentID: incident.id, at: now, kind: "reopened", actor: alert.source, detail: "fired again within the route's dedupe window")
+        )
+    }
+
+    private static func resolveAlert(_ alert: IncidentAlert, now: Date, in transaction: any IncidentTransaction, summary: inout IngestSummary) async throws {
+        guard var incident = try await transaction.activeIncident(key: alert.key),
+            var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
+        else {
+            summary.ignored += 1
+            return
+        }
+        incident.lastSeen = now
+        guard existing.status != .resolved else {
+            try await transaction.updateIncident(incident)
+            summary.updated.insert(incident.id)
+            return
+        }
+        existing.status = .resolved
+        existing.endsAt = alert.endsAt ?? now
+        existing.lastSeen = now
+        try await transaction.upsertAlert(existing)
+        try await transaction.appendEvent(
+            TimelineEvent(incidentID: incident.id, at: now, kind: "alert_resolved", actor: alert.source, detail: "alert \(alert.labels.description) resolved")
+        )
+        if try await transaction.countFiringAlerts(incidentID: incident.id) == 0 {
+            incident.state = .resolved
+            incident.resolvedAt = now
+            incident.resolvedBy = alert.source
+            let cancelled = try await transaction.cancelPendingSteps(incidentID: incident.id)
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: incident.id,
+                    at: now,
+                    kind: "resolved",
+                    actor: alert.source,
+                    detail: "every alert resolved; \(cancelled) pending steps cancelled"
+                )
+            )
+            summary.resolved.append(incident.id)
+        } else {
+            summary.updated.insert(incident.id)
+        }
+        try await transaction.updateIncident(incident)
+    }
+
+    // MARK: Ack and resolve
+
+    /// Stops the incident's escalation. Acking an acked incident changes nothing.
+    public func ack(incidentID: Int64, by actor: String) async throws -> Incident {
+        try await changeState(incidentID: incidentID, to: .acked, by: actor)
+    }
+
+    /// Resolves the incident by hand and stops its escalation; the same key firing again
+    /// opens a new incident.
+    public func resolve(incidentID: Int64, by actor: String) async throws -> Incident {
+        try await changeState(incidentID: incidentID, to: .resolved, by: actor)
+    }
+
+    private func changeState(incidentID: Int64, to state: IncidentState, by actor: String) async throws -> Incident {
+        let now = clock.now()
+        let incident = try await store.write { transaction in
+            guard var incident = try await transaction.incident(id: incidentID) else {
+                throw EngineError.notFound("no incident \(incidentID)")
+            }
+            if incident.state == state { return incident }
+            if incident.state == .resolved {
+                throw EngineError.conflict("incident \(incidentID) is already resolved")
+            }
+            incident.state = state
+            if state == .acked {
+                incident.ackedAt = now
+                incident.ackedBy = actor
+            } else {
+                incident.resolvedAt = now
+                incident.resolvedBy = actor
+            }
+            try await transaction.updateIncident(incident)
+            let cancelled = try await transaction.cancelPendingSteps(incidentID: incidentID)
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: incidentID,
+                    at: now,
+                    kind: state == .acked ? "acked" : "resolved",
+                    actor: actor,
+                    detail: "\(state == .acked ? "acknowledged" : "resolved") by \(actor); \(cancelled) pending steps cancelled"
+                )
+            )
+            return incident
+        }
+        await refreshOpenIncidents()
+        logger.info("incident \(state == .acked ? "acknowledged" : "resolved")", metadata: ["incident": "\(incidentID)", "by": "\(actor)"])
+        return incident
+    }
+
+    func refreshOpenIncidents() async {
+        if let open = try? await store.read({ try await $0.countIncidents(.open) }) {
+            metrics.open(open)
+        }
+    }
+
+    // MARK: Reading
+
+    /// An incident with its alerts, steps, calls and timeline.
+    public func detail(incidentID: Int64) async throws -> IncidentDetail? {
+        try await store.read { transaction in
+            guard let incident = try await transaction.incident(id: incidentID) else { return nil }
+            return IncidentDetail(
+                incident: incident,
+                alerts: try await transaction.alerts(incidentID: incidentID),
+                steps: try await transaction.steps(incidentID: incidentID),
+                calls: try await transaction.calls(incidentID: incidentID),
+                events: try await transaction.events(incidentID: incidentID)
+            )
+        }
+    }
+
+    public func incidents(_ filter: IncidentFilter, limit: Int = 500) async throws -> [Incident] {
+        try await store.read { try await $0.incidents(filter, limit: limit) }
+    }
+
+    public func recentCalls(limit: Int = 500) async throws -> [CallRecord] {
+        try await store.read { try await $0.recentCalls(limit: limit) }
+    }
+}
+
+/// What one batch of alerts did.
+public struct IngestSummary: Sendable, Hashable {
+    public var opened: [Int64] = []
+    public var updated: Set<Int64> = []
+    public var resolved: [Int64] = []
+    /// Repeats and new alerts of an incident that was already open: no call.
+    public var deduplicated = 0
+    /// New incidents folded into a route's storm incident: no call of their own.
+    public var joinedStorm = 0
+    /// Resolved alerts with no open incident.
+    public var ignored = 0
+    /// Alerts a `drop: true` route or severity level took.
+    public var dropped = 0
+    /// Alerts no route matched.
+    public var unrouted = 0
+    public var openIncidents = 0
+}
+
+/// An incident and everything that happened to it.
+public struct IncidentDetail: Sendable, Hashable {
+    public var incident: Incident
+    public var alerts: [IncidentAlert]
+    public var steps: [ScheduledStep]
+    public var calls: [CallRecord]
+    public var events: [TimelineEvent]
+}
+
+/// A request the engine refuses, answered 404 or 409.
+public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notFound(String)
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let message), .conflict(let message): message
+        }
+    }
+}

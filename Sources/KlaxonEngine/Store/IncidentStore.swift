@@ -1,0 +1,92 @@
+import Foundation
+import KlaxonCore
+
+/// The engine's durable state: incidents, their alerts, escalation steps, calls and the
+/// timeline. The engine keeps nothing a restart would lose; everything goes through here.
+///
+/// Every change happens inside ``write(_:)``: all of it commits or none of it does.
+public protocol IncidentStore: Sendable {
+    /// Runs `body` in one transaction that commits when it returns and rolls back when it throws.
+    func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T
+    /// Runs `body` against a consistent snapshot; it must not change anything.
+    func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T
+    /// Answers whether the store can be reached, for `/readyz`.
+    func ping() async throws
+    func close() async throws
+}
+
+/// Which incidents a listing returns.
+public enum IncidentFilter: String, Sendable, CaseIterable {
+    case open
+    case acked
+    case resolved
+    case all
+    /// Open or acked.
+    case active
+}
+
+/// The operations of one store transaction. Queries return values; nothing is cached.
+public protocol IncidentTransaction: Sendable {
+    // Incidents
+    func insertIncident(_ incident: Incident) async throws -> Int64
+    func updateIncident(_ incident: Incident) async throws
+    func incident(id: Int64) async throws -> Incident?
+    /// The open or acked incident holding an alert with this dedupe key.
+    func activeIncident(key: String) async throws -> Incident?
+    /// The latest incident with this key resolved at or after `since`.
+    func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident?
+    /// The route's open or acked storm incident seen at or after `since`.
+    func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident?
+    /// Incidents of the route opened at or after `since`, storm incidents excluded.
+    func countIncidents(route: String, openedSince since: Date) async throws -> Int
+    func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident]
+    func countIncidents(_ filter: IncidentFilter) async throws -> Int
+
+    // Alerts
+    func upsertAlert(_ alert: IncidentAlert) async throws
+    func alerts(incidentID: Int64) async throws -> [IncidentAlert]
+    func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert?
+    func countFiringAlerts(incidentID: Int64) async throws -> Int
+
+    // Steps
+    func insertSteps(_ steps: [ScheduledStep]) async throws
+    func steps(incidentID: Int64) async throws -> [ScheduledStep]
+    /// Marks up to `limit` pending steps due at or before `now` as running and returns them.
+    func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep]
+    func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws
+    /// Cancels the incident's pending steps; returns how many.
+    func cancelPendingSteps(incidentID: Int64) async throws -> Int
+    func nextDueDate() async throws -> Date?
+    /// Steps left running by a process that stopped; they become pending again.
+    func requeueRunningSteps() async throws -> [ScheduledStep]
+
+    // Calls
+    func insertCall(_ call: CallRecord) async throws -> Int64
+    func updateCall(_ call: CallRecord) async throws
+    func calls(incidentID: Int64) async throws -> [CallRecord]
+    func calls(stepID: Int64) async throws -> [CallRecord]
+    func recentCalls(limit: Int) async throws -> [CallRecord]
+    func call(provider: String, vendorCallID: String) async throws -> CallRecord?
+    func calls(callID: String) async throws -> [CallRecord]
+    /// Calls to the number for incidents of the route started at or after `since` that rang
+    /// or may have rung (started, accepted, interrupted).
+    func countCalls(route: String, phone: String, startedSince since: Date) async throws -> Int
+    /// Calls recorded as started whose outcome was never recorded; they become interrupted.
+    func interruptStartedCalls(at: Date) async throws -> [CallRecord]
+
+    // Timeline
+    func appendEvent(_ event: TimelineEvent) async throws
+    func events(incidentID: Int64) async throws -> [TimelineEvent]
+}
+
+/// The store could not do what was asked: the disk is full, the file is locked, the
+/// schema is newer than this build. The request that met it is answered 503.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,107 @@
+/// The SQLite schema as numbered migrations. `PRAGMA user_version` holds the number of
+/// migrations applied; opening a file runs the missing ones in one transaction each, so an
+/// older file is upgraded in place. Never edit a released migration: append a new one.
+public enum SQLiteSchema {
+    static let migrations: [[String]] = [
+        // 1: incidents, alerts, steps, calls, timeline.
+        [
+            """
+            CREATE TABLE incidents (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                key TEXT NOT NULL,
+                route TEXT NOT NULL,
+                state TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                priority INTEGER NOT NULL,
+                title TEXT NOT NULL,
+                voice TEXT,
+                providers TEXT NOT NULL,
+                escalation TEXT,
+                opened_at REAL NOT NULL,
+                last_seen REAL NOT NULL,
+                count INTEGER NOT NULL,
+                acked_at REAL,
+                acked_by TEXT,
+                resolved_at REAL,
+                resolved_by TEXT,
+                storm INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX incidents_state ON incidents (state, id)",
+            "CREATE INDEX incidents_route_opened ON incidents (route, opened_at)",
+            "CREATE INDEX incidents_key ON incidents (key, resolved_at)",
+            """
+            CREATE TABLE alerts (
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                fingerprint TEXT NOT NULL,
+                key TEXT NOT NULL,
+                status TEXT NOT NULL,
+                labels TEXT NOT NULL,
+                annotations TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                source TEXT NOT NULL,
+                starts_at REAL,
+                ends_at REAL,
+                first_seen REAL NOT NULL,
+                last_seen REAL NOT NULL,
+                PRIMARY KEY (incident_id, fingerprint)
+            )
+            """,
+            "CREATE INDEX alerts_key ON alerts (key)",
+            """
+            CREATE TABLE steps (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                step INTEGER NOT NULL,
+                due_at REAL NOT NULL,
+                state TEXT NOT NULL,
+                recipients TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX steps_due ON steps (state, due_at)",
+            "CREATE INDEX steps_incident ON steps (incident_id)",
+            """
+            CREATE TABLE calls (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                call_id TEXT NOT NULL,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                step_id INTEGER NOT NULL REFERENCES steps (id),
+                step INTEGER NOT NULL,
+                recipient TEXT NOT NULL,
+                phone TEXT NOT NULL,
+                state TEXT NOT NULL,
+                provider TEXT,
+                attempts INTEGER NOT NULL,
+                vendor_call_id TEXT,
+                status TEXT,
+                error TEXT,
+                started_at REAL NOT NULL,
+                updated_at REAL NOT NULL
+            )
+            """,
+            "CREATE INDEX calls_call_id ON calls (call_id)",
+            "CREATE INDEX calls_vendor ON calls (provider, vendor_call_id)",
+            "CREATE INDEX calls_phone ON calls (phone, started_at)",
+            "CREATE INDEX calls_step ON calls (step_id)",
+            "CREATE INDEX calls_incident ON calls (incident_id)",
+            """
+            CREATE TABLE events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                at REAL NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                call_id TEXT
+            )
+            """,
+            "CREATE INDEX events_incident ON events (incident_id, id)",
+        ],
+        // 2: keys a callee pressed, from vendors that collect them.
+        [
+            "ALTER TABLE calls ADD COLUMN digits TEXT"
+        ],
+    ]
+
+    public static var version: Int { migrations.count }
+}

@@ -1,0 +1,422 @@
+import Foundation
+import KlaxonCore
+import SQLiteNIO
+
+/// The statements of one transaction on the store's connection. Only made by
+/// ``SQLiteIncidentStore`` while it holds the connection.
+struct SQLiteTransaction: IncidentTransaction {
+    let connection: SQLiteConnection
+
+    private func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await connection.query(sql, binds)
+    }
+
+    private func insert(_ sql: String, _ binds: [SQLiteData]) async throws -> Int64 {
+        let rows = try await query(sql + " RETURNING id", binds)
+        guard let id = rows.first?.column("id")?.integer else { throw StoreError("insert returned no id") }
+        return Int64(id)
+    }
+
+    // MARK: Incidents
+
+    private static let incidentColumns =
+        "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm"
+
+    func insertIncident(_ incident: Incident) async throws -> Int64 {
+        try await insert(
+            """
+            INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
+                opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            Self.incidentBinds(incident)
+        )
+    }
+
+    func updateIncident(_ incident: Incident) async throws {
+        _ = try await query(
+            """
+            UPDATE incidents SET key = ?, route = ?, state = ?, severity = ?, priority = ?, title = ?, voice = ?,
+                providers = ?, escalation = ?, opened_at = ?, last_seen = ?, count = ?, acked_at = ?, acked_by = ?,
+                resolved_at = ?, resolved_by = ?, storm = ?
+            WHERE id = ?
+            """,
+            Self.incidentBinds(incident) + [.int(incident.id)]
+        )
+    }
+
+    private static func incidentBinds(_ incident: Incident) -> [SQLiteData] {
+        [
+            .text(incident.key), .text(incident.route), .text(incident.state.rawValue), .text(incident.severity),
+            .int(incident.priority), .text(incident.title), .text(incident.voice), .text(JSONColumn.encode(incident.providers)),
+            .text(incident.escalation), .date(incident.openedAt), .date(incident.lastSeen), .int(incident.count),
+            .date(incident.ackedAt), .text(incident.ackedBy), .date(incident.resolvedAt), .text(incident.resolvedBy),
+            .integer(incident.storm ? 1 : 0),
+        ]
+    }
+
+    func incident(id: Int64) async throws -> Incident? {
+        try await query("SELECT \(Self.incidentColumns) FROM incidents WHERE id = ?", [.int(id)]).first.map(Self.incident)
+    }
+
+    func activeIncident(key: String) async throws -> Incident? {
+        try await query(
+            """
+            SELECT \(Self.incidentColumns) FROM incidents WHERE state != 'resolved'
+                AND (key = ? OR id IN (SELECT incident_id FROM alerts WHERE key = ?))
+            ORDER BY id DESC LIMIT 1
+            """,
+            [.text(key), .text(key)]
+        ).first.map(Self.incident)
+    }
+
+    func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
+        try await query(
+            "SELECT \(Self.incidentColumns) FROM incidents WHERE key = ? AND state = 'resolved' AND resolved_at >= ? ORDER BY id DESC LIMIT 1",
+            [.text(key), .date(since)]
+        ).first.map(Self.incident)
+    }
+
+    func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
+        try await query(
+            """
+            SELECT \(Self.incidentColumns) FROM incidents
+            WHERE route = ? AND storm = 1 AND state != 'resolved' AND last_seen >= ? ORDER BY id DESC LIMIT 1
+            """,
+            [.text(route), .date(since)]
+        ).first.map(Self.incident)
+    }
+
+    func countIncidents(route: String, openedSince since: Date) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM incidents WHERE route = ? AND opened_at >= ? AND storm = 0", [.text(route), .date(since)])
+    }
+
+    private static func condition(_ filter: IncidentFilter) -> String {
+        switch filter {
+        case .open: "state = 'open'"
+        case .acked: "state = 'acked'"
+        case .resolved: "state = 'resolved'"
+        case .active: "state != 'resolved'"
+        case .all: "1"
+        }
+    }
+
+    func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident] {
+        try await query(
+            "SELECT \(Self.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT ?",
+            [.int(limit)]
+        ).map(Self.incident)
+    }
+
+    func countIncidents(_ filter: IncidentFilter) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
+    }
+
+    private func count(_ sql: String, _ binds: [SQLiteData] = []) async throws -> Int {
+        Int(try await query(sql, binds).first?.column("n")?.integer ?? 0)
+    }
+
+    private static func incident(_ row: SQLiteRow) -> Incident {
+        Incident(
+            id: row.int64("id"),
+            key: row.string("key"),
+            route: row.string("route"),
+            state: IncidentState(rawValue: row.string("state")) ?? .open,
+            severity: row.string("severity"),
+            priority: Int(row.int64("priority")),
+            title: row.string("title"),
+            voice: row.optionalString("voice"),
+            providers: JSONColumn.decode([String].self, row.string("providers")) ?? [],
+            escalation: row.optionalString("escalation"),
+            openedAt: row.date("opened_at"),
+            lastSeen: row.date("last_seen"),
+            count: Int(row.int64("count")),
+            ackedAt: row.optionalDate("acked_at"),
+            ackedBy: row.optionalString("acked_by"),
+            resolvedAt: row.optionalDate("resolved_at"),
+            resolvedBy: row.optionalString("resolved_by"),
+            storm: row.int64("storm") != 0
+        )
+    }
+
+    // MARK: Alerts
+
+    private static let alertColumns =
+        "incident_id, fingerprint, key, status, labels, annotations, severity, source, starts_at, ends_at, first_seen, last_seen"
+
+    func upsertAlert(_ alert: IncidentAlert) async throws {
+        _ = try await query(
+            """
+            INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
+                key = excluded.key, status = excluded.status, labels = excluded.labels,
+                annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
+                starts_at = excluded.starts_at, ends_at = excluded.ends_at, last_seen = excluded.last_seen
+            """,
+            [
+                .int(alert.incidentID), .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
+                .text(JSONColumn.encode(alert.labels.storage)), .text(JSONColumn.encode(alert.annotations.storage)),
+                .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
+                .date(alert.firstSeen), .date(alert.lastSeen),
+            ]
+        )
+    }
+
+    func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
+        try await query("SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? ORDER BY first_seen, fingerprint", [.int(incidentID)])
+            .map(Self.alert)
+    }
+
+    func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert? {
+        try await query(
+            "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? AND fingerprint = ?",
+            [.int(incidentID), .text(fingerprint)]
+        ).first.map(Self.alert)
+    }
+
+    func countFiringAlerts(incidentID: Int64) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'firing'", [.int(incidentID)])
+    }
+
+    private static func alert(_ row: SQLiteRow) -> IncidentAlert {
+        IncidentAlert(
+            incidentID: row.int64("incident_id"),
+            fingerprint: row.string("fingerprint"),
+            key: row.string("key"),
+            status: AlertStatus(rawValue: row.string("status")) ?? .firing,
+            labels: LabelSet(JSONColumn.decode([String: String].self, row.string("labels")) ?? [:]),
+            annotations: LabelSet(JSONColumn.decode([String: String].self, row.string("annotations")) ?? [:]),
+            severity: row.string("severity"),
+            source: row.string("source"),
+            startsAt: row.optionalDate("starts_at"),
+            endsAt: row.optionalDate("ends_at"),
+            firstSeen: row.date("first_seen"),
+            lastSeen: row.date("last_seen")
+        )
+    }
+
+    // MARK: Steps
+
+    private static let stepColumns = "id, incident_id, step, due_at, state, recipients"
+
+    func insertSteps(_ steps: [ScheduledStep]) async throws {
+        for step in steps {
+            _ = try await query(
+                "INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES (?, ?, ?, ?, ?)",
+                [
+                    .int(step.incidentID), .int(step.step), .date(step.dueAt), .text(step.state.rawValue),
+                    .text(JSONColumn.encode(step.recipients.map { [$0.name, $0.phone] })),
+                ]
+            )
+        }
+    }
+
+    func steps(incidentID: Int64) async throws -> [ScheduledStep] {
+        try await query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = ? ORDER BY step, id", [.int(incidentID)])
+            .map(Self.step)
+    }
+
+    func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep] {
+        try await query(
+            """
+            UPDATE steps SET state = 'running'
+            WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
+            RETURNING \(Self.stepColumns)
+            """,
+            [.date(now), .int(limit)]
+        ).map(Self.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+    }
+
+    func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {
+        if let dueAt {
+            _ = try await query("UPDATE steps SET state = ?, due_at = ? WHERE id = ?", [.text(state.rawValue), .date(dueAt), .int(id)])
+        } else {
+            _ = try await query("UPDATE steps SET state = ? WHERE id = ?", [.text(state.rawValue), .int(id)])
+        }
+    }
+
+    func cancelPendingSteps(incidentID: Int64) async throws -> Int {
+        try await query(
+            "UPDATE steps SET state = 'cancelled' WHERE incident_id = ? AND state = 'pending' RETURNING id",
+            [.int(incidentID)]
+        ).count
+    }
+
+    func nextDueDate() async throws -> Date? {
+        try await query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
+    }
+
+    func requeueRunningSteps() async throws -> [ScheduledStep] {
+        try await query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(Self.stepColumns)").map(Self.step)
+    }
+
+    private static func step(_ row: SQLiteRow) -> ScheduledStep {
+        let pairs = JSONColumn.decode([[String]].self, row.string("recipients")) ?? []
+        return ScheduledStep(
+            id: row.int64("id"),
+            incidentID: row.int64("incident_id"),
+            step: Int(row.int64("step")),
+            dueAt: row.date("due_at"),
+            state: StepState(rawValue: row.string("state")) ?? .pending,
+            recipients: pairs.compactMap { $0.count == 2 ? CallRecipient(name: $0[0], phone: $0[1]) : nil }
+        )
+    }
+
+    // MARK: Calls
+
+    private static let callColumns =
+        "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
+
+    func insertCall(_ call: CallRecord) async throws -> Int64 {
+        try await insert(
+            """
+            INSERT INTO calls (call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts,
+                vendor_call_id, status, digits, error, started_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            Self.callBinds(call)
+        )
+    }
+
+    func updateCall(_ call: CallRecord) async throws {
+        _ = try await query(
+            """
+            UPDATE calls SET call_id = ?, incident_id = ?, step_id = ?, step = ?, recipient = ?, phone = ?, state = ?,
+                provider = ?, attempts = ?, vendor_call_id = ?, status = ?, digits = ?, error = ?, started_at = ?, updated_at = ?
+            WHERE id = ?
+            """,
+            Self.callBinds(call) + [.int(call.id)]
+        )
+    }
+
+    private static func callBinds(_ call: CallRecord) -> [SQLiteData] {
+        [
+            .text(call.callID), .int(call.incidentID), .int(call.stepID), .int(call.step),
+            .text(call.recipient.name), .text(call.recipient.phone), .text(call.state.rawValue), .text(call.provider),
+            .int(call.attempts), .text(call.vendorCallID), .text(call.status?.rawValue), .text(call.digits),
+            .text(call.error), .date(call.startedAt), .date(call.updatedAt),
+        ]
+    }
+
+    func calls(incidentID: Int64) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls WHERE incident_id = ? ORDER BY id", [.int(incidentID)]).map(Self.call)
+    }
+
+    func calls(stepID: Int64) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls WHERE step_id = ? ORDER BY id", [.int(stepID)]).map(Self.call)
+    }
+
+    func recentCalls(limit: Int) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls ORDER BY id DESC LIMIT ?", [.int(limit)]).map(Self.call)
+    }
+
+    func call(provider: String, vendorCallID: String) async throws -> CallRecord? {
+        try await query(
+            "SELECT \(Self.callColumns) FROM calls WHERE provider = ? AND vendor_call_id = ? ORDER BY id DESC LIMIT 1",
+            [.text(provider), .text(vendorCallID)]
+        ).first.map(Self.call)
+    }
+
+    func calls(callID: String) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls WHERE call_id = ? ORDER BY id", [.text(callID)]).map(Self.call)
+    }
+
+    func countCalls(route: String, phone: String, startedSince since: Date) async throws -> Int {
+        try await count(
+            """
+            SELECT COUNT(*) AS n FROM calls JOIN incidents ON incidents.id = calls.incident_id
+            WHERE incidents.route = ? AND calls.phone = ? AND calls.started_at >= ?
+                AND calls.state IN ('started', 'accepted', 'interrupted')
+            """,
+            [.text(route), .text(phone), .date(since)]
+        )
+    }
+
+    func interruptStartedCalls(at date: Date) async throws -> [CallRecord] {
+        try await query(
+            "UPDATE calls SET state = 'interrupted', updated_at = ? WHERE state = 'started' RETURNING \(Self.callColumns)",
+            [.date(date)]
+        ).map(Self.call)
+    }
+
+    private static func call(_ row: SQLiteRow) -> CallRecord {
+        CallRecord(
+            id: row.int64("id"),
+            callID: row.string("call_id"),
+            incidentID: row.int64("incident_id"),
+            stepID: row.int64("step_id"),
+            step: Int(row.int64("step")),
+            recipient: CallRecipient(name: row.string("recipient"), phone: row.string("phone")),
+            state: CallRecordState(rawValue: row.string("state")) ?? .started,
+            provider: row.optionalString("provider"),
+            attempts: Int(row.int64("attempts")),
+            vendorCallID: row.optionalString("vendor_call_id"),
+            status: row.optionalString("status").flatMap(CallStatus.init(rawValue:)),
+            digits: row.optionalString("digits"),
+            error: row.optionalString("error"),
+            startedAt: row.date("started_at"),
+            updatedAt: row.date("updated_at")
+        )
+    }
+
+    // MARK: Timeline
+
+    func appendEvent(_ event: TimelineEvent) async throws {
+        _ = try await query(
+            "INSERT INTO events (incident_id, at, kind, actor, detail, call_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [.int(event.incidentID), .date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
+        )
+    }
+
+    func events(incidentID: Int64) async throws -> [TimelineEvent] {
+        try await query(
+            "SELECT id, incident_id, at, kind, actor, detail, call_id FROM events WHERE incident_id = ? ORDER BY id",
+            [.int(incidentID)]
+        ).map { row in
+            TimelineEvent(
+                id: row.int64("id"),
+                incidentID: row.int64("incident_id"),
+                at: row.date("at"),
+                kind: row.string("kind"),
+                actor: row.string("actor"),
+                detail: row.string("detail"),
+                callID: row.optionalString("call_id")
+            )
+        }
+    }
+}
+
+extension SQLiteData {
+    static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    static func int(_ value: Int) -> SQLiteData { .integer(SQLiteInt64(value)) }
+    static func int(_ value: Int64) -> SQLiteData { .integer(SQLiteInt64(value)) }
+    /// Seconds since 1970.
+    static func date(_ value: Date?) -> SQLiteData { value.map { .float($0.timeIntervalSince1970) } ?? .null }
+}
+
+extension SQLiteRow {
+    func int64(_ name: String) -> Int64 { Int64(column(name)?.integer ?? 0) }
+    func string(_ name: String) -> String { column(name)?.string ?? "" }
+    func optionalString(_ name: String) -> String? {
+        guard let data = column(name), !data.isNull else { return nil }
+        return data.string
+    }
+    func date(_ name: String) -> Date { Date(timeIntervalSince1970: column(name)?.double ?? 0) }
+    func optionalDate(_ name: String) -> Date? {
+        guard let data = column(name), !data.isNull, let seconds = data.double else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+}
+
+/// Lists and maps kept as JSON text in one column.
+enum JSONColumn {
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import KlaxonCore
+import KlaxonEngine
+import Testing
+
+@Suite("Incident engine: dedupe, resolve, ack")
+struct EngineDedupeTests {
+    @Test func firingAlertOpensIncidentAndCallsFirstStep() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let summary = try await harness.ingest(dbAlert())
+        #expect(summary.opened.count == 1)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let request = try #require(harness.provider.requests.first)
+        #expect(harness.provider.requests.count == 1)
+        #expect(request.recipients.map(\.phone) == ["+8613700000001", "+8613700000002"])
+        #expect(request.prompt == .text("MySQLDown on db-1"))
+        #expect(request.params == ["db-1", "1"])
+        #expect(request.priority == 2)
+        #expect(CallID.isValid(request.callID))
+
+        let detail = try await harness.detail(summary.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.incident.key == "db|" + dbAlert().fingerprint)
+        #expect(detail.calls.map(\.state) == [.accepted, .accepted])
+        #expect(detail.calls.map(\.vendorCallID) == ["v-alice", "v-bob"])
+        #expect(detail.steps.map(\.state) == [.done, .pending])
+        #expect(detail.events.map(\.kind) == ["opened", "step_fired", "call_placed", "call_placed"])
+    }
+
+    @Test func sameAlertAgainPlacesNoSecondCall() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let first = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        let again = try await harness.ingest(dbAlert())
+        #expect(again.opened.isEmpty)
+        #expect(again.deduplicated == 1)
+        #expect(again.updated == [first.opened[0]])
+        #expect(try await harness.engine.runDueSteps() == 0)
+        #expect(harness.provider.requests.count == 1)
+        let detail = try await harness.detail(first.opened[0])
+        #expect(detail.incident.count == 2)
+        #expect(detail.steps.count == 2)
+    }
+
+    @Test func alertmanagerGroupKeyCollapsesGroupChangesAndReplicas() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let first = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        // A second replica posts the same; the group then grows by one alert.
+        _ = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        let grown = try await harness.ingest(dbAlert("db-1", groupKey: group), dbAlert("db-2", groupKey: group))
+        #expect(grown.opened.isEmpty)
+        try await harness.engine.runDueSteps()
+        #expect(harness.provider.requests.count == 1)
+        let detail = try await harness.detail(first.opened[0])
+        #expect(detail.alerts.count == 2)
+        #expect(detail.incident.count == 4)
+
+        // One of two resolved: still open; both resolved: resolved, step 2 cancelled.
+        let half = try await harness.ingest(dbAlert("db-1", status: .resolved, groupKey: group), dbAlert("db-2", groupKey: group))
+        #expect(half.resolved.isEmpty)
+        let all = try await harness.ingest(dbAlert("db-1", status: .resolved, groupKey: group), dbAlert("db-2", status: .resolved, groupKey: group))
+        #expect(all.resolved == [first.opened[0]])
+        #expect(try await harness.advance(.seconds(3600)) == 0)
+        #expect(harness.provider.requests.count == 1)
+        let resolved = try await harness.detail(first.opened[0])
+        #expect(resolved.incident.state == .resolved)
+        #expect(resolved.steps.map(\.state) == [.done, .cancelled])
+    }
+
+    @Test func resolvedBeforeSecondStepCancelsIt() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        _ = try await harness.ingest(dbAlert(status: .resolved))
+        #expect(try await harness.advance(.seconds(601)) == 0)
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        #expect(try await harness.detail(opened.opened[0]).incident.state == .resolved)
+    }
+
+    @Test func sameKeyAfterResolveOpensNewIncident() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let first = try await harness.ingest(dbAlert())
+        _ = try await harness.ingest(dbAlert(status: .resolved))
+        let second = try await harness.ingest(dbAlert())
+        #expect(second.opened.count == 1)
+        #expect(second.opened != first.opened)
+    }
+
+    @Test func resolvedAlertWithoutIncidentIsIgnored() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let summary = try await harness.ingest(dbAlert(status: .resolved))
+        #expect(summary.ignored == 1)
+        #expect(try await harness.engine.incidents(.all).isEmpty)
+    }
+
+    @Test func ackStopsEscalation() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        let acked = try await harness.engine.ack(incidentID: opened.opened[0], by: "alice")
+        #expect(acked.state == .acked)
+        #expect(acked.ackedBy == "alice")
+        #expect(try await harness.advance(.seconds(3600)) == 0)
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        // Acking again changes nothing; the alert repeating joins the acked incident.
+        #expect(try await harness.engine.ack(incidentID: opened.opened[0], by: "bob").ackedBy == "alice")
+        #expect(try await harness.ingest(dbAlert()).deduplicated == 1)
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.events.last?.kind == "acked")
+        #expect(detail.steps.map(\.state) == [.done, .cancelled])
+    }
+
+    @Test func ackOfUnknownOrResolvedIncidentIsRefused() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        await #expect(throws: EngineError.notFound("no incident 99")) { try await harness.engine.ack(incidentID: 99, by: "x") }
+        let opened = try await harness.ingest(dbAlert())
+        _ = try await harness.engine.resolve(incidentID: opened.opened[0], by: "alice")
+        await #expect(throws: EngineError.conflict("incident \(opened.opened[0]) is already resolved")) {
+            try await harness.engine.ack(incidentID: opened.opened[0], by: "x")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import KlaxonCore
+import KlaxonEngine
+import KlaxonProviders
+import KlaxonRules
+import KlaxonTestSupport
+import Synchronization
+import Testing
+
+/// A provider that records every request and answers as told: the engine's view of a
+/// vendor, for tests of the engine's own decisions. Vendor wire formats are tested against
+/// the vendor fakes elsewhere.
+final class RecordingProvider: VoiceProvider {
+    let name: String
+    let type: ProviderType = .simulator
+    private let log = Mutex<[CallRequest]>([])
+    private let answer: @Sendable (CallRecipient) -> CallResult
+
+    init(name: String = "sim", answer: @escaping @Sendable (CallRecipient) -> CallResult = { .accepted(vendorCallID: "v-" + $0.name) }) {
+        self.name = name
+        self.answer = answer
+    }
+
+    var requests: [CallRequest] { log.withLock { $0 } }
+    var calledNames: [String] { requests.flatMap { $0.recipients.map(\.name) } }
+
+    func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
+        log.withLock { $0.append(request) }
+        return request.recipients.map { RecipientResult(recipient: $0, result: answer($0)) }
+    }
+}
+
+let engineRules = """
+    providers:
+      sim:
+        type: simulator
+    recipients:
+      alice: {phone: "+8613700000001"}
+      bob: {phone: "+8613700000002"}
+      carol: {phone: "+8613700000003"}
+    groups:
+      oncall: [alice, bob]
+    voices:
+      down:
+        text: "{{labels.alertname}} on {{labels.instance}}"
+        params: ["{{labels.instance}}", "{{count}}"]
+    escalations:
+      primary:
+        steps:
+          - after: 0s
+            notify: [group:oncall]
+          - after: 10m
+            notify: [carol]
+        stop_on: [answered]
+    routes:
+      - name: db
+        match: {team: db}
+        voice: down
+        providers: [sim]
+        escalation: primary
+        priority: 2
+    """
+
+/// An engine on a fresh SQLite file with a manual clock, starting at `start`.
+struct EngineHarness {
+    let directory: URL
+    let path: String
+    let clock: ManualClock
+    let start: Date
+    let provider: RecordingProvider
+    let engine: IncidentEngine
+    let store: SQLiteIncidentStore
+
+    static func make(
+        _ yaml: String = engineRules,
+        start: Date = Date(timeIntervalSince1970: 1_780_000_000),
+        provider: RecordingProvider = RecordingProvider(),
+        directory: URL? = nil,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) async throws -> EngineHarness {
+        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-engine-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("klaxon.db").path
+        let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))", sourceLocation: sourceLocation)
+        let repository = try #require(loaded.repository, sourceLocation: sourceLocation)
+        let store = try await SQLiteIncidentStore.open(path: path)
+        let clock = ManualClock()
+        let engine = IncidentEngine(
+            store: store,
+            rules: EngineRules(repository: repository, providers: [provider.name: provider]),
+            clock: clock.engineClock(start: start),
+            jitter: { 0 }
+        )
+        return EngineHarness(directory: directory, path: path, clock: clock, start: start, provider: provider, engine: engine, store: store)
+    }
+
+    func ingest(_ alerts: Alert...) async throws -> IngestSummary {
+        try await engine.ingest(alerts)
+    }
+
+    func advance(_ duration: Duration) async throws -> Int {
+        clock.advance(by: duration)
+        return try await engine.runDueSteps()
+    }
+
+    func detail(_ id: Int64, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> IncidentDetail {
+        try #require(try await engine.detail(incidentID: id), sourceLocation: sourceLocation)
+    }
+
+    func close() async throws {
+        try await store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+func dbAlert(_ instance: String = "db-1", alertname: String = "MySQLDown", status: AlertStatus = .firing, groupKey: String? = nil) -> Alert {
+    Alert(
+        status: status,
+        labels: ["alertname": alertname, "team": "db", "instance": instance],
+        annotations: ["summary": "down"],
+        source: AlertSource(kind: .alertmanager, input: "alertmanager"),
+        groupKey: groupKey
+    )
+}
+
