@@ -106,7 +106,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KlaxonEngineTests",
-            dependencies: ["KlaxonEngine", "KlaxonTestSupport", "VendorFakes", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "KlaxonEngine", "KlaxonTestSupport", "VendorFakes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
         ),
         .testTarget(
             name: "KlaxonCLITests",

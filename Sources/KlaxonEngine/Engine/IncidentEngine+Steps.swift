@@ -212,10 +212,11 @@ extension IncidentEngine {
             return .finished
         }
         let settings = rules.routes[incident.route]?.effective
-        let windows: [(window: TimeWindow, name: String, outside: Bool)] =
+        // Quiet hours hold steps while inside them; active hours while outside them.
+        let windows: [(window: TimeWindow, name: String, callsOutside: Bool)] =
             [settings?.quietHours.map { ($0, "quiet hours", false) }, settings?.activeHours.map { ($0, "active hours", true) }]
             .compactMap { $0 }
-        for (window, name, callsOutside) in windows where window.contains(now) == callsOutside {
+        for (window, name, callsOutside) in windows where window.contains(now) != callsOutside {
             let resume = callsOutside ? window.nextEntry(from: now) : window.nextExit(from: now)
             if window.action == .defer_, let resume {
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)

@@ -1,0 +1,180 @@
+import Foundation
+import KlaxonCore
+import KlaxonEngine
+import KlaxonRules
+import KlaxonTestSupport
+import SQLiteNIO
+import Testing
+
+@Suite("Incident engine: durability, callbacks, schema")
+struct EngineDurabilityTests {
+    @Test func pendingStepSurvivesRestartAndFiresOnce() async throws {
+        let first = try await EngineHarness.make()
+        let opened = try await first.ingest(dbAlert())
+        try await first.engine.runDueSteps()
+        try await first.store.close()
+
+        // A new process on the same file, 10 minutes later.
+        let second = try await EngineHarness.make(directory: first.directory)
+        defer { Task { try? await second.close() } }
+        second.clock.advance(by: .seconds(600))
+        #expect(try await second.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
+        #expect(try await second.engine.runDueSteps() == 1)
+        #expect(try await second.engine.runDueSteps() == 0)
+        #expect(second.provider.calledNames == ["carol"])
+        #expect(try await second.detail(opened.opened[0]).steps.map(\.state) == [.done, .done])
+    }
+
+    @Test func interruptedStepCallsAgainOnlyWhomNobodyRecordedAsCalled() async throws {
+        let first = try await EngineHarness.make()
+        let opened = try await first.ingest(dbAlert())
+        // The process claimed step 1, recorded alice's call as accepted and bob's as
+        // started, then died before the vendor's answer for bob was recorded.
+        let stepID = try await first.store.write { transaction -> Int64 in
+            let step = try #require(try await transaction.claimDueSteps(now: first.start, limit: 10).first)
+            for (index, recipient) in step.recipients.enumerated() {
+                _ = try await transaction.insertCall(
+                    CallRecord(
+                        callID: "aaaaaaaaaaaa",
+                        incidentID: step.incidentID,
+                        stepID: step.id,
+                        step: 1,
+                        recipient: recipient,
+                        state: index == 0 ? .accepted : .started,
+                        provider: "sim",
+                        startedAt: first.start,
+                        updatedAt: first.start
+                    )
+                )
+            }
+            return step.id
+        }
+        try await first.store.close()
+
+        let second = try await EngineHarness.make(directory: first.directory)
+        defer { Task { try? await second.close() } }
+        #expect(try await second.engine.recoverInterruptedWork() == (steps: 1, calls: 1))
+        #expect(try await second.engine.runDueSteps() == 1)
+        #expect(second.provider.calledNames == ["bob"])
+        let detail = try await second.detail(opened.opened[0])
+        #expect(detail.calls.filter { $0.stepID == stepID }.map(\.state) == [.accepted, .interrupted, .accepted])
+        #expect(detail.events.map(\.kind).contains("step_requeued"))
+    }
+
+    @Test func answeredCallAcknowledgesWhenEscalationSaysSo() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        let noAnswer = CallStatusReport(vendorCallID: "v-alice", status: .noAnswer, vendorCode: "200005")
+        #expect(try await harness.engine.recordStatus(noAnswer, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
+        let answered = CallStatusReport(vendorCallID: "v-bob", status: .answered, duration: .seconds(12), vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .duplicate)
+        #expect(try await harness.engine.recordStatus(answered, provider: "other") == .unknownCall)
+        // By klaxon's call id and the number as the vendor writes it.
+        let callID = try #require(harness.provider.requests.first?.callID)
+        let byCallID = CallStatusReport(vendorCallID: nil, callID: callID, callee: "13700000001", status: .busy, vendorCode: "x")
+        #expect(try await harness.engine.recordStatus(byCallID, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
+
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.incident.state == .acked)
+        #expect(detail.incident.ackedBy == "bob")
+        #expect(detail.calls.map(\.status) == [.busy, .answered])
+        #expect(try await harness.advance(.seconds(3600)) == 0)
+    }
+
+    @Test func olderSchemaIsUpgradedInPlace() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-schema-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("old.db").path
+        let old = try await SQLiteIncidentStore.open(path: path, migrations: 1)
+        #expect(try await old.schemaVersion() == 1)
+        let id = try await old.write { transaction in
+            try await transaction.insertIncident(
+                Incident(
+                    key: "db|x", route: "db", severity: "critical", priority: 1, title: "MySQLDown", voice: nil,
+                    providers: ["sim"], escalation: nil, openedAt: Date(timeIntervalSince1970: 100), lastSeen: Date(timeIntervalSince1970: 100)
+                )
+            )
+        }
+        try await old.close()
+
+        let upgraded = try await SQLiteIncidentStore.open(path: path)
+        defer { Task { try? await upgraded.close() } }
+        #expect(try await upgraded.schemaVersion() == SQLiteSchema.version)
+        let incident = try await upgraded.read { try await $0.incident(id: id) }
+        #expect(incident?.title == "MySQLDown")
+        #expect(incident?.openedAt == Date(timeIntervalSince1970: 100))
+    }
+
+    @Test func newerSchemaIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("future.db").path
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await connection.query("PRAGMA user_version = 99")
+        try await connection.close()
+        await #expect {
+            try await SQLiteIncidentStore.open(path: path)
+        } throws: { error in
+            "\(error)".contains("schema version 99, newer than this klaxon knows")
+        }
+    }
+
+    @Test func lockedDatabaseFailsTheBatchWholeAndKeepsServing() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let store = try await SQLiteIncidentStore.open(path: harness.path, busyTimeout: .milliseconds(100))
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: harness.start))
+        // Another process holds the write lock.
+        let other = try await SQLiteConnection.open(storage: .file(path: harness.path))
+        _ = try await other.query("PRAGMA busy_timeout = 100")
+        _ = try await other.query("BEGIN IMMEDIATE")
+        await #expect(throws: StoreError.self) { try await engine.ingest([dbAlert("db-1"), dbAlert("db-2")]) }
+        _ = try await other.query("ROLLBACK")
+        try await other.close()
+        // Nothing of the failed batch was recorded; the same batch now goes through.
+        #expect(try await engine.incidents(.all).isEmpty)
+        #expect(try await engine.ingest([dbAlert("db-1"), dbAlert("db-2")]).opened.count == 2)
+        try await store.close()
+    }
+}
+
+@Suite("Time windows")
+struct TimeWindowTests {
+    let formatter = ISO8601DateFormatter()
+
+    func window(_ times: String, days: String = "", action: String = "defer") throws -> TimeWindow {
+        let yaml = engineRules + """
+
+                quiet_hours:
+                  timezone: Asia/Shanghai
+                  times: ["\(times)"]
+            \(days.isEmpty ? "" : "      days: [\(days)]\n")      action: \(action)
+            """
+        let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))")
+        return try #require(loaded.repository?.routes.first?.effective.quietHours)
+    }
+
+    @Test func wrapsMidnightAndFindsItsEnd() throws {
+        let night = try window("22:00-08:00")
+        // 23:30 and 07:59 Shanghai are inside; 08:00 and 12:00 are not.
+        #expect(night.contains(formatter.date(from: "2026-06-01T15:30:00Z")!))
+        #expect(night.contains(formatter.date(from: "2026-06-01T23:59:00Z")!))
+        #expect(!night.contains(formatter.date(from: "2026-06-02T00:00:00Z")!))
+        #expect(!night.contains(formatter.date(from: "2026-06-02T04:00:00Z")!))
+        #expect(night.nextExit(from: formatter.date(from: "2026-06-01T15:30:00Z")!) == formatter.date(from: "2026-06-02T00:00:00Z"))
+        #expect(night.nextEntry(from: formatter.date(from: "2026-06-02T04:00:00Z")!) == formatter.date(from: "2026-06-02T14:00:00Z"))
+    }
+
+    @Test func weekdaysCountTheDayARangeStarts() throws {
+        // Friday night's range runs into Saturday morning; Saturday night is not quiet.
+        let fridays = try window("22:00-08:00", days: "fri")
+        #expect(fridays.contains(formatter.date(from: "2026-06-05T15:00:00Z")!))  // Fri 23:00
+        #expect(fridays.contains(formatter.date(from: "2026-06-05T22:00:00Z")!))  // Sat 06:00
+        #expect(!fridays.contains(formatter.date(from: "2026-06-06T15:00:00Z")!))  // Sat 23:00
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import KlaxonCore
+import KlaxonEngine
+import Testing
+
+@Suite("Incident engine: escalation on an injected clock")
+struct EngineEscalationTests {
+    @Test func secondStepFiresAtExactlyItsDelay() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(try await harness.advance(.seconds(599)) == 0)
+        #expect(try await harness.advance(.seconds(1)) == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.dueAt) == [harness.start, harness.start.addingTimeInterval(600)])
+        #expect(detail.calls.last?.startedAt == harness.start.addingTimeInterval(600))
+    }
+
+    @Test func repeatRunsTheChainAgain() async throws {
+        let yaml = engineRules.replacingOccurrences(of: "    stop_on: [answered]", with: "    repeat: 1\n    repeat_after: 5m")
+        let harness = try await EngineHarness.make(yaml)
+        defer { Task { try? await harness.close() } }
+        _ = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        // Round two starts 5 minutes after the last step: at 15m and 25m.
+        #expect(try await harness.advance(.seconds(299)) == 0)
+        #expect(try await harness.advance(.seconds(1)) == 1)
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(try await harness.advance(.seconds(3600)) == 0)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob", "carol"])
+    }
+
+    @Test func quietHoursDeferUntilTheyEnd() async throws {
+        let yaml = engineRules + """
+
+                quiet_hours:
+                  timezone: Asia/Shanghai
+                  times: ["22:00-08:00"]
+                  action: defer
+            """
+        // 2026-06-01 23:30 in Shanghai (15:30 UTC).
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T15:30:00Z"))
+        let harness = try await EngineHarness.make(yaml, start: start)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.requests.isEmpty)
+        let morning = try #require(ISO8601DateFormatter().date(from: "2026-06-02T00:00:00Z"))  // 08:00 Shanghai
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.first?.dueAt == morning)
+        #expect(detail.events.map(\.kind).contains("step_deferred"))
+        // Both steps wait for the morning, then fire once each.
+        #expect(try await harness.advance(.seconds(8 * 3600 + 29 * 60)) == 1)  // step 2 came due and was deferred too
+        #expect(harness.provider.calledNames.isEmpty)
+        #expect(try await harness.advance(.seconds(60)) == 2)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob", "carol"])
+    }
+
+    @Test func quietHoursSkip() async throws {
+        let yaml = engineRules + """
+
+                quiet_hours:
+                  timezone: UTC
+                  times: ["00:00-23:59"]
+                  action: skip
+            """
+        let harness = try await EngineHarness.make(yaml)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.requests.isEmpty)
+        #expect(try await harness.detail(opened.opened[0]).steps.first?.state == .skipped)
+    }
+
+    @Test func rateLimitHoldsBackCallsBeyondTheLimit() async throws {
+        let yaml = engineRules + """
+
+                rate_limit:
+                  calls: 2
+                  window: 1h
+            """
+        let harness = try await EngineHarness.make(yaml)
+        defer { Task { try? await harness.close() } }
+        for instance in ["db-1", "db-2", "db-3"] {
+            _ = try await harness.ingest(dbAlert(instance))
+            try await harness.engine.runDueSteps()
+        }
+        #expect(harness.provider.calledNames == ["alice", "bob", "alice", "bob"])
+        let third = try await harness.engine.incidents(.open).first!
+        let detail = try await harness.detail(third.id)
+        #expect(detail.calls.map(\.state) == [.heldBack, .heldBack])
+        #expect(detail.events.filter { $0.kind == "call_held_back" }.count == 2)
+        // An hour later the window has room again.
+        _ = try await harness.advance(.seconds(3601))
+        _ = try await harness.ingest(dbAlert("db-4"))
+        try await harness.engine.runDueSteps()
+        #expect(harness.provider.calledNames.suffix(2) == ["alice", "bob"])
+    }
+
+    @Test func stormTurnsManyIncidentsIntoOneSummaryCall() async throws {
+        let yaml = engineRules + """
+
+                storm:
+                  threshold: 2
+                  window: 5m
+            """
+        let harness = try await EngineHarness.make(yaml)
+        defer { Task { try? await harness.close() } }
+        let batch = (1...12).map { dbAlert("db-\($0)") }
+        let summary = try await harness.engine.ingest(batch)
+        // Two incidents of their own, the third opens the storm incident, nine join it.
+        #expect(summary.opened.count == 3)
+        #expect(summary.joinedStorm == 9)
+        #expect(try await harness.engine.runDueSteps() == 3)
+        #expect(harness.provider.requests.count == 3)
+        let storm = try #require(harness.provider.requests.first { $0.text?.contains("alerts firing") == true })
+        #expect(storm.text == "10 alerts firing for route db")
+        #expect(storm.prompt == .text("10 alerts firing for route db"))
+        // A repeat of a stormed alert stays in the storm incident.
+        let repeated = try await harness.ingest(dbAlert("db-7"))
+        #expect(repeated.deduplicated == 1)
+        #expect(repeated.opened.isEmpty)
+    }
+}
