@@ -59,6 +59,25 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        .target(
+            name: "KlaxonServer",
+            dependencies: [
+                "KlaxonCore",
+                "KlaxonIngest",
+                "KlaxonRules",
+                "KlaxonProviders",
+                "KlaxonEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Loopback fakes of the vendors' APIs, for tests and `klaxon call` demos; never shipped in the server.
         .target(
             name: "VendorFakes",
@@ -82,9 +101,14 @@ let package = Package(
                 "KlaxonRules",
                 "KlaxonProviders",
                 "KlaxonEngine",
+                "KlaxonServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -110,6 +134,15 @@ let package = Package(
                 "KlaxonEngine", "KlaxonTestSupport", "VendorFakes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "KlaxonServerTests",
+            dependencies: [
+                "KlaxonServer", "KlaxonEngine", "KlaxonTestSupport", "VendorFakes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+import KlaxonRules
+
+/// Bearer tokens and basic auth, compared in constant time so the answer's timing says
+/// nothing about how much of a guess was right.
+enum Credentials {
+    static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8)
+        let b = Array(rhs.utf8)
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for index in 0..<max(a.count, b.count) {
+            let x = index < a.count ? a[index] : 0
+            let y = index < b.count ? b[index] : 0
+            difference |= x ^ y
+        }
+        return difference == 0
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let value = request.headers[.authorization], value.lowercased().hasPrefix("bearer ") else { return nil }
+        return String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
+    static func basic(_ request: Request) -> (username: String, password: String)? {
+        guard let value = request.headers[.authorization], value.lowercased().hasPrefix("basic "),
+            let data = Data(base64Encoded: String(value.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8),
+            let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// Whether a source may post to `input`: its own token or basic auth when it has them,
+    /// else the server's `source_token`, else anyone (the server then listens on loopback).
+    static func sourceAllowed(_ request: Request, input: InputConfig?, server: ServerConfig) -> Bool {
+        let token = input?.token ?? (input?.basicAuth == nil ? server.sourceToken : nil)
+        let basicAuth = input?.basicAuth
+        if token == nil && basicAuth == nil { return true }
+        if let token, let presented = bearer(request), constantTimeEquals(presented, token) { return true }
+        if let basicAuth, let presented = basic(request) {
+            // Both compared, always, so timing does not tell which was wrong.
+            let user = constantTimeEquals(presented.username, basicAuth.username)
+            let password = constantTimeEquals(presented.password, basicAuth.password)
+            return user && password
+        }
+        return false
+    }
+
+    static func apiAllowed(_ request: Request, server: ServerConfig) -> Bool {
+        guard let token = server.apiToken else { return true }
+        guard let presented = bearer(request) else { return false }
+        return constantTimeEquals(presented, token)
+    }
+}

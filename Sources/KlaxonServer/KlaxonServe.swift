@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import KlaxonEngine
+import KlaxonRules
+import Logging
+import Prometheus
+
+/// What `klaxon serve` was asked for on its command line.
+public struct ServeOptions: Sendable {
+    public var configPaths: [String]
+    /// `--listen HOST:PORT`; nil takes `server.listen`, else 127.0.0.1:9095.
+    public var listen: String?
+    /// `--store URL`; nil takes the rules' `store:`, else `sqlite:data/klaxon.db`.
+    public var store: String?
+
+    public init(configPaths: [String], listen: String? = nil, store: String? = nil) {
+        self.configPaths = configPaths
+        self.listen = listen
+        self.store = store
+    }
+
+    public static let defaultListen = "127.0.0.1:9095"
+    public static let defaultStore = "sqlite:data/klaxon.db"
+}
+
+/// Why `klaxon serve` could not start.
+public struct ServeError: Error, CustomStringConvertible {
+    public var lines: [String]
+
+    public init(_ lines: [String]) {
+        self.lines = lines
+    }
+
+    public var description: String { lines.joined(separator: "\n") }
+}
+
+/// `klaxon serve`: loads the rules, opens the store, resumes interrupted work, then serves
+/// until SIGTERM or SIGINT, finishing calls in flight before it closes the store.
+public enum KlaxonServe {
+    public static func run(_ options: ServeOptions, metrics: PrometheusCollectorRegistry?, logger: Logger) async throws {
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await serve(options, httpClient: httpClient, metrics: metrics, logger: logger)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+
+    private static func serve(_ options: ServeOptions, httpClient: HTTPClient, metrics: PrometheusCollectorRegistry?, logger: Logger) async throws {
+        let reloader = RuleReloader(paths: options.configPaths, httpClient: httpClient, logger: logger)
+        let rules: EngineRules
+        switch reloader.load() {
+        case .loaded(let loaded, let warnings):
+            rules = loaded
+            for warning in warnings { logger.warning("\(warning)") }
+        case .rejected(let errors):
+            throw ServeError(errors)
+        }
+        let repository = rules.repository
+        let storeURL = options.store ?? repository.store ?? ServeOptions.defaultStore
+        let store = try await openStore(storeURL, logger: logger)
+        let engine = IncidentEngine(store: store, rules: rules, logger: logger)
+        do {
+            try await engine.recoverInterruptedWork()
+            let (host, port) = try listenAddress(options: options, server: repository.server, logger: logger)
+            let context = ServerContext(engine: engine, reloader: reloader, metrics: metrics, logger: logger)
+            let app = Application(
+                router: buildRouter(context),
+                configuration: .init(address: .hostname(host, port: port), serverName: "klaxon"),
+                services: [SchedulerService(engine: engine), HangupReloadService(reloader: reloader, engine: engine)],
+                onServerRunning: { channel in
+                    logger.info(
+                        "klaxon serving",
+                        metadata: [
+                            "address": "\(channel.localAddress?.description ?? "\(host):\(port)")", "store": "\(storeURL)",
+                            "routes": "\(rules.routes.count)",
+                        ]
+                    )
+                },
+                logger: logger
+            )
+            try await app.runService()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        logger.info("klaxon stopped")
+    }
+
+    static func openStore(_ url: String, logger: Logger) async throws -> any IncidentStore {
+        if url.hasPrefix("sqlite:") {
+            let path = String(url.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw ServeError(["store \(url): expected sqlite:PATH"]) }
+            do {
+                return try await SQLiteIncidentStore.open(path: path, logger: logger)
+            } catch {
+                throw ServeError(["\(error)"])
+            }
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw ServeError(["store \(url.prefix { $0 != "@" }): the PostgreSQL store is not built yet; use sqlite:PATH"])
+        }
+        throw ServeError(["store \(url): expected sqlite:PATH"])
+    }
+
+    /// `--listen`, else `server.listen`, else 127.0.0.1:9095. With no token configured
+    /// anywhere, only an explicit `--listen` may leave loopback.
+    static func listenAddress(options: ServeOptions, server: ServerConfig, logger: Logger) throws -> (String, Int) {
+        let text = options.listen ?? server.listen ?? ServeOptions.defaultListen
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ServeError(["listen address \"\(text)\": expected HOST:PORT"])
+        }
+        var host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host.isEmpty { host = "0.0.0.0" }
+        let open = server.apiToken == nil && server.sourceToken == nil
+        if open {
+            if options.listen == nil && !isLoopback(host) {
+                logger.warning("no api_token or source_token configured: listening on 127.0.0.1 only, not \(host)")
+                host = "127.0.0.1"
+            } else {
+                logger.warning("no api_token or source_token configured: anyone who can reach \(host):\(port) can post alerts and ack incidents")
+            }
+        }
+        return (host, port)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

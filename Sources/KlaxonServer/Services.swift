@@ -1,0 +1,36 @@
+import KlaxonEngine
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// The escalation scheduler as a service: on graceful shutdown it stops claiming steps and
+/// returns once the calls already in flight have finished and been recorded.
+struct SchedulerService: Service {
+    let engine: IncidentEngine
+
+    func run() async throws {
+        let stopping = Atomic(false)
+        await withGracefulShutdownHandler {
+            await engine.runScheduler(isStopping: { stopping.load(ordering: .relaxed) })
+        } onGracefulShutdown: {
+            stopping.store(true, ordering: .relaxed)
+            engine.wakeScheduler()
+        }
+    }
+}
+
+/// Reloads the rules on SIGHUP, as `POST /-/reload` does.
+struct HangupReloadService: Service {
+    let reloader: RuleReloader
+    let engine: IncidentEngine
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                if case .loaded = reloader.reload(into: engine) { engine.wakeScheduler() }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import KlaxonCore
+import KlaxonEngine
+import KlaxonIngest
+import KlaxonRules
+import Logging
+import NIOCore
+
+/// `POST /webhook/alertmanager[/{input}]`, `/webhook/json/{input}`, `/webhook/email/{input}`:
+/// authenticate, read at most the body limit, parse, commit, and only then answer 200.
+struct WebhookRoutes: Sendable {
+    let server: ServerContext
+
+    func register(on router: Router<KlaxonRequestContext>) {
+        router.post("/webhook/alertmanager") { request, context in
+            try await ingest(request, context: context, kind: .alertmanager, input: nil)
+        }
+        router.post("/webhook/alertmanager/:input") { request, context in
+            try await ingest(request, context: context, kind: .alertmanager, input: try context.parameters.require("input"))
+        }
+        router.post("/webhook/json/:input") { request, context in
+            try await ingest(request, context: context, kind: .json, input: try context.parameters.require("input"))
+        }
+        router.post("/webhook/email/:input") { request, context in
+            try await ingest(request, context: context, kind: .email, input: try context.parameters.require("input"))
+        }
+    }
+
+    private func ingest(_ request: Request, context: KlaxonRequestContext, kind: AlertSource.Kind, input name: String?) async throws -> Response {
+        let repository = server.engine.rules.repository
+        let input = try Self.input(named: name, kind: kind, in: repository)
+        guard Credentials.sourceAllowed(request, input: input, server: repository.server) else { throw APIError.unauthorized }
+        let body = try await Self.readBody(request, limit: repository.server.bodyLimit)
+        let bytes = Array(body.readableBytesView)
+        let inputName = name ?? input?.name ?? "default"
+        let alerts: [Alert]
+        do {
+            switch kind {
+            case .alertmanager:
+                alerts = try AlertmanagerAdapter.alerts(from: bytes, input: inputName)
+            case .json:
+                alerts = try GenericJSONAdapter.alerts(from: bytes, mapping: input?.mapping, input: inputName)
+            case .email:
+                var limits = EmailLimits.default
+                limits.maxBytes = repository.server.bodyLimit
+                alerts = try EmailAdapter.alerts(from: bytes, mapping: input?.emailMapping ?? .default, input: inputName, limits: limits)
+            }
+        } catch {
+            throw Self.apiError(error, kind: kind)
+        }
+        let summary: IngestSummary
+        do {
+            summary = try await server.engine.ingest(alerts)
+        } catch {
+            context.logger.error("alerts not recorded; answering 503 so the sender retries", metadata: ["error": "\(error)"])
+            throw APIError(.serviceUnavailable, "store unavailable", detail: "the alerts were not recorded; retry: \(error)")
+        }
+        return try context.responseEncoder.encode(IngestBody(alerts: alerts.count, summary: summary), from: request, context: context)
+    }
+
+    /// The named input, which must exist and be of the endpoint's type. Without a name
+    /// (`/webhook/alertmanager`), the input called `alertmanager` when there is one;
+    /// `default` needs no entry for JSON and e-mail.
+    static func input(named name: String?, kind: AlertSource.Kind, in repository: RuleRepository) throws -> InputConfig? {
+        guard let name else {
+            if let input = repository.inputs["alertmanager"], input.type == .alertmanager { return input }
+            return nil
+        }
+        guard let input = repository.inputs[name] else {
+            if name == "default" && kind != .alertmanager { return nil }
+            throw APIError(.notFound, "unknown input", detail: "no input named \"\(name)\" under inputs:")
+        }
+        guard input.type == kind else {
+            throw APIError(
+                .notFound,
+                "wrong endpoint for input",
+                detail: "input \"\(name)\" is type \(input.type.rawValue); post it to /webhook/\(input.type.rawValue)/\(name)"
+            )
+        }
+        return input
+    }
+
+    /// The body, refused with 413 as soon as it passes `limit` (a declared length over the
+    /// limit is refused before reading anything).
+    static func readBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        let tooLarge = APIError(.contentTooLarge, "body too large", detail: "the limit is \(limit) bytes (server.body_limit)")
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge
+        }
+    }
+
+    static func apiError(_ error: any Error, kind: AlertSource.Kind) -> APIError {
+        guard let error = error as? IngestError else {
+            return APIError(.badRequest, "invalid \(kind.rawValue) payload", detail: "\(error)")
+        }
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .messageTooLarge: .contentTooLarge
+            case .senderRejected: .forbidden
+            case .unusableMessage: .unprocessableContent
+            default: .badRequest
+            }
+        return APIError(status, "invalid \(kind.rawValue) payload", detail: error.description)
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import NIOHTTP1
+import Foundation
+
+/// `klaxon incidents`: lists incidents from a running server.
+struct IncidentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incidents",
+        abstract: "List incidents of a running klaxon.",
+        discussion: "The API token comes from KLAXON_API_TOKEN. Exits 1 when the server refuses or cannot be reached."
+    )
+
+    enum State: String, ExpressibleByArgument, CaseIterable {
+        case open, acked, resolved, active, all
+    }
+
+    @Option(help: "The server's URL.")
+    var server = "http://127.0.0.1:9095"
+
+    @Option(help: "Which incidents: open, acked, resolved, active (open or acked) or all.")
+    var state: State = .open
+
+    @Flag(help: "Print the server's JSON as it is.")
+    var json = false
+
+    func run() async throws {
+        let answer = try await APIClient.request(server: server, .GET, "/api/v1/incidents?state=\(state.rawValue)")
+        if json {
+            print(answer.text)
+            return
+        }
+        let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
+        let incidents = object?["incidents"] as? [[String: Any]] ?? []
+        guard !incidents.isEmpty else {
+            print("no \(state == .all ? "" : state.rawValue + " ")incidents")
+            return
+        }
+        let rows = incidents.map { incident -> [String] in
+            [
+                "\(incident["id"] ?? "")", "\(incident["state"] ?? "")", "\(incident["severity"] ?? "")",
+                "\(incident["route"] ?? "")", "\(incident["count"] ?? "")", "\(incident["opened_at"] ?? "")",
+                "\(incident["title"] ?? "")",
+            ]
+        }
+        printTable(header: ["ID", "STATE", "SEVERITY", "ROUTE", "COUNT", "OPENED", "TITLE"], rows: rows)
+    }
+
+    private func printTable(header: [String], rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            let padded = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }
+            print(padded.joined(separator: "  "))
+        }
+    }
+}
+
+/// `klaxon ack ID`: acknowledges an incident; its escalation stops.
+struct AckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ack", abstract: "Acknowledge an incident: its escalation stops.")
+
+    @Argument(help: "The incident's id.")
+    var id: Int64
+
+    @Option(help: "Who acknowledges (default: $USER).")
+    var by: String?
+
+    @Option(help: "The server's URL.")
+    var server = "http://127.0.0.1:9095"
+
+    func run() async throws {
+        try await changeIncident(server: server, id: id, action: "ack", by: by, done: "acknowledged")
+    }
+}
+
+/// `klaxon resolve ID`: resolves an incident by hand.
+struct ResolveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Resolve an incident by hand: its escalation stops.")
+
+    @Argument(help: "The incident's id.")
+    var id: Int64
+
+    @Option(help: "Who resolves (default: $USER).")
+    var by: String?
+
+    @Option(help: "The server's URL.")
+    var server = "http://127.0.0.1:9095"
+
+    func run() async throws {
+        try await changeIncident(server: server, id: id, action: "resolve", by: by, done: "resolved")
+    }
+}
+
+private func changeIncident(server: String, id: Int64, action: String, by: String?, done: String) async throws {
+    let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
+    let body = try JSONSerialization.data(withJSONObject: ["by": actor])
+    let answer = try await APIClient.request(server: server, .POST, "/api/v1/incidents/\(id)/\(action)", body: Array(body))
+    let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
+    print("incident \(id) \(done) by \(actor) (state \(object?["state"] ?? "?"))")
+}
+
+extension APIClient {
+    /// Sends a request and returns a 2xx answer; prints the reason and exits 1 otherwise.
+    static func request(server: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
+        let client = APIClient(server: server)
+        let answer: Answer
+        do {
+            answer = try await client.send(method, path, body: body)
+        } catch {
+            StandardError.print("klaxon: cannot reach \(server): \(error)")
+            throw ExitCode(1)
+        }
+        guard (200..<300).contains(answer.status) else {
+            StandardError.print("klaxon: \(server) answered \(answer.status): \(errorLine(answer))")
+            throw ExitCode(1)
+        }
+        return answer
+    }
+}
