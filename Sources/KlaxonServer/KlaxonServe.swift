@@ -67,21 +67,9 @@ public enum KlaxonServe {
             try await engine.recoverInterruptedWork()
             let (host, port) = try listenAddress(options: options, server: repository.server, logger: logger)
             let context = ServerContext(engine: engine, reloader: reloader, metrics: metrics, logger: logger)
-            let app = Application(
-                router: buildRouter(context),
-                configuration: .init(address: .hostname(host, port: port), serverName: "klaxon"),
-                services: [SchedulerService(engine: engine), HangupReloadService(reloader: reloader, engine: engine)],
-                onServerRunning: { channel in
-                    logger.info(
-                        "klaxon serving",
-                        metadata: [
-                            "address": "\(channel.localAddress?.description ?? "\(host):\(port)")", "store": "\(storeURL)",
-                            "routes": "\(rules.routes.count)",
-                        ]
-                    )
-                },
-                logger: logger
-            )
+            let app = application(context, host: host, port: port) { address in
+                logger.info("klaxon serving", metadata: ["address": "\(address)", "store": "\(storeURL)", "routes": "\(rules.routes.count)"])
+            }
             try await app.runService()
         } catch {
             try? await store.close()
@@ -89,6 +77,25 @@ public enum KlaxonServe {
         }
         try await store.close()
         logger.info("klaxon stopped")
+    }
+
+    /// The Hummingbird application of `klaxon serve` with its scheduler and SIGHUP reloader.
+    /// `onRunning` gets the bound address (`HOST:PORT`) once the server listens.
+    public static func application(
+        _ context: ServerContext,
+        host: String,
+        port: Int,
+        onRunning: @escaping @Sendable (String) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(context),
+            configuration: .init(address: .hostname(host, port: port), serverName: "klaxon"),
+            services: [SchedulerService(engine: context.engine), HangupReloadService(reloader: context.reloader, engine: context.engine)],
+            onServerRunning: { channel in
+                await onRunning("\(host):\(channel.localAddress?.port ?? port)")
+            },
+            logger: context.logger
+        )
     }
 
     static func openStore(_ url: String, logger: Logger) async throws -> any IncidentStore {
