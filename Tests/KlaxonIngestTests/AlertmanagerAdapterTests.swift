@@ -132,12 +132,16 @@ import Testing
         #expect(payload.alerts[0].endsAt == nil)
     }
 
-    @Test func otherVersionsAreAcceptedButFlagged() throws {
+    @Test func otherVersionsAreRefusedAtTheVersionField() throws {
         let text = #"{"version":"5","receiver":"r","alerts":[{"status":"resolved","labels":{"alertname":"A"}}]}"#
-        let payload = try AlertmanagerAdapter.decode(Fixtures.bytes(text))
-        #expect(payload.version == "5")
-        #expect(!payload.isKnownVersion)
-        #expect(payload.alerts.map(\.status) == [.resolved])
+        #expect(throws: IngestError.self) { try AlertmanagerAdapter.decode(Fixtures.bytes(text)) }
+        do {
+            _ = try AlertmanagerAdapter.decode(Fixtures.bytes(text))
+        } catch {
+            #expect(error.code == .unsupportedFormat)
+            #expect(error.fieldPath == "$.version")
+            #expect(error.description.contains(#"unsupported webhook version "5""#))
+        }
         let unversioned = try AlertmanagerAdapter.decode(Fixtures.bytes(#"{"alerts":[]}"#))
         #expect(unversioned.version == nil)
         #expect(unversioned.isKnownVersion)

@@ -2,13 +2,16 @@ import Foundation
 
 /// Wall-clock time and sleeping for the incident engine, injected so tests move time by
 /// hand instead of waiting minutes for an escalation step.
+///
+/// Time has millisecond resolution: ``now`` is rounded, so a step due "in 10 minutes" is
+/// exactly as due after the clock moved 10 minutes, whatever the store's representation.
 public struct EngineClock: Sendable {
     public var now: @Sendable () -> Date
     /// Suspends for the duration; throws `CancellationError` when the task is cancelled.
     public var sleep: @Sendable (Duration) async throws -> Void
 
     public init(now: @escaping @Sendable () -> Date, sleep: @escaping @Sendable (Duration) async throws -> Void) {
-        self.now = now
+        self.now = { now().roundedToMilliseconds }
         self.sleep = sleep
     }
 
@@ -39,6 +42,19 @@ public struct EngineClock: Sendable {
 }
 
 extension Date {
+    public var roundedToMilliseconds: Date {
+        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// Whole milliseconds since 1970, as the store keeps times.
+    public var millisecondsSince1970: Int64 {
+        Int64((timeIntervalSince1970 * 1000).rounded())
+    }
+
+    public init(millisecondsSince1970 milliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
     public func adding(_ duration: Duration) -> Date {
         addingTimeInterval(duration.timeInterval)
     }

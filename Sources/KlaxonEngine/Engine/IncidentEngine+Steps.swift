@@ -47,7 +47,8 @@ extension IncidentEngine {
                     if steps.count == Self.claimLimit {
                         delay = .zero
                     } else if let next = try await store.read({ try await $0.nextDueDate() }) {
-                        delay = min(idle, .seconds(max(0, next.timeIntervalSince(clock.now()))))
+                        let milliseconds = next.millisecondsSince1970 - clock.now().millisecondsSince1970
+                        delay = min(idle, .milliseconds(max(0, milliseconds)))
                     }
                 } catch {
                     logger.error("scheduler cannot reach the store; retrying", metadata: ["error": "\(error)"])

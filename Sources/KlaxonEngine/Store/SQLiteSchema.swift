@@ -1,6 +1,7 @@
 /// The SQLite schema as numbered migrations. `PRAGMA user_version` holds the number of
 /// migrations applied; opening a file runs the missing ones in one transaction each, so an
 /// older file is upgraded in place. Never edit a released migration: append a new one.
+/// Times are whole milliseconds since 1970, so a due time compares exactly.
 public enum SQLiteSchema {
     static let migrations: [[String]] = [
         // 1: incidents, alerts, steps, calls, timeline.
@@ -17,12 +18,12 @@ public enum SQLiteSchema {
                 voice TEXT,
                 providers TEXT NOT NULL,
                 escalation TEXT,
-                opened_at REAL NOT NULL,
-                last_seen REAL NOT NULL,
+                opened_at INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
                 count INTEGER NOT NULL,
-                acked_at REAL,
+                acked_at INTEGER,
                 acked_by TEXT,
-                resolved_at REAL,
+                resolved_at INTEGER,
                 resolved_by TEXT,
                 storm INTEGER NOT NULL DEFAULT 0
             )
@@ -40,10 +41,10 @@ public enum SQLiteSchema {
                 annotations TEXT NOT NULL,
                 severity TEXT NOT NULL,
                 source TEXT NOT NULL,
-                starts_at REAL,
-                ends_at REAL,
-                first_seen REAL NOT NULL,
-                last_seen REAL NOT NULL,
+                starts_at INTEGER,
+                ends_at INTEGER,
+                first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
                 PRIMARY KEY (incident_id, fingerprint)
             )
             """,
@@ -53,7 +54,7 @@ public enum SQLiteSchema {
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 incident_id INTEGER NOT NULL REFERENCES incidents (id),
                 step INTEGER NOT NULL,
-                due_at REAL NOT NULL,
+                due_at INTEGER NOT NULL,
                 state TEXT NOT NULL,
                 recipients TEXT NOT NULL
             )
@@ -75,8 +76,8 @@ public enum SQLiteSchema {
                 vendor_call_id TEXT,
                 status TEXT,
                 error TEXT,
-                started_at REAL NOT NULL,
-                updated_at REAL NOT NULL
+                started_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
             )
             """,
             "CREATE INDEX calls_call_id ON calls (call_id)",
@@ -88,7 +89,7 @@ public enum SQLiteSchema {
             CREATE TABLE events (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 incident_id INTEGER NOT NULL REFERENCES incidents (id),
-                at REAL NOT NULL,
+                at INTEGER NOT NULL,
                 kind TEXT NOT NULL,
                 actor TEXT NOT NULL,
                 detail TEXT NOT NULL,

@@ -390,8 +390,8 @@ extension SQLiteData {
     static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
     static func int(_ value: Int) -> SQLiteData { .integer(SQLiteInt64(value)) }
     static func int(_ value: Int64) -> SQLiteData { .integer(SQLiteInt64(value)) }
-    /// Seconds since 1970.
-    static func date(_ value: Date?) -> SQLiteData { value.map { .float($0.timeIntervalSince1970) } ?? .null }
+    /// Whole milliseconds since 1970: exact, so a due time compares equal to the instant it names.
+    static func date(_ value: Date?) -> SQLiteData { value.map { .integer(SQLiteInt64($0.millisecondsSince1970)) } ?? .null }
 }
 
 extension SQLiteRow {
@@ -401,10 +401,10 @@ extension SQLiteRow {
         guard let data = column(name), !data.isNull else { return nil }
         return data.string
     }
-    func date(_ name: String) -> Date { Date(timeIntervalSince1970: column(name)?.double ?? 0) }
+    func date(_ name: String) -> Date { Date(millisecondsSince1970: column(name)?.integer.map(Int64.init) ?? 0) }
     func optionalDate(_ name: String) -> Date? {
-        guard let data = column(name), !data.isNull, let seconds = data.double else { return nil }
-        return Date(timeIntervalSince1970: seconds)
+        guard let data = column(name), !data.isNull, let milliseconds = data.integer else { return nil }
+        return Date(millisecondsSince1970: Int64(milliseconds))
     }
 }
 

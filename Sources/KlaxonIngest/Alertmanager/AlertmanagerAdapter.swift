@@ -18,10 +18,10 @@ import KlaxonCore
 ///   type is ignored); unknown fields are ignored.
 ///
 /// Versions: Alertmanager has sent version "4" since 0.x and adds fields without bumping it;
-/// Grafana sends "1". A payload with another version is **accepted** when its shape
-/// validates, because refusing it with a 4xx would make the sender drop the notification (a
-/// lost page), while a real schema change would fail the shape checks above with a precise
-/// error anyway. ``AlertmanagerPayload/isKnownVersion`` lets the server log a warning.
+/// Grafana sends "1"; a hand-written body may leave it out. Any other version is refused at
+/// `$.version`: a sender whose schema changed under us gets a loud 400 (Alertmanager counts
+/// it in `alertmanager_notifications_failed_total`) instead of klaxon guessing at fields
+/// and paging the wrong person.
 public enum AlertmanagerAdapter {
     /// Parses and validates a webhook body.
     public static func decode(_ bytes: [UInt8]) throws(IngestError) -> AlertmanagerPayload {
@@ -35,6 +35,13 @@ public enum AlertmanagerAdapter {
         }
         var payload = AlertmanagerPayload(version: nil)
         payload.version = try optionalText(top["version"], "version")
+        guard payload.isKnownVersion else {
+            throw IngestError(
+                code: .unsupportedFormat,
+                message: "unsupported webhook version \"\(payload.version ?? "")\" (klaxon reads Alertmanager's \"4\" and Grafana's \"1\")",
+                fieldPath: "$.version"
+            )
+        }
         payload.groupKey = try optionalString(top["groupKey"], "groupKey")
         payload.receiver = try optionalString(top["receiver"], "receiver")
         payload.externalURL = try optionalString(top["externalURL"], "externalURL")

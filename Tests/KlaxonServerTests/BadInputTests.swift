@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import VendorFakes
+
+@Suite("klaxon serve: bad input, auth, reload, health")
+struct BadInputTests {
+    let yaml = aliyunRules(endpoint: "http://127.0.0.1:1", extra: "")
+
+    @Test func malformedPayloadsGetA4xxWithWhereAndNothingIsRecorded() async throws {
+        try await withKlaxon(yaml.replacingOccurrences(of: "  api_token: api-secret\n", with: "  api_token: api-secret\n  body_limit: 64KiB\n")) {
+            klaxon in
+            let truncated = try await klaxon.post("/webhook/alertmanager", #"{"version":"4","alerts":[{"status":"firing""#, headers: amAuth)
+            #expect(truncated.status == 400)
+            #expect(truncated.json["error"] as? String == "invalid alertmanager payload")
+            #expect((truncated.json["detail"] as? String)?.contains("malformed JSON at byte") == true)
+
+            let wrongVersion = try await klaxon.post(
+                "/webhook/alertmanager",
+                try sample("alertmanager-0.25-firing.json").replacingOccurrences(of: #""version":"4""#, with: #""version":"3""#),
+                headers: amAuth
+            )
+            #expect(wrongVersion.status == 400)
+            #expect((wrongVersion.json["detail"] as? String)?.contains("version") == true)
+
+            let badAlert = try await klaxon.post(
+                "/webhook/json/ops",
+                #"[{"labels":{"alertname":"A","oncall":"voice"}},{"status":"fire","labels":{"alertname":"B"}}]"#,
+                headers: [("Authorization", "Basic " + Data("ops:ops-pass".utf8).base64EncodedString())]
+            )
+            #expect(badAlert.status == 400)
+            #expect((badAlert.json["detail"] as? String)?.contains("$[1].status") == true)
+
+            let unknown = try await klaxon.post("/webhook/json/nosuch", "{}", headers: amAuth)
+            #expect(unknown.status == 404)
+            #expect(unknown.json["detail"] as? String == #"no input named "nosuch" under inputs:"#)
+            let wrongType = try await klaxon.post("/webhook/json/alertmanager", "{}", headers: amAuth)
+            #expect(wrongType.status == 404)
+
+            let big = String(repeating: "x", count: 64 * 1024 + 1)
+            let tooLarge = try await klaxon.post("/webhook/alertmanager", big, headers: amAuth)
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.json["error"] as? String == "body too large")
+
+            let list = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
+            #expect((list.json["incidents"] as? [[String: Any]])?.isEmpty == true)
+        }
+    }
+
+    @Test func tokensAreRequiredWhereConfigured() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let firing = try sample("alertmanager-0.25-firing.json")
+            for headers in [[], [("Authorization", "Bearer nope")], [("Authorization", "Bearer am-secre")], apiAuth] {
+                let answer = try await klaxon.post("/webhook/alertmanager", firing, headers: headers)
+                #expect(answer.status == 401)
+                #expect(answer.body == #"{"error":"unauthorized"}"#)
+            }
+            let basic = [("Authorization", "Basic " + Data("ops:wrong".utf8).base64EncodedString())]
+            #expect(try await klaxon.post("/webhook/json/ops", "[]", headers: basic).status == 401)
+            #expect(try await klaxon.get("/api/v1/incidents").status == 401)
+            #expect(try await klaxon.get("/api/v1/incidents", headers: amAuth).status == 401)
+            #expect(try await klaxon.post("/-/reload", "").status == 401)
+            #expect(try await klaxon.get("/api/v1/incidents", headers: apiAuth).status == 200)
+            #expect(try await klaxon.post("/webhook/alertmanager/alertmanager", firing, headers: amAuth).status == 200)
+        }
+    }
+
+    @Test func apiAnswersMissingAndConflictingIncidents() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            #expect(try await klaxon.get("/api/v1/incidents/42", headers: apiAuth).status == 404)
+            #expect(try await klaxon.get("/api/v1/incidents/abc", headers: apiAuth).status == 400)
+            #expect(try await klaxon.get("/api/v1/incidents?state=sleeping", headers: apiAuth).status == 400)
+            #expect(try await klaxon.post("/api/v1/incidents/42/ack", "", headers: apiAuth).status == 404)
+            #expect(try await klaxon.post("/webhook/alertmanager", try sample("alertmanager-0.25-firing.json"), headers: amAuth).status == 200)
+            #expect(try await klaxon.post("/api/v1/incidents/1/ack", "{not json", headers: apiAuth).status == 400)
+            #expect(try await klaxon.post("/api/v1/incidents/1/resolve", "", headers: apiAuth).json["resolved_by"] as? String == "api")
+            let conflict = try await klaxon.post("/api/v1/incidents/1/ack", "", headers: apiAuth)
+            #expect(conflict.status == 409)
+            #expect(conflict.json["detail"] as? String == "incident 1 is already resolved")
+        }
+    }
+
+    @Test func brokenRulesAreRefusedOnReloadAndTheOldOnesKeepServing() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let rules = klaxon.directory.appendingPathComponent("rules.yaml")
+            let broken = yaml.replacingOccurrences(of: "escalation: voice", with: "escalation: voise")
+            try broken.write(to: rules, atomically: true, encoding: .utf8)
+            let refused = try await klaxon.post("/-/reload", "", headers: apiAuth)
+            #expect(refused.status == 400)
+            #expect(refused.json["error"] as? String == "rules rejected")
+            let errors = refused.json["errors"] as? [String] ?? []
+            #expect(errors.count == 1)
+            #expect(errors.first?.contains("rules.yaml:") == true)
+            #expect(errors.first?.contains("voise") == true)
+            #expect(try await klaxon.post("/webhook/alertmanager", try sample("alertmanager-0.25-firing.json"), headers: amAuth).status == 200)
+
+            // A valid change applies: the Alertmanager token changes.
+            try yaml.replacingOccurrences(of: "token: am-secret", with: "token: am-rotated").write(to: rules, atomically: true, encoding: .utf8)
+            let reloaded = try await klaxon.post("/-/reload", "", headers: apiAuth)
+            #expect(reloaded.status == 200)
+            #expect(reloaded.json["status"] as? String == "reloaded")
+            #expect(try await klaxon.post("/webhook/alertmanager", "{}", headers: amAuth).status == 401)
+        }
+    }
+
+    @Test func healthReadinessAndMetricsAnswer() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            #expect(try await klaxon.get("/healthz").status == 200)
+            #expect(try await klaxon.get("/readyz").body == "ready\n")
+            let metrics = try await klaxon.get("/metrics")
+            #expect(metrics.status == 200)
+        }
+    }
+}
