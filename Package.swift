@@ -147,7 +147,13 @@ let package = Package(
         ),
         .testTarget(
             name: "KlaxonCLITests",
-            dependencies: ["klaxon", "VendorFakes", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [
+                "klaxon", "VendorFakes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )

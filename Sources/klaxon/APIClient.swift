@@ -29,7 +29,10 @@ struct APIClient {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // A refused connection fails at once: the caller (an operator, a mail server) retries.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
             let buffer = try await response.body.collect(upTo: 16 << 20)

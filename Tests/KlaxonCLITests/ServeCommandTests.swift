@@ -1,0 +1,127 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// `klaxon serve` as a process: restarts, crashes and the commands that use its API.
+@Suite("klaxon serve as a process", .serialized)
+struct ServeCommandTests {
+    let directory: URL
+    let callsFile: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        callsFile = directory.appendingPathComponent("calls.jsonl")
+        let rules = """
+            providers:
+              sim:
+                type: simulator
+                record_file: \(callsFile.path)
+            recipients:
+              alice: {phone: "+8613700000001"}
+              bob: {phone: "+8613700000002"}
+            voices:
+              down:
+                text: "{{labels.alertname}} is down"
+            escalations:
+              chain:
+                steps:
+                  - after: 0s
+                    notify: [alice]
+                  - after: 4s
+                    notify: [bob]
+            routes:
+              - name: all
+                voice: down
+                providers: [sim]
+                escalation: chain
+            """
+        try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    var arguments: [String] {
+        ["--config", directory.appendingPathComponent("rules.yaml").path, "--store", "sqlite:" + directory.appendingPathComponent("klaxon.db").path]
+    }
+
+    func calledNames() -> [String] {
+        let text = (try? String(contentsOf: callsFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["recipient"] as? String
+        }
+    }
+
+    func waitForCalls(_ count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while calledNames().count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    let alert = #"[{"labels": {"alertname": "DiskFull", "instance": "db-1"}, "severity": "critical"}]"#
+
+    @Test func aPendingStepFiresOnceInTheNextProcess() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try await ServerProcess(arguments: arguments)
+        let posted = ContinuousClock.now
+        #expect(try await first.request(.POST, "/webhook/json/default", body: alert).status == 200)
+        try await waitForCalls(1)
+        #expect(calledNames() == ["alice"])
+        #expect(await first.stop() == 0)
+        #expect(ContinuousClock.now - posted < .seconds(4), "the first process had to stop before step 2 was due")
+        #expect(first.log().contains("klaxon stopped"))
+
+        try await Task.sleep(until: posted + .seconds(4.5))
+        let second = try await ServerProcess(arguments: arguments)
+        try await waitForCalls(2)
+        try await Task.sleep(for: .seconds(1))
+        #expect(calledNames() == ["alice", "bob"])
+        #expect(await second.stop() == 0)
+    }
+
+    @Test func anAlertAnswered200SurvivesSIGKILL() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try await ServerProcess(arguments: arguments)
+        #expect(try await first.request(.POST, "/webhook/json/default", body: alert).status == 200)
+        await first.kill()
+
+        let second = try await ServerProcess(arguments: arguments)
+        let list = try await second.request(.GET, "/api/v1/incidents?state=open")
+        #expect(list.body.contains(#""title":"DiskFull""#))
+        // Killed before or after alice's call was placed: she is called (at most twice), never lost.
+        try await waitForCalls(1)
+        #expect(calledNames().first == "alice")
+        #expect(calledNames().filter { $0 == "alice" }.count <= 2)
+
+        let server = ["--server", second.baseURL]
+        let incidents = try await KlaxonProcess.run(["incidents"] + server)
+        #expect(incidents.status == 0)
+        #expect(incidents.stdout.hasPrefix("ID  STATE  SEVERITY  ROUTE  COUNT  OPENED"))
+        #expect(incidents.stdout.contains("DiskFull"))
+        let ack = try await KlaxonProcess.run(["ack", "1", "--by", "carol"] + server)
+        #expect(ack.stdout == "incident 1 acknowledged by carol (state acked)\n")
+        let resolve = try await KlaxonProcess.run(["resolve", "1"] + server, environment: ["USER": "dave"])
+        #expect(resolve.stdout == "incident 1 resolved by dave (state resolved)\n")
+        let again = try await KlaxonProcess.run(["ack", "1"] + server)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("answered 409: incident already resolved: incident 1 is already resolved"))
+        let none = try await KlaxonProcess.run(["incidents"] + server)
+        #expect(none.stdout == "no open incidents\n")
+        #expect(await second.stop() == 0)
+    }
+
+    @Test func brokenRulesStopTheStartWithTheirErrors() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = directory.appendingPathComponent("rules.yaml")
+        try (try String(contentsOf: rules, encoding: .utf8)).replacingOccurrences(of: "escalation: chain", with: "escalation: chian")
+            .write(to: rules, atomically: true, encoding: .utf8)
+        let result = try await KlaxonProcess.run(["serve"] + arguments)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("rules.yaml:"))
+        #expect(result.stderr.contains("chian"))
+    }
+
+    @Test func unreachableServerIsReported() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try await KlaxonProcess.run(["incidents", "--server", "http://127.0.0.1:1"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("klaxon: cannot reach http://127.0.0.1:1"))
+    }
+}

@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A `klaxon serve` process on 127.0.0.1 with an OS-chosen port, as an operator runs it.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+    private(set) var baseURL = ""
+
+    /// Starts the binary and waits until it logs the address it listens on.
+    init(arguments: [String], environment: [String: String] = [:]) async throws {
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-serve-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = KlaxonProcess.binary
+        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
+        process.currentDirectoryURL = KlaxonProcess.packageRoot
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let output = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let range = log().range(of: #"address=127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                baseURL = "http://" + log()[range].dropFirst("address=".count)
+                return
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        throw ServerProcessError(message: "klaxon serve did not start:\n\(log())")
+    }
+
+    func log() -> String {
+        (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    func stop() async -> Int32 {
+        process.terminate()
+        return await waitForExit()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    func kill() async {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        _ = await waitForExit()
+    }
+
+    private func waitForExit() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: logURL)
+    }
+
+    struct Answer {
+        var status: Int
+        var body: String
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return Answer(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
+    }
+}
+
+struct ServerProcessError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
