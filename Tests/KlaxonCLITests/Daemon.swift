@@ -1,0 +1,85 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A third-party server (Alertmanager, a mail server) started for one test on 127.0.0.1
+/// and killed when the test ends.
+final class Daemon: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+
+    init(binary: String, arguments: [String], readyURL: String) async throws {
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-daemon-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let output = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let answer = try? await HTTP.send(.GET, readyURL), answer.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        stop()
+        throw ServerProcessError(message: "\(binary) did not become ready:\n\(log())")
+    }
+
+    func log() -> String {
+        (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: logURL)
+    }
+}
+
+enum HTTP {
+    struct Answer {
+        var status: Int
+        var body: String
+    }
+
+    static func send(_ method: HTTPMethod, _ url: String, body: String? = nil, headers: [(String, String)] = []) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return Answer(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
+    }
+}
+
+/// A port nothing listens on right now, for servers that cannot report the one they took.
+enum FreePort {
+    static func pick() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw ServerProcessError(message: "socket() failed") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw ServerProcessError(message: "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
