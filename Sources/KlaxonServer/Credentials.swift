@@ -33,11 +33,16 @@ enum Credentials {
 
     /// Whether a source may post to `input`: its own token or basic auth when it has them,
     /// else the server's `source_token`, else anyone (the server then listens on loopback).
+    /// The API token is accepted too (`klaxon email` sends it).
     static func sourceAllowed(_ request: Request, input: InputConfig?, server: ServerConfig) -> Bool {
         let token = input?.token ?? (input?.basicAuth == nil ? server.sourceToken : nil)
         let basicAuth = input?.basicAuth
         if token == nil && basicAuth == nil { return true }
-        if let token, let presented = bearer(request), constantTimeEquals(presented, token) { return true }
+        if let presented = bearer(request) {
+            let source = token.map { constantTimeEquals(presented, $0) } ?? false
+            let api = server.apiToken.map { constantTimeEquals(presented, $0) } ?? false
+            if source || api { return true }
+        }
         if let basicAuth, let presented = basic(request) {
             // Both compared, always, so timing does not tell which was wrong.
             let user = constantTimeEquals(presented.username, basicAuth.username)
