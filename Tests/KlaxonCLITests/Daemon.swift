@@ -9,7 +9,14 @@ final class Daemon: @unchecked Sendable {
     let process = Process()
     let logURL: URL
 
-    init(binary: String, arguments: [String], readyURL: String) async throws {
+    convenience init(binary: String, arguments: [String], readyURL: String) async throws {
+        try await self.init(binary: binary, arguments: arguments) {
+            (try? await HTTP.send(.GET, readyURL))?.status == 200
+        }
+    }
+
+    /// Starts `binary` and waits until `ready` says so.
+    init(binary: String, arguments: [String], ready: @Sendable () async -> Bool) async throws {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-daemon-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: binary)
@@ -20,7 +27,7 @@ final class Daemon: @unchecked Sendable {
         try process.run()
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, process.isRunning {
-            if let answer = try? await HTTP.send(.GET, readyURL), answer.status == 200 { return }
+            if await ready() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         stop()
@@ -31,11 +38,14 @@ final class Daemon: @unchecked Sendable {
         (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
     }
 
+    /// SIGTERM, and SIGKILL when it is still there after two seconds (exim's foreground
+    /// daemon keeps running after SIGTERM while it has children).
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<200 where process.isRunning { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for _ in 0..<200 where process.isRunning { usleep(10_000) }
     }
 
     deinit {
@@ -60,6 +70,20 @@ enum HTTP {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         return Answer(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
+    }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+func isListening(port: Int) -> Bool {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { return false }
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
 }
 

@@ -10,11 +10,11 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var baseURL = ""
 
     /// Starts the binary and waits until it logs the address it listens on.
-    init(arguments: [String], environment: [String: String] = [:]) async throws {
+    init(arguments: [String], listen: String = "127.0.0.1:0", environment: [String: String] = [:]) async throws {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = KlaxonProcess.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
+        process.arguments = ["serve", "--listen", listen] + arguments
         process.currentDirectoryURL = KlaxonProcess.packageRoot
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
