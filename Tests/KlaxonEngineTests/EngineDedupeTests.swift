@@ -129,3 +129,23 @@ struct EngineDedupeTests {
         }
     }
 }
+
+@Suite("Incident engine: concurrent webhooks")
+struct EngineConcurrencyTests {
+    @Test func concurrentBatchesShareTransactionsAndDedupeAcrossThem() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        // 50 replicas post the same alert at once, and 50 distinct alerts arrive with them.
+        let summaries = try await withThrowingTaskGroup(of: IngestSummary.self) { group in
+            for index in 0..<100 {
+                group.addTask { try await harness.engine.ingest([dbAlert(index.isMultiple(of: 2) ? "db-same" : "db-\(index)")]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(summaries.map(\.opened.count).reduce(0, +) == 51)
+        #expect(summaries.map(\.deduplicated).reduce(0, +) == 49)
+        #expect(try await harness.engine.incidents(.open).count == 51)
+        #expect(try await harness.engine.runDueSteps() == 51)
+        #expect(harness.provider.requests.count == 51)
+    }
+}

@@ -16,6 +16,7 @@ public final class IncidentEngine: Sendable {
     let logger: Logger
     let metrics = EngineMetrics()
     let wake = WakeSignal()
+    let groupCommit: GroupCommit
     let jitter: @Sendable () -> Double
     private let current: Mutex<EngineRules>
 
@@ -31,6 +32,7 @@ public final class IncidentEngine: Sendable {
         self.logger = logger
         self.jitter = jitter
         self.current = Mutex(rules)
+        self.groupCommit = GroupCommit(store: store, clock: clock)
     }
 
     /// The rule set new alerts and due steps use.
@@ -43,33 +45,15 @@ public final class IncidentEngine: Sendable {
 
     // MARK: Ingest
 
-    /// Records a batch of alerts in one transaction: all of it or, when it throws, none.
-    /// Returns only after the commit, so the caller may then answer 2xx.
+    /// Records a batch of alerts: all of it or, when it throws, none. Returns only after the
+    /// commit, so the caller may then answer 2xx. Batches arriving together share one
+    /// transaction (``GroupCommit``).
     public func ingest(_ alerts: [Alert]) async throws -> IngestSummary {
         let rules = self.rules
         let plans = rules.planner.plan(alerts)
-        let now = clock.now()
         let summary: IngestSummary
         do {
-            summary = try await store.write { transaction in
-                var summary = IngestSummary()
-                for plan in plans {
-                    if plan.dropped {
-                        summary.dropped += 1
-                        continue
-                    }
-                    if plan.matches.isEmpty { summary.unrouted += 1 }
-                    for match in plan.matches {
-                        if match.dropped {
-                            summary.dropped += 1
-                            continue
-                        }
-                        try await Self.apply(plan, match, rules: rules, now: now, to: transaction, summary: &summary)
-                    }
-                }
-                summary.openIncidents = try await transaction.countIncidents(.open)
-                return summary
-            }
+            summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, rules: rules))
         } catch {
             metrics.storeError()
             throw error
@@ -81,6 +65,26 @@ public final class IncidentEngine: Sendable {
         if !summary.opened.isEmpty { wake.signal() }
         for id in summary.opened {
             logger.info("incident opened", metadata: ["incident": "\(id)"])
+        }
+        return summary
+    }
+
+    /// Applies one batch's plans inside `transaction`.
+    static func apply(_ batch: GroupCommit.Batch, now: Date, to transaction: any IncidentTransaction) async throws -> IngestSummary {
+        var summary = IngestSummary()
+        for plan in batch.plans {
+            if plan.dropped {
+                summary.dropped += 1
+                continue
+            }
+            if plan.matches.isEmpty { summary.unrouted += 1 }
+            for match in plan.matches {
+                if match.dropped {
+                    summary.dropped += 1
+                    continue
+                }
+                try await apply(plan, match, rules: batch.rules, now: now, to: transaction, summary: &summary)
+            }
         }
         return summary
     }

@@ -200,14 +200,17 @@ struct SQLiteTransaction: IncidentTransaction {
     private static let stepColumns = "id, incident_id, step, due_at, state, recipients"
 
     func insertSteps(_ steps: [ScheduledStep]) async throws {
-        for step in steps {
-            _ = try await query(
-                "INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES (?, ?, ?, ?, ?)",
-                [
+        // One statement for all of them (at most 999 binds a statement: 199 steps of 5).
+        for chunk in stride(from: 0, to: steps.count, by: 199).map({ Array(steps[$0..<min($0 + 199, steps.count)]) }) {
+            var binds: [SQLiteData] = []
+            for step in chunk {
+                binds += [
                     .int(step.incidentID), .int(step.step), .date(step.dueAt), .text(step.state.rawValue),
                     .text(JSONColumn.encode(step.recipients.map { [$0.name, $0.phone] })),
                 ]
-            )
+            }
+            let values = Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            _ = try await query("INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES \(values)", binds)
         }
     }
 
