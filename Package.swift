@@ -116,6 +116,16 @@ let package = Package(
             dependencies: ["KlaxonCore", "KlaxonIngest", "KlaxonRules"],
             path: "bench/klaxon-bench"
         ),
+        .executableTarget(
+            name: "klaxon-http-bench",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "bench/klaxon-http-bench"
+        ),
         .testTarget(name: "KlaxonCoreTests", dependencies: ["KlaxonCore"]),
         .testTarget(name: "KlaxonIngestTests", dependencies: ["KlaxonIngest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KlaxonRulesTests", dependencies: ["KlaxonRules"], resources: [.copy("Fixtures")]),

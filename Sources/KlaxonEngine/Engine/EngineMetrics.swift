@@ -19,7 +19,6 @@ struct EngineMetrics: Sendable {
     func ingested(_ summary: IngestSummary) {
         dedupeSuppressed.increment(by: summary.deduplicated)
         stormSuppressed.increment(by: summary.joinedStorm)
-        openIncidents.record(summary.openIncidents)
     }
 
     func alertReceived(source: String, status: String) {

@@ -69,21 +69,14 @@ final class GroupCommit: Sendable {
                     for waiting in group {
                         summaries.append(try await IncidentEngine.apply(waiting.batch, now: now, to: transaction))
                     }
-                    let open = try await transaction.countIncidents(.open)
-                    return summaries.map { summary in
-                        var summary = summary
-                        summary.openIncidents = open
-                        return summary
-                    }
+                    return summaries
                 }
                 for (waiting, summary) in zip(group, summaries) { waiting.continuation.resume(returning: summary) }
             } catch where group.count > 1 {
                 for waiting in group {
                     do {
                         let summary = try await store.write { transaction in
-                            var summary = try await IncidentEngine.apply(waiting.batch, now: now, to: transaction)
-                            summary.openIncidents = try await transaction.countIncidents(.open)
-                            return summary
+                            try await IncidentEngine.apply(waiting.batch, now: now, to: transaction)
                         }
                         waiting.continuation.resume(returning: summary)
                     } catch {

@@ -39,7 +39,14 @@ extension IncidentEngine {
     /// every call in flight has finished.
     public func runScheduler(idle: Duration = .seconds(30), isStopping: @escaping @Sendable () -> Bool = { false }) async {
         await withDiscardingTaskGroup { group in
+            // The open-incident gauge is counted here, not on every commit: counting is a
+            // scan of the open incidents.
+            var counted = ContinuousClock.now - .seconds(60)
             while !isStopping(), !Task.isCancelled {
+                if ContinuousClock.now - counted >= .seconds(5) {
+                    counted = ContinuousClock.now
+                    await refreshOpenIncidents()
+                }
                 var delay = idle
                 do {
                     let steps = try await claimDueSteps()
@@ -50,6 +57,7 @@ extension IncidentEngine {
                         let milliseconds = next.millisecondsSince1970 - clock.now().millisecondsSince1970
                         delay = min(idle, .milliseconds(max(0, milliseconds)))
                     }
+                    delay = min(delay, .seconds(5))
                 } catch {
                     logger.error("scheduler cannot reach the store; retrying", metadata: ["error": "\(error)"])
                     delay = .seconds(1)

@@ -375,7 +375,6 @@ public struct IngestSummary: Sendable, Hashable {
     public var dropped = 0
     /// Alerts no route matched.
     public var unrouted = 0
-    public var openIncidents = 0
 }
 
 /// An incident and everything that happened to it.

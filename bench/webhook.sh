@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Webhook ingest benchmark, in one run beside its two references (see bench/README.md):
+#   1. a bare Hummingbird endpoint that reads the body and answers 200 (the ceiling);
+#   2. Alertmanager 0.25's own POST /api/v2/alerts (the peer);
+#   3. klaxon serve on SQLite, POST /webhook/alertmanager, every request new alerts.
+# Then: paced latency at half klaxon's 1-alert rate (webhook answer and receipt → first
+# call at a webhook receiver), RSS with 100,000 open incidents, startup to ready.
+# Needs: wrk and prometheus-alertmanager (apt-get install -y wrk prometheus-alertmanager).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+WORK=$(mktemp -d /tmp/klaxon-bench.XXXXXX)
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+swift build -c release --scratch-path .build-release --product klaxon --product klaxon-http-bench >/dev/null
+BIN=.build-release/release
+
+wait_ready() { for _ in $(seq 1 500); do curl -sf -o /dev/null -X "${2:-GET}" "$1" && return 0; sleep 0.02; done; echo "not ready: $1" >&2; exit 1; }
+
+run_wrk() { # label url body-file alerts-per-request
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/wrk/post-unique.lua "$2" -- "$3")
+    local rps p50 p99 errors
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}"
+    echo "$rps"
+}
+
+echo "== $(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+
+# 1. The ceiling.
+$BIN/klaxon-http-bench bare 19090 & PIDS+=($!)
+sleep 1
+bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1 | tee /dev/stderr | tail -1)
+
+# 2. Alertmanager 0.25.
+cat >"$WORK/am.yml" <<YAML
+route: {receiver: none}
+receivers: [{name: none}]
+YAML
+prometheus-alertmanager --config.file="$WORK/am.yml" --storage.path="$WORK/am" --web.listen-address=127.0.0.1:19093 \
+    --cluster.listen-address= --log.level=error & PIDS+=($!)
+wait_ready http://127.0.0.1:19093/-/ready
+am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1 | tee /dev/stderr | tail -1)
+am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100 | tee /dev/stderr | tail -1)
+echo "Alertmanager RSS after the runs: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/${PIDS[-1]}/status)"
+
+# 3. klaxon.
+export KLAXON_BENCH_RECEIVER=http://127.0.0.1:19094/call
+start=$(date +%s%N)
+$BIN/klaxon serve --config bench/rules --store "sqlite:$WORK/klaxon.db" --listen 127.0.0.1:19095 2>"$WORK/klaxon.log" & KLAXON=$!; PIDS+=($KLAXON)
+wait_ready http://127.0.0.1:19095/readyz
+echo "klaxon startup to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1 | tee /dev/stderr | tail -1)
+k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100 | tee /dev/stderr | tail -1)
+
+half=$(echo "$k1 / 2" | bc)
+$BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$half" 10 bench/bodies/webhook-1-alert-call.json
+
+open=$(curl -s 'http://127.0.0.1:19095/metrics' | awk '/^klaxon_incidents_open / {print $2}')
+echo "klaxon open incidents: $open, RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$KLAXON/status)"
+
+echo
+printf 'ratios: klaxon 1-alert / bare = %.2f (target >= 0.50); klaxon 1-alert / Alertmanager 1-alert = %.2f (target > 1); klaxon 100-alert alerts/s / Alertmanager 100-alert = %.2f (target >= 2)\n' \
+    "$(echo "$k1 / $bare" | bc -l)" "$(echo "$k1 / $am1" | bc -l)" "$(echo "$k100 / $am100" | bc -l)"
