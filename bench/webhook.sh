@@ -17,7 +17,7 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-swift build -c release --scratch-path .build-release --product klaxon --product klaxon-http-bench >/dev/null
+for product in klaxon klaxon-http-bench; do swift build -c release --scratch-path .build-release --product "$product" >/dev/null; done
 BIN=.build-release/release
 
 wait_ready() { for _ in $(seq 1 500); do curl -sf -o /dev/null -X "${2:-GET}" "$1" && return 0; sleep 0.02; done; echo "not ready: $1" >&2; exit 1; }

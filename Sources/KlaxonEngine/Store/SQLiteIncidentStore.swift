@@ -9,7 +9,7 @@ import SQLiteNIO
 /// process and of the machine. A second process holding the file's lock makes writes wait
 /// up to `busyTimeout`, then fail with ``StoreError`` (answered 503, so senders retry).
 public final class SQLiteIncidentStore: IncidentStore {
-    let connection: SQLiteConnection
+    let database: SQLiteHandle
     private let gate = SerialGate()
     public let path: String
 
@@ -25,35 +25,30 @@ public final class SQLiteIncidentStore: IncidentStore {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let connection: SQLiteConnection
+        let database = try await NIOThreadPool.singleton.runIfActive { try SQLiteHandle(path: path, busyTimeout: busyTimeout) }
+        let store = SQLiteIncidentStore(database: database, path: path)
         do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        } catch {
-            throw StoreError("cannot open SQLite store \(path): \(error)")
-        }
-        let store = SQLiteIncidentStore(connection: connection, path: path)
-        do {
-            // busy_timeout replaces sqlite-nio's retry-forever busy handler.
-            _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeout.components.seconds * 1000)")
-            _ = try await connection.query("PRAGMA journal_mode = WAL")
-            _ = try await connection.query("PRAGMA synchronous = FULL")
-            _ = try await connection.query("PRAGMA foreign_keys = ON")
+            try await NIOThreadPool.singleton.runIfActive {
+                _ = try database.query("PRAGMA journal_mode = WAL")
+                _ = try database.query("PRAGMA synchronous = FULL")
+                _ = try database.query("PRAGMA foreign_keys = ON")
+            }
             try await store.migrate(upTo: migrations, logger: logger)
         } catch {
-            try? await connection.close()
+            database.close()
             throw error as? StoreError ?? StoreError("cannot prepare SQLite store \(path): \(error)")
         }
         return store
     }
 
-    private init(connection: SQLiteConnection, path: String) {
-        self.connection = connection
+    private init(database: SQLiteHandle, path: String) {
+        self.database = database
         self.path = path
     }
 
     /// The schema version of the open file.
     public func schemaVersion() async throws -> Int {
-        let rows = try await connection.query("PRAGMA user_version")
+        let rows = try await gate.withGate { try database.query("PRAGMA user_version") }
         return Int(rows.first?.column("user_version")?.integer ?? 0)
     }
 
@@ -66,15 +61,21 @@ public final class SQLiteIncidentStore: IncidentStore {
         }
         guard current < target else { return }
         for version in current..<target {
-            _ = try await connection.query("BEGIN IMMEDIATE")
             do {
-                for statement in SQLiteSchema.migrations[version] {
-                    _ = try await connection.query(statement)
+                try await NIOThreadPool.singleton.runIfActive { [database] in
+                    _ = try database.query("BEGIN IMMEDIATE")
+                    do {
+                        for statement in SQLiteSchema.migrations[version] {
+                            _ = try database.query(statement)
+                        }
+                        _ = try database.query("PRAGMA user_version = \(version + 1)")
+                        _ = try database.query("COMMIT")
+                    } catch {
+                        _ = try? database.query("ROLLBACK")
+                        throw error
+                    }
                 }
-                _ = try await connection.query("PRAGMA user_version = \(version + 1)")
-                _ = try await connection.query("COMMIT")
             } catch {
-                _ = try? await connection.query("ROLLBACK")
                 throw StoreError("migrating SQLite store \(path) to schema version \(version + 1) failed: \(error)")
             }
             logger.info("store schema migrated", metadata: ["path": "\(path)", "version": "\(version + 1)"])
@@ -89,25 +90,35 @@ public final class SQLiteIncidentStore: IncidentStore {
         try await transaction("BEGIN DEFERRED", body)
     }
 
+    /// BEGIN and COMMIT may wait (another process's lock, the disk sync), so they run on the
+    /// thread pool; the statements between them run inline.
     private func transaction<T: Sendable>(_ begin: String, _ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
-        try await gate.withGate {
+        let database = self.database
+        return try await gate.withGate {
             do {
-                _ = try await connection.query(begin)
+                if begin == "BEGIN IMMEDIATE" {
+                    try await NIOThreadPool.singleton.runIfActive { _ = try database.query(begin) }
+                } else {
+                    _ = try database.query(begin)
+                }
             } catch {
                 throw StoreError("store unavailable: \(error)")
             }
             let result: T
             do {
-                result = try await body(SQLiteTransaction(connection: connection))
+                result = try await body(SQLiteTransaction(database: database))
             } catch {
-                _ = try? await connection.query("ROLLBACK")
-                if let error = error as? SQLiteError { throw StoreError("store failed: \(error)") }
+                _ = try? database.query("ROLLBACK")
                 throw error
             }
             do {
-                _ = try await connection.query("COMMIT")
+                if begin == "BEGIN IMMEDIATE" {
+                    try await NIOThreadPool.singleton.runIfActive { _ = try database.query("COMMIT") }
+                } else {
+                    _ = try database.query("COMMIT")
+                }
             } catch {
-                _ = try? await connection.query("ROLLBACK")
+                _ = try? database.query("ROLLBACK")
                 throw StoreError("store could not commit: \(error)")
             }
             return result
@@ -117,7 +128,7 @@ public final class SQLiteIncidentStore: IncidentStore {
     public func ping() async throws {
         try await gate.withGate {
             do {
-                _ = try await connection.query("SELECT 1")
+                _ = try database.query("SELECT 1")
             } catch {
                 throw StoreError("store unavailable: \(error)")
             }
@@ -126,7 +137,7 @@ public final class SQLiteIncidentStore: IncidentStore {
 
     public func close() async throws {
         try await gate.withGate {
-            if !connection.isClosed { try await connection.close() }
+            if !database.isClosed { database.close() }
         }
     }
 }

@@ -2,17 +2,19 @@ import Foundation
 import KlaxonCore
 import SQLiteNIO
 
+typealias SQLiteRow = SQLiteHandle.Row
+
 /// The statements of one transaction on the store's connection. Only made by
 /// ``SQLiteIncidentStore`` while it holds the connection.
 struct SQLiteTransaction: IncidentTransaction {
-    let connection: SQLiteConnection
+    let database: SQLiteHandle
 
-    private func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
-        try await connection.query(sql, binds)
+    private func query(_ sql: String, _ binds: [SQLiteData] = []) throws -> [SQLiteRow] {
+        try database.query(sql, binds)
     }
 
-    private func insert(_ sql: String, _ binds: [SQLiteData]) async throws -> Int64 {
-        let rows = try await query(sql + " RETURNING id", binds)
+    private func insert(_ sql: String, _ binds: [SQLiteData]) throws -> Int64 {
+        let rows = try query(sql + " RETURNING id", binds)
         guard let id = rows.first?.column("id")?.integer else { throw StoreError("insert returned no id") }
         return Int64(id)
     }
@@ -23,7 +25,7 @@ struct SQLiteTransaction: IncidentTransaction {
         "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm"
 
     func insertIncident(_ incident: Incident) async throws -> Int64 {
-        try await insert(
+        try insert(
             """
             INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
                 opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm)
@@ -34,7 +36,7 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func updateIncident(_ incident: Incident) async throws {
-        _ = try await query(
+        _ = try query(
             """
             UPDATE incidents SET key = ?, route = ?, state = ?, severity = ?, priority = ?, title = ?, voice = ?,
                 providers = ?, escalation = ?, opened_at = ?, last_seen = ?, count = ?, acked_at = ?, acked_by = ?,
@@ -56,11 +58,11 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func incident(id: Int64) async throws -> Incident? {
-        try await query("SELECT \(Self.incidentColumns) FROM incidents WHERE id = ?", [.int(id)]).first.map(Self.incident)
+        try query("SELECT \(Self.incidentColumns) FROM incidents WHERE id = ?", [.int(id)]).first.map(Self.incident)
     }
 
     func activeIncident(key: String) async throws -> Incident? {
-        try await query(
+        try query(
             """
             SELECT \(Self.incidentColumns) FROM incidents WHERE state != 'resolved'
                 AND (key = ? OR id IN (SELECT incident_id FROM alerts WHERE key = ?))
@@ -71,14 +73,14 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
-        try await query(
+        try query(
             "SELECT \(Self.incidentColumns) FROM incidents WHERE key = ? AND state = 'resolved' AND resolved_at >= ? ORDER BY id DESC LIMIT 1",
             [.text(key), .date(since)]
         ).first.map(Self.incident)
     }
 
     func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
-        try await query(
+        try query(
             """
             SELECT \(Self.incidentColumns) FROM incidents
             WHERE route = ? AND storm = 1 AND state != 'resolved' AND last_seen >= ? ORDER BY id DESC LIMIT 1
@@ -88,7 +90,7 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func countIncidents(route: String, openedSince since: Date) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM incidents WHERE route = ? AND opened_at >= ? AND storm = 0", [.text(route), .date(since)])
+        try count("SELECT COUNT(*) AS n FROM incidents WHERE route = ? AND opened_at >= ? AND storm = 0", [.text(route), .date(since)])
     }
 
     private static func condition(_ filter: IncidentFilter) -> String {
@@ -102,18 +104,18 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident] {
-        try await query(
+        try query(
             "SELECT \(Self.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT ?",
             [.int(limit)]
         ).map(Self.incident)
     }
 
     func countIncidents(_ filter: IncidentFilter) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
+        try count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
     }
 
-    private func count(_ sql: String, _ binds: [SQLiteData] = []) async throws -> Int {
-        Int(try await query(sql, binds).first?.column("n")?.integer ?? 0)
+    private func count(_ sql: String, _ binds: [SQLiteData] = []) throws -> Int {
+        Int(try query(sql, binds).first?.column("n")?.integer ?? 0)
     }
 
     private static func incident(_ row: SQLiteRow) -> Incident {
@@ -145,7 +147,7 @@ struct SQLiteTransaction: IncidentTransaction {
         "incident_id, fingerprint, key, status, labels, annotations, severity, source, starts_at, ends_at, first_seen, last_seen"
 
     func upsertAlert(_ alert: IncidentAlert) async throws {
-        _ = try await query(
+        _ = try query(
             """
             INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
@@ -163,19 +165,19 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
-        try await query("SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? ORDER BY first_seen, fingerprint", [.int(incidentID)])
+        try query("SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? ORDER BY first_seen, fingerprint", [.int(incidentID)])
             .map(Self.alert)
     }
 
     func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert? {
-        try await query(
+        try query(
             "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? AND fingerprint = ?",
             [.int(incidentID), .text(fingerprint)]
         ).first.map(Self.alert)
     }
 
     func countFiringAlerts(incidentID: Int64) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'firing'", [.int(incidentID)])
+        try count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'firing'", [.int(incidentID)])
     }
 
     private static func alert(_ row: SQLiteRow) -> IncidentAlert {
@@ -210,17 +212,17 @@ struct SQLiteTransaction: IncidentTransaction {
                 ]
             }
             let values = Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            _ = try await query("INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES \(values)", binds)
+            _ = try query("INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES \(values)", binds)
         }
     }
 
     func steps(incidentID: Int64) async throws -> [ScheduledStep] {
-        try await query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = ? ORDER BY step, id", [.int(incidentID)])
+        try query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = ? ORDER BY step, id", [.int(incidentID)])
             .map(Self.step)
     }
 
     func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep] {
-        try await query(
+        try query(
             """
             UPDATE steps SET state = 'running'
             WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
@@ -232,25 +234,25 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {
         if let dueAt {
-            _ = try await query("UPDATE steps SET state = ?, due_at = ? WHERE id = ?", [.text(state.rawValue), .date(dueAt), .int(id)])
+            _ = try query("UPDATE steps SET state = ?, due_at = ? WHERE id = ?", [.text(state.rawValue), .date(dueAt), .int(id)])
         } else {
-            _ = try await query("UPDATE steps SET state = ? WHERE id = ?", [.text(state.rawValue), .int(id)])
+            _ = try query("UPDATE steps SET state = ? WHERE id = ?", [.text(state.rawValue), .int(id)])
         }
     }
 
     func cancelPendingSteps(incidentID: Int64) async throws -> Int {
-        try await query(
+        try query(
             "UPDATE steps SET state = 'cancelled' WHERE incident_id = ? AND state = 'pending' RETURNING id",
             [.int(incidentID)]
         ).count
     }
 
     func nextDueDate() async throws -> Date? {
-        try await query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
+        try query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
     }
 
     func requeueRunningSteps() async throws -> [ScheduledStep] {
-        try await query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(Self.stepColumns)").map(Self.step)
+        try query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(Self.stepColumns)").map(Self.step)
     }
 
     private static func step(_ row: SQLiteRow) -> ScheduledStep {
@@ -271,7 +273,7 @@ struct SQLiteTransaction: IncidentTransaction {
         "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
 
     func insertCall(_ call: CallRecord) async throws -> Int64 {
-        try await insert(
+        try insert(
             """
             INSERT INTO calls (call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts,
                 vendor_call_id, status, digits, error, started_at, updated_at)
@@ -282,7 +284,7 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func updateCall(_ call: CallRecord) async throws {
-        _ = try await query(
+        _ = try query(
             """
             UPDATE calls SET call_id = ?, incident_id = ?, step_id = ?, step = ?, recipient = ?, phone = ?, state = ?,
                 provider = ?, attempts = ?, vendor_call_id = ?, status = ?, digits = ?, error = ?, started_at = ?, updated_at = ?
@@ -302,30 +304,30 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func calls(incidentID: Int64) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls WHERE incident_id = ? ORDER BY id", [.int(incidentID)]).map(Self.call)
+        try query("SELECT \(Self.callColumns) FROM calls WHERE incident_id = ? ORDER BY id", [.int(incidentID)]).map(Self.call)
     }
 
     func calls(stepID: Int64) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls WHERE step_id = ? ORDER BY id", [.int(stepID)]).map(Self.call)
+        try query("SELECT \(Self.callColumns) FROM calls WHERE step_id = ? ORDER BY id", [.int(stepID)]).map(Self.call)
     }
 
     func recentCalls(limit: Int) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls ORDER BY id DESC LIMIT ?", [.int(limit)]).map(Self.call)
+        try query("SELECT \(Self.callColumns) FROM calls ORDER BY id DESC LIMIT ?", [.int(limit)]).map(Self.call)
     }
 
     func call(provider: String, vendorCallID: String) async throws -> CallRecord? {
-        try await query(
+        try query(
             "SELECT \(Self.callColumns) FROM calls WHERE provider = ? AND vendor_call_id = ? ORDER BY id DESC LIMIT 1",
             [.text(provider), .text(vendorCallID)]
         ).first.map(Self.call)
     }
 
     func calls(callID: String) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls WHERE call_id = ? ORDER BY id", [.text(callID)]).map(Self.call)
+        try query("SELECT \(Self.callColumns) FROM calls WHERE call_id = ? ORDER BY id", [.text(callID)]).map(Self.call)
     }
 
     func countCalls(route: String, phone: String, startedSince since: Date) async throws -> Int {
-        try await count(
+        try count(
             """
             SELECT COUNT(*) AS n FROM calls JOIN incidents ON incidents.id = calls.incident_id
             WHERE incidents.route = ? AND calls.phone = ? AND calls.started_at >= ?
@@ -336,7 +338,7 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func interruptStartedCalls(at date: Date) async throws -> [CallRecord] {
-        try await query(
+        try query(
             "UPDATE calls SET state = 'interrupted', updated_at = ? WHERE state = 'started' RETURNING \(Self.callColumns)",
             [.date(date)]
         ).map(Self.call)
@@ -365,14 +367,14 @@ struct SQLiteTransaction: IncidentTransaction {
     // MARK: Timeline
 
     func appendEvent(_ event: TimelineEvent) async throws {
-        _ = try await query(
+        _ = try query(
             "INSERT INTO events (incident_id, at, kind, actor, detail, call_id) VALUES (?, ?, ?, ?, ?, ?)",
             [.int(event.incidentID), .date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
         )
     }
 
     func events(incidentID: Int64) async throws -> [TimelineEvent] {
-        try await query(
+        try query(
             "SELECT id, incident_id, at, kind, actor, detail, call_id FROM events WHERE incident_id = ? ORDER BY id",
             [.int(incidentID)]
         ).map { row in
@@ -397,7 +399,7 @@ extension SQLiteData {
     static func date(_ value: Date?) -> SQLiteData { value.map { .integer(SQLiteInt64($0.millisecondsSince1970)) } ?? .null }
 }
 
-extension SQLiteRow {
+extension SQLiteHandle.Row {
     func int64(_ name: String) -> Int64 { Int64(column(name)?.integer ?? 0) }
     func string(_ name: String) -> String { column(name)?.string ?? "" }
     func optionalString(_ name: String) -> String? {

@@ -1,0 +1,111 @@
+import Foundation
+import SQLiteNIO
+import VaporCSQLite
+
+/// One SQLite database handle (the SQLite that sqlite-nio bundles) with a cache of
+/// prepared statements. Statements run on the calling thread: a transaction's dozens of
+/// statements cost microseconds each instead of a thread hop each. Callers serialise all
+/// use (``SQLiteIncidentStore`` does, with its gate) and send blocking work (COMMIT's disk
+/// sync, a wait on another process's lock) to a thread pool.
+final class SQLiteHandle: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private var statements: [String: (statement: OpaquePointer, columns: [String])] = [:]
+
+    init(path: String, busyTimeout: Duration) throws {
+        let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, handle != nil else {
+            let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite_nio_sqlite3_close(handle)
+            handle = nil
+            throw StoreError("cannot open SQLite store \(path): \(message)")
+        }
+        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        sqlite_nio_sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
+    }
+
+    var isClosed: Bool { handle == nil }
+
+    func close() {
+        for (statement, _) in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll()
+        sqlite_nio_sqlite3_close_v2(handle)
+        handle = nil
+    }
+
+    deinit {
+        if handle != nil { close() }
+    }
+
+    /// Runs one statement with `binds` and returns its rows.
+    func query(_ sql: String, _ binds: [SQLiteData] = []) throws -> [Row] {
+        guard let handle else { throw StoreError("store is closed") }
+        let (statement, columns) = try prepared(sql, handle: handle)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        for (index, value) in binds.enumerated() {
+            let position = Int32(index + 1)
+            let status: Int32
+            switch value {
+            case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, position, Int64(number))
+            case .float(let number): status = sqlite_nio_sqlite3_bind_double(statement, position, number)
+            case .text(let text): status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            case .null: status = sqlite_nio_sqlite3_bind_null(statement, position)
+            case .blob(let buffer):
+                status = buffer.withUnsafeReadableBytes {
+                    sqlite_nio_sqlite3_bind_blob64(statement, position, $0.baseAddress, UInt64($0.count), transient)
+                }
+            }
+            guard status == SQLITE_OK else { throw error(handle, sql) }
+        }
+        var rows: [Row] = []
+        while true {
+            let status = sqlite_nio_sqlite3_step(statement)
+            if status == SQLITE_DONE { return rows }
+            guard status == SQLITE_ROW else { throw error(handle, sql) }
+            var values: [SQLiteData] = []
+            values.reserveCapacity(columns.count)
+            for index in 0..<Int32(columns.count) {
+                switch sqlite_nio_sqlite3_column_type(statement, index) {
+                case SQLITE_INTEGER: values.append(.integer(Int(sqlite_nio_sqlite3_column_int64(statement, index))))
+                case SQLITE_FLOAT: values.append(.float(sqlite_nio_sqlite3_column_double(statement, index)))
+                case SQLITE_TEXT:
+                    let text = sqlite_nio_sqlite3_column_text(statement, index).map { String(cString: $0) } ?? ""
+                    values.append(.text(text))
+                default: values.append(.null)
+                }
+            }
+            rows.append(Row(columns: columns, values: values))
+        }
+    }
+
+    private func prepared(_ sql: String, handle: OpaquePointer) throws -> (OpaquePointer, [String]) {
+        if let cached = statements[sql] { return cached }
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw error(handle, sql) }
+        let columns = (0..<sqlite_nio_sqlite3_column_count(statement)).map { String(cString: sqlite_nio_sqlite3_column_name(statement, $0)) }
+        statements[sql] = (statement, columns)
+        return (statement, columns)
+    }
+
+    private func error(_ handle: OpaquePointer, _ sql: String) -> StoreError {
+        let code = sqlite_nio_sqlite3_extended_errcode(handle)
+        let message = String(cString: sqlite_nio_sqlite3_errmsg(handle))
+        return StoreError("SQLite error \(code): \(message) (in \(sql.prefix(60).replacingOccurrences(of: "\n", with: " "))...)")
+    }
+
+    /// One result row: values by column position, found by name.
+    struct Row: Sendable {
+        let columns: [String]
+        let values: [SQLiteData]
+
+        func column(_ name: String) -> SQLiteData? {
+            columns.firstIndex(of: name).map { values[$0] }
+        }
+    }
+}
+
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
