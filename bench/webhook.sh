@@ -63,7 +63,10 @@ k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095
 k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100 | tee /dev/stderr | tail -1)
 
 half=$(echo "$k1 / 2" | bc)
-$BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$half" 10 bench/bodies/webhook-1-alert-call.json
+echo "-- webhook latency at half the 1-alert rate (new incidents, first step in an hour):"
+$BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$half" 10 bench/bodies/webhook-1-alert.json | grep -v receipt
+echo "-- receipt to first call at the webhook receiver, ${CALL_RATE:=100} new incidents a second, each calling at once:"
+$BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$CALL_RATE" 10 bench/bodies/webhook-1-alert-call.json
 
 open=$(curl -s 'http://127.0.0.1:19095/metrics' | awk '/^klaxon_incidents_open / {print $2}')
 echo "klaxon open incidents: $open, RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$KLAXON/status)"

@@ -21,8 +21,8 @@ struct EngineMetrics: Sendable {
         stormSuppressed.increment(by: summary.joinedStorm)
     }
 
-    func alertReceived(source: String, status: String) {
-        Counter(label: "klaxon_alerts_received_total", dimensions: [("source", source), ("status", status)]).increment()
+    func alertsReceived(source: String, status: String, count: Int) {
+        Counter(label: "klaxon_alerts_received_total", dimensions: [("source", source), ("status", status)]).increment(by: count)
     }
 
     func stepFired(route: String) {

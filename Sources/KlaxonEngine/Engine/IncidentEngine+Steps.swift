@@ -49,13 +49,18 @@ extension IncidentEngine {
                 }
                 var delay = idle
                 do {
-                    let steps = try await claimDueSteps()
-                    for step in steps { group.addTask { await self.execute(step) } }
-                    if steps.count == Self.claimLimit {
-                        delay = .zero
-                    } else if let next = try await store.read({ try await $0.nextDueDate() }) {
-                        let milliseconds = next.millisecondsSince1970 - clock.now().millisecondsSince1970
-                        delay = min(idle, .milliseconds(max(0, milliseconds)))
+                    // A read first: claiming is a write transaction and a disk sync, worth it
+                    // only when something is due.
+                    let now = clock.now()
+                    if let next = try await store.read({ try await $0.nextDueDate() }) {
+                        if next <= now {
+                            let steps = try await claimDueSteps()
+                            for step in steps { group.addTask { await self.execute(step) } }
+                            delay = .zero
+                        } else {
+                            let milliseconds = next.millisecondsSince1970 - now.millisecondsSince1970
+                            delay = min(idle, .milliseconds(milliseconds))
+                        }
                     }
                     delay = min(delay, .seconds(5))
                 } catch {

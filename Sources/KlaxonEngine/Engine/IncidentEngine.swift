@@ -50,7 +50,7 @@ public final class IncidentEngine: Sendable {
     /// transaction (``GroupCommit``).
     public func ingest(_ alerts: [Alert]) async throws -> IngestSummary {
         let rules = self.rules
-        let plans = rules.planner.plan(alerts)
+        let plans = rules.planner.plan(alerts, renderVoices: false)
         let summary: IngestSummary
         do {
             summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, rules: rules))
@@ -58,8 +58,11 @@ public final class IncidentEngine: Sendable {
             metrics.storeError()
             throw error
         }
-        for alert in alerts {
-            metrics.alertReceived(source: alert.source.kind.rawValue, status: alert.status.rawValue)
+        var received: [String: Int] = [:]
+        for alert in alerts { received[alert.source.kind.rawValue + "|" + alert.status.rawValue, default: 0] += 1 }
+        for (key, count) in received {
+            let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+            metrics.alertsReceived(source: parts[0], status: parts[1], count: count)
         }
         metrics.ingested(summary)
         if !summary.opened.isEmpty { wake.signal() }

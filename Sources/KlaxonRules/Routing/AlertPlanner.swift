@@ -14,8 +14,9 @@ public struct AlertPlanner: Sendable {
     }
 
     /// Plans each alert; `count` in params is the number of firing alerts of the batch
-    /// that share the alert's route and dedupe key.
-    public func plan(_ alerts: [Alert]) -> [AlertPlan] {
+    /// that share the alert's route and dedupe key. `renderVoices: false` leaves `params`
+    /// and `warnings` empty: the engine renders at call time and needs only the decisions.
+    public func plan(_ alerts: [Alert], renderVoices: Bool = true) -> [AlertPlan] {
         let routed = alerts.map { alert -> (severity: String, routes: [Route]) in
             let severity = router.severity(of: alert)
             let dropped = repository.severities.level(named: severity)?.drop == true
@@ -28,7 +29,13 @@ public struct AlertPlanner: Sendable {
         return zip(alerts, routed).map { alert, entry in
             let dropped = repository.severities.level(named: entry.severity)?.drop == true
             let matches = entry.routes.map { route in
-                match(alert, route: route, severity: entry.severity, count: max(1, counts[Self.dedupeKey(alert, route: route)] ?? 1))
+                match(
+                    alert,
+                    route: route,
+                    severity: entry.severity,
+                    count: max(1, counts[Self.dedupeKey(alert, route: route)] ?? 1),
+                    renderVoices: renderVoices
+                )
             }
             return AlertPlan(alert: alert, severity: entry.severity, dropped: dropped, matches: matches)
         }
@@ -44,7 +51,7 @@ public struct AlertPlanner: Sendable {
         return AlertPlan(alert: alert, severity: severity, dropped: false, matches: matches)
     }
 
-    func match(_ alert: Alert, route: Route, severity: String, count: Int) -> RouteMatch {
+    func match(_ alert: Alert, route: Route, severity: String, count: Int, renderVoices: Bool = true) -> RouteMatch {
         let level = repository.severities.level(named: severity)
         let settings = route.effective
         let voiceName = settings.voice ?? level?.voice
@@ -52,7 +59,7 @@ public struct AlertPlanner: Sendable {
         let providers = settings.providers ?? level?.providers ?? []
         var params: [String] = []
         var warnings: [String] = []
-        if let voice = voiceName.flatMap({ repository.voices[$0] }) {
+        if renderVoices, let voice = voiceName.flatMap({ repository.voices[$0] }) {
             let context = ParamRenderer.context(for: alert, severity: severity, count: count, route: route.name)
             params = voice.params.map { $0.render(context) }
             for provider in providers.compactMap({ repository.provider(named: $0) }) {
