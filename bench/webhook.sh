@@ -6,6 +6,7 @@
 # Then: paced latency at half klaxon's 1-alert rate (webhook answer and receipt → first
 # call at a webhook receiver), RSS with 100,000 open incidents, startup to ready.
 # Needs: wrk and prometheus-alertmanager (apt-get install -y wrk prometheus-alertmanager).
+# Figures go to stderr; run as `bench/webhook.sh 2>&1 | grep -v Hummingbird`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,16 +31,16 @@ run_wrk() { # label url body-file alerts-per-request
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}"
+    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}" >&2
     echo "$rps"
 }
 
 echo "== $(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
 
 # 1. The ceiling.
-$BIN/klaxon-http-bench bare 19090 & PIDS+=($!)
+$BIN/klaxon-http-bench bare 19090 2>/dev/null & PIDS+=($!)
 sleep 1
-bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1 | tee /dev/stderr | tail -1)
+bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
 
 # 2. Alertmanager 0.25.
 cat >"$WORK/am.yml" <<YAML
@@ -49,8 +50,8 @@ YAML
 prometheus-alertmanager --config.file="$WORK/am.yml" --storage.path="$WORK/am" --web.listen-address=127.0.0.1:19093 \
     --cluster.listen-address= --log.level=error & PIDS+=($!)
 wait_ready http://127.0.0.1:19093/-/ready
-am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1 | tee /dev/stderr | tail -1)
-am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100 | tee /dev/stderr | tail -1)
+am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1)
+am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100)
 echo "Alertmanager RSS after the runs: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/${PIDS[-1]}/status)"
 
 # 3. klaxon.
@@ -59,8 +60,8 @@ start=$(date +%s%N)
 $BIN/klaxon serve --config bench/rules --store "sqlite:$WORK/klaxon.db" --listen 127.0.0.1:19095 2>"$WORK/klaxon.log" & KLAXON=$!; PIDS+=($KLAXON)
 wait_ready http://127.0.0.1:19095/readyz
 echo "klaxon startup to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1 | tee /dev/stderr | tail -1)
-k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100 | tee /dev/stderr | tail -1)
+k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
+k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100)
 
 half=$(echo "$k1 / 2" | bc)
 echo "-- webhook latency at half the 1-alert rate (new incidents, first step in an hour):"
@@ -68,8 +69,13 @@ $BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "
 echo "-- receipt to first call at the webhook receiver, ${CALL_RATE:=100} new incidents a second, each calling at once:"
 $BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$CALL_RATE" 10 bench/bodies/webhook-1-alert-call.json
 
-open=$(curl -s 'http://127.0.0.1:19095/metrics' | awk '/^klaxon_incidents_open / {print $2}')
-echo "klaxon open incidents: $open, RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$KLAXON/status)"
+open_incidents() { curl -s 'http://127.0.0.1:19095/metrics' | awk '/^klaxon_incidents_open / {printf "%d", $2}'; }
+# Fill to at least 100,000 open incidents with more 1-alert payloads.
+while [ "$(open_incidents)" -lt 100000 ]; do
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -s bench/wrk/post-unique.lua http://127.0.0.1:19095/webhook/alertmanager -- bench/bodies/webhook-1-alert.json >/dev/null
+    sleep 6   # the gauge is refreshed every 5 s
+done
+echo "klaxon open incidents: $(open_incidents), RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$KLAXON/status)"
 
 echo
 printf 'ratios: klaxon 1-alert / bare = %.2f (target >= 0.50); klaxon 1-alert / Alertmanager 1-alert = %.2f (target > 1); klaxon 100-alert alerts/s / Alertmanager 100-alert = %.2f (target >= 2)\n' \

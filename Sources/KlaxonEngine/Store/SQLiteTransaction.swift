@@ -418,30 +418,7 @@ enum JSONColumn {
     /// A string map as a JSON object with sorted keys, written by hand: this runs for every
     /// alert of every webhook, where Foundation's encoder would dominate.
     static func encode(_ map: [String: String]) -> String {
-        var out = "{"
-        for (index, key) in map.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            appendString(key, to: &out)
-            out += ":"
-            appendString(map[key]!, to: &out)
-        }
-        return out + "}"
-    }
-
-    private static func appendString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        "{" + map.keys.sorted().map { JSONStringLiteral.quoted($0) + ":" + JSONStringLiteral.quoted(map[$0]!) }.joined(separator: ",") + "}"
     }
 
     static func encode(_ value: some Encodable) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonCore
 
 // Bitel's wire shapes (VENDORS.md §3). Small, private to the Bitel client and its parser,
 // kept together because they only make sense next to each other.

@@ -1,8 +1,8 @@
 /// JSON string literals for bodies written by hand.
-enum JSONStringLiteral {
+public enum JSONStringLiteral {
     /// `text` as the inside of a JSON string: `"` and `\` escaped, control characters as
     /// `\n`, `\r`, `\t` or `\u00XX`; everything else, non-ASCII included, as it is (UTF-8).
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
