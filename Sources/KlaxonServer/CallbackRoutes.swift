@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import KlaxonCore
 import KlaxonEngine
-import KlaxonRules
 import KlaxonProviders
+import KlaxonRules
 import Logging
 
 /// `POST /callbacks/{provider}`: a vendor's report of how calls ended. Huawei signs its
@@ -51,7 +51,11 @@ struct CallbackRoutes: Sendable {
                     reports = try Infin8linxCallbackParser.parse(body)
                     reply = #"{"code":200,"msg":"ok"}"#
                 case .webhook, .simulator:
-                    throw APIError(.notFound, "no callbacks", detail: "provider \"\(name)\" is type \(provider.type.rawValue), which sends no status reports")
+                    throw APIError(
+                        .notFound,
+                        "no callbacks",
+                        detail: "provider \"\(name)\" is type \(provider.type.rawValue), which sends no status reports"
+                    )
                 }
             } catch let error as APIError {
                 throw error

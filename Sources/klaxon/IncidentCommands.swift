@@ -1,6 +1,6 @@
 import ArgumentParser
-import NIOHTTP1
 import Foundation
+import NIOHTTP1
 
 /// `klaxon incidents`: lists incidents from a running server.
 struct IncidentsCommand: AsyncParsableCommand {

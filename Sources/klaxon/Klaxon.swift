@@ -5,6 +5,9 @@ struct Klaxon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "klaxon",
         abstract: "Turns monitoring alerts into phone calls.",
-        subcommands: [ServeCommand.self, CheckCommand.self, RouteCommand.self, CallCommand.self, IncidentsCommand.self, AckCommand.self, ResolveCommand.self, EmailCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, RouteCommand.self, CallCommand.self, IncidentsCommand.self, AckCommand.self, ResolveCommand.self,
+            EmailCommand.self,
+        ]
     )
 }

@@ -41,7 +41,9 @@ struct EmailCommandTests {
     }
 
     func email(_ file: String, server: ServerProcess?, token: String = "mail-secret", extra: [String] = []) async throws -> KlaxonProcess.Output {
-        let message = file.hasPrefix("/") || file.hasPrefix("examples") ? try Data(contentsOf: URL(fileURLWithPath: file, relativeTo: KlaxonProcess.packageRoot)) : Data(file.utf8)
+        let message =
+            file.hasPrefix("/") || file.hasPrefix("examples")
+            ? try Data(contentsOf: URL(fileURLWithPath: file, relativeTo: KlaxonProcess.packageRoot)) : Data(file.utf8)
         return try await KlaxonProcess.run(
             ["email", "--server", server?.baseURL ?? "http://127.0.0.1:1", "--input", "zabbix-mail"] + extra,
             stdin: message,
@@ -59,7 +61,10 @@ struct EmailCommandTests {
         #expect(recovery.status == 0)
         let detail = try await server.request(.GET, "/api/v1/incidents/1")
         #expect(detail.status == 401)
-        let list = try await KlaxonProcess.run(["incidents", "--state", "all", "--server", server.baseURL], environment: ["KLAXON_API_TOKEN": "mail-secret"])
+        let list = try await KlaxonProcess.run(
+            ["incidents", "--state", "all", "--server", server.baseURL],
+            environment: ["KLAXON_API_TOKEN": "mail-secret"]
+        )
         #expect(list.stdout.contains("resolved"))
         #expect(list.stdout.contains("High CPU utilization"))
         #expect(await server.stop() == 0)

@@ -116,10 +116,13 @@ struct MailServerEndToEndTests {
     }
 
     func sendMail(_ example: String) async throws -> KlaxonProcess.Output {
-        try await Subprocess.run(Self.swaks, [
-            "--server", "127.0.0.1:\(smtpPort)", "--from", "zabbix@example.com", "--to", "ops-alerts@example.com",
-            "--data", KlaxonProcess.packageRoot.appendingPathComponent(example).path,
-        ])
+        try await Subprocess.run(
+            Self.swaks,
+            [
+                "--server", "127.0.0.1:\(smtpPort)", "--from", "zabbix@example.com", "--to", "ops-alerts@example.com",
+                "--data", KlaxonProcess.packageRoot.appendingPathComponent(example).path,
+            ]
+        )
     }
 
     func incidents(_ klaxon: ServerProcess) async throws -> [[String: Any]] {

@@ -93,8 +93,16 @@ struct EngineDurabilityTests {
         let id = try await old.write { transaction in
             try await transaction.insertIncident(
                 Incident(
-                    key: "db|x", route: "db", severity: "critical", priority: 1, title: "MySQLDown", voice: nil,
-                    providers: ["sim"], escalation: nil, openedAt: Date(timeIntervalSince1970: 100), lastSeen: Date(timeIntervalSince1970: 100)
+                    key: "db|x",
+                    route: "db",
+                    severity: "critical",
+                    priority: 1,
+                    title: "MySQLDown",
+                    voice: nil,
+                    providers: ["sim"],
+                    escalation: nil,
+                    openedAt: Date(timeIntervalSince1970: 100),
+                    lastSeen: Date(timeIntervalSince1970: 100)
                 )
             )
         }
@@ -147,13 +155,14 @@ struct TimeWindowTests {
     let formatter = ISO8601DateFormatter()
 
     func window(_ times: String, days: String = "", action: String = "defer") throws -> TimeWindow {
-        let yaml = engineRules + """
+        let yaml =
+            engineRules + """
 
-                quiet_hours:
-                  timezone: Asia/Shanghai
-                  times: ["\(times)"]
-            \(days.isEmpty ? "" : "      days: [\(days)]\n")      action: \(action)
-            """
+                    quiet_hours:
+                      timezone: Asia/Shanghai
+                      times: ["\(times)"]
+                \(days.isEmpty ? "" : "      days: [\(days)]\n")      action: \(action)
+                """
         let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
         #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))")
         return try #require(loaded.repository?.routes.first?.effective.quietHours)

@@ -34,13 +34,14 @@ struct EngineEscalationTests {
     }
 
     @Test func quietHoursDeferUntilTheyEnd() async throws {
-        let yaml = engineRules + """
+        let yaml =
+            engineRules + """
 
-                quiet_hours:
-                  timezone: Asia/Shanghai
-                  times: ["22:00-08:00"]
-                  action: defer
-            """
+                    quiet_hours:
+                      timezone: Asia/Shanghai
+                      times: ["22:00-08:00"]
+                      action: defer
+                """
         // 2026-06-01 23:30 in Shanghai (15:30 UTC).
         let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T15:30:00Z"))
         let harness = try await EngineHarness.make(yaml, start: start)
@@ -60,13 +61,14 @@ struct EngineEscalationTests {
     }
 
     @Test func quietHoursSkip() async throws {
-        let yaml = engineRules + """
+        let yaml =
+            engineRules + """
 
-                quiet_hours:
-                  timezone: UTC
-                  times: ["00:00-23:59"]
-                  action: skip
-            """
+                    quiet_hours:
+                      timezone: UTC
+                      times: ["00:00-23:59"]
+                      action: skip
+                """
         let harness = try await EngineHarness.make(yaml)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
@@ -76,12 +78,13 @@ struct EngineEscalationTests {
     }
 
     @Test func rateLimitHoldsBackCallsBeyondTheLimit() async throws {
-        let yaml = engineRules + """
+        let yaml =
+            engineRules + """
 
-                rate_limit:
-                  calls: 2
-                  window: 1h
-            """
+                    rate_limit:
+                      calls: 2
+                      window: 1h
+                """
         let harness = try await EngineHarness.make(yaml)
         defer { Task { try? await harness.close() } }
         for instance in ["db-1", "db-2", "db-3"] {
@@ -101,12 +104,13 @@ struct EngineEscalationTests {
     }
 
     @Test func stormTurnsManyIncidentsIntoOneSummaryCall() async throws {
-        let yaml = engineRules + """
+        let yaml =
+            engineRules + """
 
-                storm:
-                  threshold: 2
-                  window: 5m
-            """
+                    storm:
+                      threshold: 2
+                      window: 5m
+                """
         let harness = try await EngineHarness.make(yaml)
         defer { Task { try? await harness.close() } }
         let batch = (1...12).map { dbAlert("db-\($0)") }

@@ -123,4 +123,3 @@ func dbAlert(_ instance: String = "db-1", alertname: String = "MySQLDown", statu
         groupKey: groupKey
     )
 }
-

@@ -53,9 +53,10 @@ struct RunningKlaxon: Sendable {
     func settle() async {
         for _ in 0..<3000 {
             await clock.waitForSleepers()
-            let running = (try? await engine.store.read { transaction in
-                try await transaction.incidents(.all, limit: 1000).asyncFlatMapSteps(transaction)
-            }) ?? []
+            let running =
+                (try? await engine.store.read { transaction in
+                    try await transaction.incidents(.all, limit: 1000).asyncFlatMapSteps(transaction)
+                }) ?? []
             if !running.contains(where: { $0.state == .running }) {
                 return
             }
@@ -126,7 +127,11 @@ func withKlaxon<R: Sendable>(
 }
 
 /// Polls until `condition` holds, for up to 30 seconds of real time.
-func eventually(_ what: String, sourceLocation: Testing.SourceLocation = #_sourceLocation, _ condition: @Sendable () async throws -> Bool) async throws {
+func eventually(
+    _ what: String,
+    sourceLocation: Testing.SourceLocation = #_sourceLocation,
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + .seconds(30)
     while ContinuousClock.now < deadline {
         if try await condition() { return }

@@ -104,7 +104,10 @@ struct WebhookToCallTests {
     @Test func secondStepRingsAtItsDelayAndAckThroughTheAPIStopsTheChain() async throws {
         let aliyun = AliyunFake()
         try await withFakeServer(aliyun.router()) { endpoint in
-            let yaml = aliyunRules(endpoint: endpoint).replacingOccurrences(of: "    stop_on: [answered]", with: "    repeat: 3\n    repeat_after: 5m")
+            let yaml = aliyunRules(endpoint: endpoint).replacingOccurrences(
+                of: "    stop_on: [answered]",
+                with: "    repeat: 3\n    repeat_after: 5m"
+            )
             try await withKlaxon(yaml) { klaxon in
                 #expect(try await klaxon.post("/webhook/alertmanager", try sample("alertmanager-0.25-firing.json"), headers: amAuth).status == 200)
                 try await eventually("alice's call") { await aliyun.acceptedCalls().count == 1 }

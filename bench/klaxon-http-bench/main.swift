@@ -94,8 +94,23 @@ nonisolated func paced(_ arguments: [String]) async throws {
     let webhook = recorder.answers.withLock { $0 }
     let calls = recorder.firstCall.withLock { $0 }
     print(String(format: "paced %.0f req/s for %.0f s: %d sent, %d failed", rate, seconds, total, recorder.failures.load(ordering: .relaxed)))
-    print(String(format: "webhook answer   p50 %.2f ms  p99 %.2f ms  max %.2f ms", percentile(webhook, 0.5), percentile(webhook, 0.99), webhook.max() ?? .nan))
-    print(String(format: "receipt to call  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d calls received)", percentile(calls, 0.5), percentile(calls, 0.99), calls.max() ?? .nan, calls.count))
+    print(
+        String(
+            format: "webhook answer   p50 %.2f ms  p99 %.2f ms  max %.2f ms",
+            percentile(webhook, 0.5),
+            percentile(webhook, 0.99),
+            webhook.max() ?? .nan
+        )
+    )
+    print(
+        String(
+            format: "receipt to call  p50 %.2f ms  p99 %.2f ms  max %.2f ms  (%d calls received)",
+            percentile(calls, 0.5),
+            percentile(calls, 0.99),
+            calls.max() ?? .nan,
+            calls.count
+        )
+    )
     receiverTask.cancel()
     exit(0)
 }

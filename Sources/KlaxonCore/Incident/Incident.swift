@@ -121,7 +121,15 @@ public struct IncidentAlert: Sendable, Hashable {
 
     /// The alert as the rules see it, for rendering voices at call time.
     public var alert: Alert {
-        Alert(status: status, labels: labels, annotations: annotations, startsAt: startsAt, endsAt: endsAt, fingerprint: fingerprint, severity: severity)
+        Alert(
+            status: status,
+            labels: labels,
+            annotations: annotations,
+            startsAt: startsAt,
+            endsAt: endsAt,
+            fingerprint: fingerprint,
+            severity: severity
+        )
     }
 }
 

@@ -72,7 +72,7 @@ final class GroupCommit: Sendable {
                     return summaries
                 }
                 for (waiting, summary) in zip(group, summaries) { waiting.continuation.resume(returning: summary) }
-            } catch where group.count > 1 {
+            } catch  where group.count > 1 {
                 for waiting in group {
                     do {
                         let summary = try await store.write { transaction in

@@ -146,19 +146,29 @@ extension IncidentEngine {
         var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
         var failure: String?
         if !calls.isEmpty {
-            let legs = Self.legs(for: incident, recipients: calls.map(\.recipient), callID: calls[0].callID, alert: alert, firing: firing, rules: rules)
+            let legs = Self.legs(
+                for: incident,
+                recipients: calls.map(\.recipient),
+                callID: calls[0].callID,
+                alert: alert,
+                firing: firing,
+                rules: rules
+            )
             if legs.isEmpty {
                 failure = "no provider of \(incident.providers) can play voice \(incident.voice ?? "(none)")"
             } else {
                 let dispatcher = CallDispatcher(clock: clock.asClock, jitter: jitter)
                 let metrics = self.metrics
                 let started = ContinuousClock.now
-                for outcome in await dispatcher.dispatch(legs, report: { event in
-                    if case .attempted(let provider, _, _) = event {
-                        let elapsed = ContinuousClock.now - started
-                        metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                for outcome in await dispatcher.dispatch(
+                    legs,
+                    report: { event in
+                        if case .attempted(let provider, _, _) = event {
+                            let elapsed = ContinuousClock.now - started
+                            metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                        }
                     }
-                }) {
+                ) {
                     outcomes[outcome.recipient.phone] = outcome
                 }
             }
@@ -220,7 +230,12 @@ extension IncidentEngine {
 
     /// Decides, inside the transaction that claimed nothing else, what a due step does:
     /// nothing (the incident is no longer open), wait (quiet hours), or call whom.
-    private static func prepare(_ step: ScheduledStep, rules: EngineRules, now: Date, in transaction: any IncidentTransaction) async throws -> StepPlan {
+    private static func prepare(
+        _ step: ScheduledStep,
+        rules: EngineRules,
+        now: Date,
+        in transaction: any IncidentTransaction
+    ) async throws -> StepPlan {
         guard let incident = try await transaction.incident(id: step.incidentID), incident.state == .open else {
             try await transaction.updateStep(id: step.id, state: .cancelled, dueAt: nil)
             return .finished
@@ -273,7 +288,11 @@ extension IncidentEngine {
                 updatedAt: now
             )
             if let limit = settings?.rateLimit {
-                let placed = try await transaction.countCalls(route: incident.route, phone: recipient.phone, startedSince: now.adding(.zero - limit.window))
+                let placed = try await transaction.countCalls(
+                    route: incident.route,
+                    phone: recipient.phone,
+                    startedSince: now.adding(.zero - limit.window)
+                )
                 if placed >= limit.calls {
                     call.state = .heldBack
                     call.error = "rate limit: \(limit.calls) calls per \(limit.window) on route \(incident.route)"

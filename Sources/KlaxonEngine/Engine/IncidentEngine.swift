@@ -190,7 +190,12 @@ public final class IncidentEngine: Sendable {
         return incident.id
     }
 
-    private static func schedule(_ steps: [PlannedStep], for incidentID: Int64, from start: Date, in transaction: any IncidentTransaction) async throws {
+    private static func schedule(
+        _ steps: [PlannedStep],
+        for incidentID: Int64,
+        from start: Date,
+        in transaction: any IncidentTransaction
+    ) async throws {
         try await transaction.insertSteps(
             steps.map { step in
                 ScheduledStep(
@@ -214,11 +219,23 @@ public final class IncidentEngine: Sendable {
         try await transaction.updateIncident(incident)
         if existing == nil {
             try await transaction.appendEvent(
-                TimelineEvent(incidentID: incident.id, at: now, kind: "alert_joined", actor: alert.source, detail: "alert \(alert.labels.description) joined")
+                TimelineEvent(
+                    incidentID: incident.id,
+                    at: now,
+                    kind: "alert_joined",
+                    actor: alert.source,
+                    detail: "alert \(alert.labels.description) joined"
+                )
             )
         } else if existing?.status == .resolved {
             try await transaction.appendEvent(
-                TimelineEvent(incidentID: incident.id, at: now, kind: "alert_firing", actor: alert.source, detail: "alert \(alert.labels.description) fires again")
+                TimelineEvent(
+                    incidentID: incident.id,
+                    at: now,
+                    kind: "alert_firing",
+                    actor: alert.source,
+                    detail: "alert \(alert.labels.description) fires again"
+                )
             )
         }
     }
@@ -238,11 +255,22 @@ public final class IncidentEngine: Sendable {
         try await join(alert, to: &incident, now: now, in: transaction)
         try await schedule(match.steps, for: incident.id, from: now, in: transaction)
         try await transaction.appendEvent(
-            TimelineEvent(incidentID: incident.id, at: now, kind: "reopened", actor: alert.source, detail: "fired again within the route's dedupe window")
+            TimelineEvent(
+                incidentID: incident.id,
+                at: now,
+                kind: "reopened",
+                actor: alert.source,
+                detail: "fired again within the route's dedupe window"
+            )
         )
     }
 
-    private static func resolveAlert(_ alert: IncidentAlert, now: Date, in transaction: any IncidentTransaction, summary: inout IngestSummary) async throws {
+    private static func resolveAlert(
+        _ alert: IncidentAlert,
+        now: Date,
+        in transaction: any IncidentTransaction,
+        summary: inout IngestSummary
+    ) async throws {
         guard var incident = try await transaction.activeIncident(key: alert.key),
             var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
         else {
@@ -260,7 +288,13 @@ public final class IncidentEngine: Sendable {
         existing.lastSeen = now
         try await transaction.upsertAlert(existing)
         try await transaction.appendEvent(
-            TimelineEvent(incidentID: incident.id, at: now, kind: "alert_resolved", actor: alert.source, detail: "alert \(alert.labels.description) resolved")
+            TimelineEvent(
+                incidentID: incident.id,
+                at: now,
+                kind: "alert_resolved",
+                actor: alert.source,
+                detail: "alert \(alert.labels.description) resolved"
+            )
         )
         if try await transaction.countFiringAlerts(incidentID: incident.id) == 0 {
             incident.state = .resolved

@@ -51,7 +51,8 @@ final class SQLiteHandle: @unchecked Sendable {
             switch value {
             case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, position, Int64(number))
             case .float(let number): status = sqlite_nio_sqlite3_bind_double(statement, position, number)
-            case .text(let text): status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            case .text(let text):
+                status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, position)
             case .blob(let buffer):
                 status = buffer.withUnsafeReadableBytes {

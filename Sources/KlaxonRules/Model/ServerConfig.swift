@@ -13,7 +13,14 @@ public struct ServerConfig: Sendable, Hashable {
     /// The secret vendors that sign nothing put in their callback URL (`?token=`).
     public var callbackToken: String?
 
-    public init(listen: String? = nil, bodyLimit: Int = 1 << 20, apiToken: String? = nil, sourceToken: String? = nil, publicURL: String? = nil, callbackToken: String? = nil) {
+    public init(
+        listen: String? = nil,
+        bodyLimit: Int = 1 << 20,
+        apiToken: String? = nil,
+        sourceToken: String? = nil,
+        publicURL: String? = nil,
+        callbackToken: String? = nil
+    ) {
         self.listen = listen
         self.bodyLimit = bodyLimit
         self.apiToken = apiToken
