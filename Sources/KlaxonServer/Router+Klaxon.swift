@@ -12,12 +12,21 @@ public struct ServerContext: Sendable {
     /// Where `/metrics` reads from; nil serves an empty page (tests that run several servers).
     public let metrics: PrometheusCollectorRegistry?
     public let logger: Logger
+    /// How long a request body may take to arrive (408 after).
+    public let bodyTimeout: Duration
 
-    public init(engine: IncidentEngine, reloader: RuleReloader, metrics: PrometheusCollectorRegistry?, logger: Logger) {
+    public init(
+        engine: IncidentEngine,
+        reloader: RuleReloader,
+        metrics: PrometheusCollectorRegistry?,
+        logger: Logger,
+        bodyTimeout: Duration = .seconds(10)
+    ) {
         self.engine = engine
         self.reloader = reloader
         self.metrics = metrics
         self.logger = logger
+        self.bodyTimeout = bodyTimeout
     }
 }
 

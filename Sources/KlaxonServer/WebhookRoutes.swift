@@ -31,7 +31,7 @@ struct WebhookRoutes: Sendable {
         let repository = server.engine.rules.repository
         let input = try Self.input(named: name, kind: kind, in: repository)
         guard Credentials.sourceAllowed(request, input: input, server: repository.server) else { throw APIError.unauthorized }
-        let body = try await Self.readBody(request, limit: repository.server.bodyLimit)
+        let body = try await Self.readBody(request, limit: repository.server.bodyLimit, timeout: server.bodyTimeout)
         let bytes = Array(body.readableBytesView)
         let inputName = name ?? input?.name ?? "default"
         let alerts: [Alert]
@@ -82,14 +82,28 @@ struct WebhookRoutes: Sendable {
     }
 
     /// The body, refused with 413 as soon as it passes `limit` (a declared length over the
-    /// limit is refused before reading anything).
-    static func readBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+    /// limit is refused before reading anything), and with 408 when it has not all arrived
+    /// within `timeout` (a slow or stalled client holds no handler for long).
+    static func readBody(_ request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer {
         let tooLarge = APIError(.contentTooLarge, "body too large", detail: "the limit is \(limit) bytes (server.body_limit)")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw tooLarge
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await request.body.collect(upTo: limit)
+                } catch is NIOTooManyBytesError {
+                    throw tooLarge
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let body = try await group.next() ?? nil else {
+                throw APIError(.requestTimeout, "body too slow", detail: "the body did not arrive within \(timeout)")
+            }
+            return body
         }
     }
 

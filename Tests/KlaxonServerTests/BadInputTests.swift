@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 import VendorFakes
 
@@ -41,6 +44,26 @@ struct BadInputTests {
             #expect(tooLarge.status == 413)
             #expect(tooLarge.json["error"] as? String == "body too large")
 
+            let list = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
+            #expect((list.json["incidents"] as? [[String: Any]])?.isEmpty == true)
+        }
+    }
+
+    @Test func aStalledBodyGets408AndNothingIsRecorded() async throws {
+        try await withKlaxon(yaml, bodyTimeout: .milliseconds(300)) { klaxon in
+            var request = HTTPClientRequest(url: klaxon.baseURL + "/webhook/alertmanager")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer am-secret")
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            request.body = .stream(stream, length: .known(Int64(1000)))
+            continuation.yield(ByteBuffer(string: #"{"version":"4","alerts":["#))
+            let started = ContinuousClock.now
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.status == .requestTimeout)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
+            #expect(body.contains("body too slow"))
+            continuation.finish()
             let list = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
             #expect((list.json["incidents"] as? [[String: Any]])?.isEmpty == true)
         }

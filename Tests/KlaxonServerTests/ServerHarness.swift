@@ -78,6 +78,7 @@ let quietLogger = Logger(label: "klaxon.test", factory: { _ in SwiftLogNoOpLogHa
 func withKlaxon<R: Sendable>(
     _ yaml: String,
     environment: [String: String] = [:],
+    bodyTimeout: Duration = .seconds(10),
     sourceLocation: Testing.SourceLocation = #_sourceLocation,
     _ body: @Sendable (RunningKlaxon) async throws -> R
 ) async throws -> R {
@@ -94,7 +95,7 @@ func withKlaxon<R: Sendable>(
     let store = try await SQLiteIncidentStore.open(path: directory.appendingPathComponent("klaxon.db").path, logger: quietLogger)
     let clock = ManualClock()
     let engine = IncidentEngine(store: store, rules: rules, clock: clock.engineClock(start: Date()), logger: quietLogger, jitter: { 0 })
-    let context = ServerContext(engine: engine, reloader: reloader, metrics: nil, logger: quietLogger)
+    let context = ServerContext(engine: engine, reloader: reloader, metrics: nil, logger: quietLogger, bodyTimeout: bodyTimeout)
     let (ports, continuation) = AsyncStream<String>.makeStream()
     let app = KlaxonServe.application(context, host: "127.0.0.1", port: 0) { address in
         continuation.yield(address)
