@@ -71,6 +71,32 @@ struct EngineDedupeTests {
         #expect(resolved.steps.map(\.state) == [.done, .cancelled])
     }
 
+    @Test func oneBatchCanOpenJoinResolveAndOpenAgain() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let group = "{}:{team=\"db\"}"
+        let summary = try await harness.ingest(
+            dbAlert("db-1", groupKey: group),
+            dbAlert("db-2", groupKey: group),
+            dbAlert("db-3", groupKey: group),
+            dbAlert("db-1", status: .resolved, groupKey: group),
+            dbAlert("db-2", status: .resolved, groupKey: group),
+            dbAlert("db-3", status: .resolved, groupKey: group),
+            dbAlert("db-1", groupKey: group)
+        )
+        #expect(summary.opened.count == 2)
+        #expect(summary.resolved == [summary.opened[0]])
+        let first = try await harness.detail(summary.opened[0])
+        #expect(first.incident.state == .resolved)
+        #expect(first.incident.count == 3)
+        #expect(first.alerts.map(\.status) == [.resolved, .resolved, .resolved])
+        #expect(first.events.map(\.kind) == ["opened", "alert_joined", "alert_resolved", "alert_resolved", "alert_resolved", "resolved"])
+        #expect(first.events[1].detail.hasPrefix("2 alerts joined: "))
+        let second = try await harness.detail(summary.opened[1])
+        #expect(second.incident.state == .open)
+        #expect(second.alerts.map(\.labels["instance"]) == ["db-1"])
+    }
+
     @Test func resolvedBeforeSecondStepCancelsIt() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }

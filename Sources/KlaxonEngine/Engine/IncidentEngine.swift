@@ -75,6 +75,7 @@ public final class IncidentEngine: Sendable {
     /// Applies one batch's plans inside `transaction`.
     static func apply(_ batch: GroupCommit.Batch, now: Date, to transaction: any IncidentTransaction) async throws -> IngestSummary {
         var summary = IngestSummary()
+        var state = BatchState()
         for plan in batch.plans {
             if plan.dropped {
                 summary.dropped += 1
@@ -86,10 +87,60 @@ public final class IncidentEngine: Sendable {
                     summary.dropped += 1
                     continue
                 }
-                try await apply(plan, match, rules: batch.rules, now: now, to: transaction, summary: &summary)
+                try await apply(plan, match, rules: batch.rules, now: now, to: transaction, state: &state, summary: &summary)
             }
         }
+        try await state.flush(now: now, to: transaction)
         return summary
+    }
+
+    /// What one batch has read and changed so far: a group of 100 alerts updates its
+    /// incident once and writes one "joined" event, not one of each per alert.
+    struct BatchState {
+        /// Incidents read or changed in this batch, newest version.
+        var incidents: [Int64: Incident] = [:]
+        /// Dedupe key → open or acked incident, as far as this batch knows.
+        var keys: [String: Int64] = [:]
+        var dirty: Set<Int64> = []
+        /// Label sets of alerts that joined each incident, for its timeline.
+        var joined: [Int64: [(labels: String, source: String)]] = [:]
+
+        /// The open or acked incident holding `key`.
+        mutating func activeIncident(key: String, in transaction: any IncidentTransaction) async throws -> Incident? {
+            if let id = keys[key] { return incidents[id] }
+            guard let found = try await transaction.activeIncident(key: key) else { return nil }
+            let incident = incidents[found.id] ?? found
+            guard incident.state != .resolved else { return nil }
+            remember(incident, key: key)
+            return incident
+        }
+
+        mutating func remember(_ incident: Incident, key: String?) {
+            incidents[incident.id] = incident
+            if let key { keys[key] = incident.id }
+        }
+
+        /// Forgets every key of an incident that resolved in this batch.
+        mutating func forgetKeys(of id: Int64) {
+            keys = keys.filter { $0.value != id }
+        }
+
+        mutating func flush(now: Date, to transaction: any IncidentTransaction) async throws {
+            for id in dirty.sorted() {
+                if let incident = incidents[id] { try await transaction.updateIncident(incident) }
+            }
+            for (id, alerts) in joined.sorted(by: { $0.key < $1.key }) {
+                let shown = alerts.prefix(3).map(\.labels).joined(separator: ", ")
+                let detail =
+                    alerts.count == 1
+                    ? "alert \(shown) joined" : "\(alerts.count) alerts joined: \(shown)\(alerts.count > 3 ? " and \(alerts.count - 3) more" : "")"
+                try await transaction.appendEvent(
+                    TimelineEvent(incidentID: id, at: now, kind: "alert_joined", actor: alerts[0].source, detail: detail)
+                )
+            }
+            dirty = []
+            joined = [:]
+        }
     }
 
     private static func apply(
@@ -98,6 +149,7 @@ public final class IncidentEngine: Sendable {
         rules: EngineRules,
         now: Date,
         to transaction: any IncidentTransaction,
+        state: inout BatchState,
         summary: inout IngestSummary
     ) async throws {
         let alert = plan.alert
@@ -117,11 +169,12 @@ public final class IncidentEngine: Sendable {
             lastSeen: now
         )
         if alert.status == .resolved {
-            try await resolveAlert(record, now: now, in: transaction, summary: &summary)
+            try await resolveAlert(record, now: now, in: transaction, state: &state, summary: &summary)
             return
         }
-        if var incident = try await transaction.activeIncident(key: key) {
-            try await join(record, to: &incident, now: now, in: transaction)
+        if var incident = try await state.activeIncident(key: key, in: transaction) {
+            try await join(record, to: &incident, now: now, in: transaction, state: &state)
+            state.remember(incident, key: key)
             summary.deduplicated += 1
             summary.updated.insert(incident.id)
             return
@@ -130,27 +183,33 @@ public final class IncidentEngine: Sendable {
         if let window = route?.effective.dedupe?.window,
             var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
         {
-            try await reopen(&incident, with: record, match: match, now: now, in: transaction)
+            incident = state.incidents[incident.id] ?? incident
+            try await reopen(&incident, with: record, match: match, now: now, in: transaction, state: &state)
+            state.remember(incident, key: key)
             summary.opened.append(incident.id)
             return
         }
         if let storm = route?.effective.storm {
             let since = now.adding(.zero - storm.window)
-            if var incident = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
-                try await join(record, to: &incident, now: now, in: transaction)
+            if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
+                var incident = state.incidents[found.id] ?? found
+                try await join(record, to: &incident, now: now, in: transaction, state: &state)
+                state.remember(incident, key: key)
                 summary.joinedStorm += 1
                 summary.updated.insert(incident.id)
                 return
             }
             let recent = try await transaction.countIncidents(route: match.route, openedSince: since)
             if recent + 1 > storm.threshold {
-                let id = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction)
-                summary.opened.append(id)
+                let incident = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction)
+                state.remember(incident, key: key)
+                summary.opened.append(incident.id)
                 return
             }
         }
-        let id = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction)
-        summary.opened.append(id)
+        let incident = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction)
+        state.remember(incident, key: key)
+        summary.opened.append(incident.id)
     }
 
     private static func open(
@@ -160,7 +219,7 @@ public final class IncidentEngine: Sendable {
         storm: StormGuard?,
         now: Date,
         in transaction: any IncidentTransaction
-    ) async throws -> Int64 {
+    ) async throws -> Incident {
         let title = alert.labels["alertname"] ?? alert.annotations["summary"] ?? match.dedupeKey
         var incident = Incident(
             key: storm == nil ? match.dedupeKey : match.route + "|storm",
@@ -187,7 +246,7 @@ public final class IncidentEngine: Sendable {
                 "opened by \(alert.labels.description) on route \(match.route), \(match.steps.count) escalation steps"
             }
         try await transaction.appendEvent(TimelineEvent(incidentID: incident.id, at: now, kind: "opened", actor: alert.source, detail: detail))
-        return incident.id
+        return incident
     }
 
     private static func schedule(
@@ -208,7 +267,15 @@ public final class IncidentEngine: Sendable {
         )
     }
 
-    private static func join(_ alert: IncidentAlert, to incident: inout Incident, now: Date, in transaction: any IncidentTransaction) async throws {
+    /// Adds or refreshes the alert on the incident; the incident itself is written once at
+    /// the end of the batch (``BatchState/flush(now:to:)``).
+    private static func join(
+        _ alert: IncidentAlert,
+        to incident: inout Incident,
+        now: Date,
+        in transaction: any IncidentTransaction,
+        state: inout BatchState
+    ) async throws {
         let existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
         var alert = alert
         alert.incidentID = incident.id
@@ -216,17 +283,9 @@ public final class IncidentEngine: Sendable {
         try await transaction.upsertAlert(alert)
         incident.count += 1
         incident.lastSeen = now
-        try await transaction.updateIncident(incident)
+        state.dirty.insert(incident.id)
         if existing == nil {
-            try await transaction.appendEvent(
-                TimelineEvent(
-                    incidentID: incident.id,
-                    at: now,
-                    kind: "alert_joined",
-                    actor: alert.source,
-                    detail: "alert \(alert.labels.description) joined"
-                )
-            )
+            state.joined[incident.id, default: []].append((alert.labels.description, alert.source))
         } else if existing?.status == .resolved {
             try await transaction.appendEvent(
                 TimelineEvent(
@@ -245,14 +304,15 @@ public final class IncidentEngine: Sendable {
         with alert: IncidentAlert,
         match: RouteMatch,
         now: Date,
-        in transaction: any IncidentTransaction
+        in transaction: any IncidentTransaction,
+        state: inout BatchState
     ) async throws {
         incident.state = .open
         incident.ackedAt = nil
         incident.ackedBy = nil
         incident.resolvedAt = nil
         incident.resolvedBy = nil
-        try await join(alert, to: &incident, now: now, in: transaction)
+        try await join(alert, to: &incident, now: now, in: transaction, state: &state)
         try await schedule(match.steps, for: incident.id, from: now, in: transaction)
         try await transaction.appendEvent(
             TimelineEvent(
@@ -269,9 +329,10 @@ public final class IncidentEngine: Sendable {
         _ alert: IncidentAlert,
         now: Date,
         in transaction: any IncidentTransaction,
+        state: inout BatchState,
         summary: inout IngestSummary
     ) async throws {
-        guard var incident = try await transaction.activeIncident(key: alert.key),
+        guard var incident = try await state.activeIncident(key: alert.key, in: transaction),
             var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
         else {
             summary.ignored += 1
@@ -279,10 +340,13 @@ public final class IncidentEngine: Sendable {
         }
         incident.lastSeen = now
         guard existing.status != .resolved else {
-            try await transaction.updateIncident(incident)
+            state.remember(incident, key: nil)
+            state.dirty.insert(incident.id)
             summary.updated.insert(incident.id)
             return
         }
+        // Pending joins first, so the timeline reads in order.
+        try await state.flush(now: now, to: transaction)
         existing.status = .resolved
         existing.endsAt = alert.endsAt ?? now
         existing.lastSeen = now
@@ -311,10 +375,15 @@ public final class IncidentEngine: Sendable {
                 )
             )
             summary.resolved.append(incident.id)
+            // Written now: a firing alert later in the batch must open a new incident.
+            try await transaction.updateIncident(incident)
+            state.remember(incident, key: nil)
+            state.forgetKeys(of: incident.id)
         } else {
+            state.remember(incident, key: nil)
+            state.dirty.insert(incident.id)
             summary.updated.insert(incident.id)
         }
-        try await transaction.updateIncident(incident)
     }
 
     // MARK: Ack and resolve
