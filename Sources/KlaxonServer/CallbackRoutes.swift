@@ -19,7 +19,9 @@ struct CallbackRoutes: Sendable {
             guard let provider = rules.repository.provider(named: name) else {
                 throw APIError(.notFound, "unknown provider", detail: "no provider named \"\(name)\" under providers:")
             }
-            let body = Array(try await WebhookRoutes.readBody(request, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout).readableBytesView)
+            let body = Array(
+                try await WebhookRoutes.readBody(request, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout).readableBytesView
+            )
             let sharedKey = provider.type == .huaweiAICC ? provider.options["callback_shared_key"] : nil
             if sharedKey == nil, let token = rules.repository.server.callbackToken {
                 let presented = request.uri.queryParameters["token"].map(String.init) ?? ""

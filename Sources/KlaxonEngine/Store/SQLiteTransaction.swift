@@ -421,10 +421,12 @@ enum JSONColumn {
         "{" + map.keys.sorted().map { JSONStringLiteral.quoted($0) + ":" + JSONStringLiteral.quoted(map[$0]!) }.joined(separator: ",") + "}"
     }
 
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    static func encode(_ list: [String]) -> String {
+        "[" + list.map(JSONStringLiteral.quoted).joined(separator: ",") + "]"
+    }
+
+    static func encode(_ lists: [[String]]) -> String {
+        "[" + lists.map { encode($0) }.joined(separator: ",") + "]"
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
