@@ -2,7 +2,6 @@ import Foundation
 import KlaxonCore
 import Logging
 import SQLiteNIO
-import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, written by one connection.
 ///
@@ -12,9 +11,6 @@ import Synchronization
 public final class SQLiteIncidentStore: IncidentStore {
     let database: SQLiteHandle
     private let gate = SerialGate()
-    /// Copies the WAL back into the database file in the background, so no commit waits
-    /// for a checkpoint (SQLite's automatic one runs inside the committing transaction).
-    private let checkpoints = Mutex<Task<Void, Never>?>(nil)
     public let path: String
 
     /// Opens (creating when missing) the file and brings its schema up to date.
@@ -38,7 +34,6 @@ public final class SQLiteIncidentStore: IncidentStore {
                 _ = try database.query("PRAGMA foreign_keys = ON")
             }
             try await store.migrate(upTo: migrations, logger: logger)
-            try await store.startCheckpoints(busyTimeout: busyTimeout)
         } catch {
             database.close()
             throw error as? StoreError ?? StoreError("cannot prepare SQLite store \(path): \(error)")
@@ -140,30 +135,7 @@ public final class SQLiteIncidentStore: IncidentStore {
         }
     }
 
-    private func startCheckpoints(busyTimeout: Duration) async throws {
-        let path = self.path
-        let checkpointer = try await NIOThreadPool.singleton.runIfActive {
-            let handle = try SQLiteHandle(path: path, busyTimeout: busyTimeout)
-            _ = try handle.query("PRAGMA synchronous = FULL")
-            return handle
-        }
-        try await gate.withGate { _ = try database.query("PRAGMA wal_autocheckpoint = 0") }
-        let task = Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                // PASSIVE never waits for the writer; what it cannot copy now it copies next time.
-                _ = try? await NIOThreadPool.singleton.runIfActive { try checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)") }
-            }
-            checkpointer.close()
-        }
-        checkpoints.withLock { $0 = task }
-    }
-
     public func close() async throws {
-        if let task = checkpoints.withLock({ $0 }) {
-            task.cancel()
-            await task.value
-        }
         try await gate.withGate {
             if !database.isClosed { database.close() }
         }
