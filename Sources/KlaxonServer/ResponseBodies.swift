@@ -161,7 +161,8 @@ struct IncidentDetailBody: ResponseEncodable {
     }
 }
 
-struct IngestBody: ResponseEncodable {
+/// Written by hand, not with `JSONEncoder`: every webhook answers with one.
+struct IngestBody: ResponseGenerator {
     let status = "accepted"
     let alerts: Int
     let opened: [Int64]
@@ -179,6 +180,23 @@ struct IngestBody: ResponseEncodable {
         deduplicated = summary.deduplicated + summary.joinedStorm
         dropped = summary.dropped
         unrouted = summary.unrouted
+    }
+
+    /// The same keys, sorted, as the API's encoder writes them.
+    var json: String {
+        func list(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+        return """
+            {"alerts":\(alerts),"deduplicated":\(deduplicated),"dropped":\(dropped),"opened":\(list(opened)),\
+            "resolved":\(list(resolved)),"status":"\(status)","unrouted":\(unrouted),"updated":\(list(updated))}
+            """
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: json))
+        )
     }
 }
 

@@ -56,7 +56,7 @@ struct WebhookRoutes: Sendable {
             context.logger.error("alerts not recorded; answering 503 so the sender retries", metadata: ["error": "\(error)"])
             throw APIError(.serviceUnavailable, "store unavailable", detail: "the alerts were not recorded; retry: \(error)")
         }
-        return try context.responseEncoder.encode(IngestBody(alerts: alerts.count, summary: summary), from: request, context: context)
+        return try IngestBody(alerts: alerts.count, summary: summary).response(from: request, context: context)
     }
 
     /// The named input, which must exist and be of the endpoint's type. Without a name

@@ -62,13 +62,21 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func activeIncident(key: String) async throws -> Incident? {
-        try query(
+        // An incident's own key first (an exact index lookup: open and acked incidents have
+        // no resolved_at); then a storm incident holding an alert with this key.
+        if let own = try query(
+            "SELECT \(Self.incidentColumns) FROM incidents WHERE key = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1",
+            [.text(key)]
+        ).first {
+            return Self.incident(own)
+        }
+        return try query(
             """
-            SELECT \(Self.incidentColumns) FROM incidents WHERE state != 'resolved'
-                AND (key = ? OR id IN (SELECT incident_id FROM alerts WHERE key = ?))
+            SELECT \(Self.incidentColumns) FROM incidents WHERE storm = 1 AND state != 'resolved'
+                AND id IN (SELECT incident_id FROM alerts WHERE key = ?)
             ORDER BY id DESC LIMIT 1
             """,
-            [.text(key), .text(key)]
+            [.text(key)]
         ).first.map(Self.incident)
     }
 
