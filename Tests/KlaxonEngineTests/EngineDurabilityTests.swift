@@ -1,10 +1,11 @@
 import Foundation
 import KlaxonCore
-import KlaxonEngine
 import KlaxonRules
 import KlaxonTestSupport
 import SQLiteNIO
 import Testing
+
+@testable import KlaxonEngine
 
 @Suite("Incident engine: durability, callbacks, schema")
 struct EngineDurabilityTests {
@@ -147,6 +148,38 @@ struct EngineDurabilityTests {
         #expect(try await engine.incidents(.all).isEmpty)
         #expect(try await engine.ingest([dbAlert("db-1"), dbAlert("db-2")]).opened.count == 2)
         try await store.close()
+    }
+}
+
+extension EngineDurabilityTests {
+    @Test func aClaimedStepWaitsOutALockedStoreAndCallsOnce() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let store = try await SQLiteIncidentStore.open(path: harness.path, busyTimeout: .milliseconds(50))
+        defer { Task { try? await store.close() } }
+        let engine = IncidentEngine(
+            store: store,
+            rules: harness.engine.rules,
+            clock: harness.clock.engineClock(start: harness.start),
+            jitter: { 0 }
+        )
+        _ = try await engine.ingest([dbAlert()])
+        let step = try #require(try await store.write { try await $0.claimDueSteps(now: harness.start, limit: 1) }.first)
+
+        // Another process holds the write lock while the step is prepared.
+        let other = try await SQLiteConnection.open(storage: .file(path: harness.path))
+        _ = try await other.query("BEGIN IMMEDIATE")
+        let running = Task { await engine.execute(step) }
+        await harness.clock.waitForSleepers()
+        #expect(harness.provider.requests.isEmpty)
+        _ = try await other.query("ROLLBACK")
+        try await other.close()
+        harness.clock.advance(by: .seconds(1))
+        await running.value
+
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        let steps = try await store.read { try await $0.steps(incidentID: step.incidentID) }
+        #expect(steps.first?.state == .done)
     }
 }
 

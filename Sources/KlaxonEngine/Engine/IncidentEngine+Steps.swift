@@ -131,16 +131,10 @@ extension IncidentEngine {
     func execute(_ step: ScheduledStep) async {
         let rules = self.rules
         let now = clock.now()
-        let plan: StepPlan
-        do {
-            plan = try await store.write { transaction in
-                try await Self.prepare(step, rules: rules, now: now, in: transaction)
-            }
-        } catch {
-            metrics.storeError()
-            logger.error("cannot prepare escalation step; it stays claimed until restart", metadata: ["step": "\(step.id)", "error": "\(error)"])
-            return
+        let prepared = await writeRetrying("prepare escalation step", step: step) { transaction in
+            try await Self.prepare(step, rules: rules, now: now, in: transaction)
         }
+        guard let plan = prepared else { return }
         guard case .call(let incident, let calls, let alert, let firing) = plan else { return }
         metrics.stepFired(route: incident.route)
         var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
@@ -174,47 +168,42 @@ extension IncidentEngine {
             }
         }
         let finished = clock.now()
-        do {
-            try await store.write { [outcomes, failure] transaction in
-                for var call in calls {
-                    let outcome = outcomes[call.recipient.phone]
-                    call.updatedAt = finished
-                    call.provider = outcome?.provider ?? call.provider
-                    call.attempts += 1
-                    let detail: String
-                    switch outcome?.result {
-                    case .accepted(let vendorCallID)?:
-                        call.state = .accepted
-                        call.vendorCallID = vendorCallID
-                        detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) accepted by \(call.provider ?? "?")"
-                    case .retryable(let error)?, .permanent(let error)?:
-                        call.state = .failed
-                        call.error = error.description
-                        detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(error)"
-                    case nil:
-                        call.state = .failed
-                        call.error = failure ?? "not placed"
-                        detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(call.error ?? "")"
-                    }
-                    try await transaction.updateCall(call)
-                    try await transaction.appendEvent(
-                        TimelineEvent(
-                            incidentID: call.incidentID,
-                            at: finished,
-                            kind: call.state == .accepted ? "call_placed" : "call_failed",
-                            actor: "scheduler",
-                            detail: detail,
-                            callID: call.callID
-                        )
-                    )
+        let recorded = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+            for var call in calls {
+                let outcome = outcomes[call.recipient.phone]
+                call.updatedAt = finished
+                call.provider = outcome?.provider ?? call.provider
+                call.attempts += 1
+                let detail: String
+                switch outcome?.result {
+                case .accepted(let vendorCallID)?:
+                    call.state = .accepted
+                    call.vendorCallID = vendorCallID
+                    detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) accepted by \(call.provider ?? "?")"
+                case .retryable(let error)?, .permanent(let error)?:
+                    call.state = .failed
+                    call.error = error.description
+                    detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(error)"
+                case nil:
+                    call.state = .failed
+                    call.error = failure ?? "not placed"
+                    detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(call.error ?? "")"
                 }
-                try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
+                try await transaction.updateCall(call)
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: call.incidentID,
+                        at: finished,
+                        kind: call.state == .accepted ? "call_placed" : "call_failed",
+                        actor: "scheduler",
+                        detail: detail,
+                        callID: call.callID
+                    )
+                )
             }
-        } catch {
-            metrics.storeError()
-            logger.error("cannot record the calls of an escalation step", metadata: ["step": "\(step.id)", "error": "\(error)"])
-            return
+            try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
         }
+        guard recorded != nil else { return }
         for call in calls {
             let outcome = outcomes[call.recipient.phone]
             metrics.call(provider: outcome?.provider ?? "none", outcome: outcome?.result.isAccepted == true ? "accepted" : "failed")
@@ -225,6 +214,30 @@ extension IncidentEngine {
                     "provider": "\(outcome?.provider ?? "none")", "call": "\(call.callID)",
                 ]
             )
+        }
+    }
+
+    /// Runs `body` in a write transaction until it commits. A claimed step is this task's
+    /// alone: giving up on a store that is briefly unavailable (locked, disk full) would
+    /// leave it claimed and never run, a lost page. Nil only when the task is cancelled
+    /// (shutdown); the step then stays claimed and the next start runs it again.
+    private func writeRetrying<T: Sendable>(
+        _ what: String,
+        step: ScheduledStep,
+        _ body: @Sendable @escaping (any IncidentTransaction) async throws -> T
+    ) async -> T? {
+        while true {
+            do {
+                return try await store.write(body)
+            } catch {
+                metrics.storeError()
+                logger.error("cannot \(what); retrying in 1 s", metadata: ["step": "\(step.id)", "error": "\(error)"])
+            }
+            do {
+                try await clock.sleep(.seconds(1))
+            } catch {
+                return nil
+            }
         }
     }
 
