@@ -117,6 +117,15 @@ let package = Package(
             path: "bench/klaxon-bench"
         ),
         .executableTarget(
+            name: "klaxon-engine-bench",
+            dependencies: [
+                "KlaxonCore", "KlaxonEngine", "KlaxonIngest", "KlaxonProviders", "KlaxonRules",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/klaxon-engine-bench"
+        ),
+        .executableTarget(
             name: "klaxon-http-bench",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

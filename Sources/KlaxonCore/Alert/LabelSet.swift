@@ -35,21 +35,37 @@ extension LabelSet: ExpressibleByDictionaryLiteral {
 }
 
 extension LabelSet: CustomStringConvertible {
-    /// `{name="value", ...}` as Alertmanager prints label sets.
+    /// `{name="value", ...}` as Alertmanager prints label sets: `\`, `"` and newlines
+    /// escaped in values.
     public var description: String {
-        "{" + sorted.map { "\($0.name)=\"\(LabelSet.escape($0.value))\"" }.joined(separator: ", ") + "}"
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (index, name) in storage.keys.sorted().enumerated() {
+            if index > 0 { bytes += [UInt8(ascii: ","), UInt8(ascii: " ")] }
+            bytes += name.utf8
+            bytes += [UInt8(ascii: "="), UInt8(ascii: "\"")]
+            Self.appendEscaped(storage[name]!, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func escape(_ value: String) -> String {
-        var out = ""
-        for character in value {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
+        var bytes: [UInt8] = []
+        appendEscaped(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func appendEscaped(_ value: String, to bytes: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { utf8 in
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"), UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), byte]
+                case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                default: bytes.append(byte)
+                }
             }
         }
-        return out
     }
 }

@@ -37,13 +37,18 @@ final class SQLiteHandle: @unchecked Sendable {
         if handle != nil { close() }
     }
 
+    /// The id of the row the last successful INSERT on this handle added.
+    var lastInsertRowID: Int64 { sqlite_nio_sqlite3_last_insert_rowid(handle) }
+
     /// Runs one statement with `binds` and returns its rows.
     func query(_ sql: String, _ binds: [SQLiteData] = []) throws -> [Row] {
         guard let handle else { throw StoreError("store is closed") }
         let (statement, columns) = try prepared(sql, handle: handle)
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+        // No sqlite3_clear_bindings: it expires any statement whose plan may depend on a
+        // bound value, and every step would then re-prepare it. Every parameter is bound anew.
+        defer { sqlite_nio_sqlite3_reset(statement) }
+        guard binds.count == Int(sqlite_nio_sqlite3_bind_parameter_count(statement)) else {
+            throw StoreError("\(binds.count) values for \(sqlite_nio_sqlite3_bind_parameter_count(statement)) parameters in \(sql.prefix(60))")
         }
         for (index, value) in binds.enumerated() {
             let position = Int32(index + 1)

@@ -13,10 +13,11 @@ struct SQLiteTransaction: IncidentTransaction {
         try database.query(sql, binds)
     }
 
+    /// Runs an INSERT of one row and returns its id. Not `RETURNING id`: SQLite gathers
+    /// returned rows in a temporary table, which costs more than the insert.
     private func insert(_ sql: String, _ binds: [SQLiteData]) throws -> Int64 {
-        let rows = try query(sql + " RETURNING id", binds)
-        guard let id = rows.first?.column("id")?.integer else { throw StoreError("insert returned no id") }
-        return Int64(id)
+        _ = try query(sql, binds)
+        return database.lastInsertRowID
     }
 
     // MARK: Incidents
@@ -426,15 +427,40 @@ enum JSONColumn {
     /// A string map as a JSON object with sorted keys, written by hand: this runs for every
     /// alert of every webhook, where Foundation's encoder would dominate.
     static func encode(_ map: [String: String]) -> String {
-        "{" + map.keys.sorted().map { JSONStringLiteral.quoted($0) + ":" + JSONStringLiteral.quoted(map[$0]!) }.joined(separator: ",") + "}"
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (index, key) in map.keys.sorted().enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONStringLiteral.append(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            JSONStringLiteral.append(map[key]!, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func encode(_ list: [String]) -> String {
-        "[" + list.map(JSONStringLiteral.quoted).joined(separator: ",") + "]"
+        var bytes: [UInt8] = []
+        append(list, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func encode(_ lists: [[String]]) -> String {
-        "[" + lists.map { encode($0) }.joined(separator: ",") + "]"
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, list) in lists.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            append(list, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func append(_ list: [String], to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, item) in list.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONStringLiteral.append(item, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
