@@ -39,11 +39,11 @@ extension LabelSet: CustomStringConvertible {
     /// escaped in values.
     public var description: String {
         var bytes: [UInt8] = [UInt8(ascii: "{")]
-        for (index, name) in storage.keys.sorted().enumerated() {
+        for (index, label) in storage.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { bytes += [UInt8(ascii: ","), UInt8(ascii: " ")] }
-            bytes += name.utf8
+            bytes += label.key.utf8
             bytes += [UInt8(ascii: "="), UInt8(ascii: "\"")]
-            Self.appendEscaped(storage[name]!, to: &bytes)
+            Self.appendEscaped(label.value, to: &bytes)
             bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: "}"))

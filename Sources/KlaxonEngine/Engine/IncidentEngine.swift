@@ -10,6 +10,7 @@ import Synchronization
 ///
 /// The engine keeps no state of its own beyond the current rule set: incidents, steps and
 /// calls live in the store, so a restarted process carries on where the old one stopped.
+let expNoStore = Int(ProcessInfo.processInfo.environment["EXP_NOSTORE"] ?? "0") ?? 0
 public final class IncidentEngine: Sendable {
     public let store: any IncidentStore
     public let clock: EngineClock
@@ -49,8 +50,10 @@ public final class IncidentEngine: Sendable {
     /// commit, so the caller may then answer 2xx. Batches arriving together share one
     /// transaction (``GroupCommit``).
     public func ingest(_ alerts: [Alert]) async throws -> IngestSummary {
+        if expNoStore == 1 { return IngestSummary() }
         let rules = self.rules
         let plans = rules.planner.plan(alerts, renderVoices: false)
+        if expNoStore == 2 { return IngestSummary() }
         let summary: IngestSummary
         do {
             summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, rules: rules))
@@ -102,8 +105,11 @@ public final class IncidentEngine: Sendable {
         /// Dedupe key → open or acked incident, as far as this batch knows.
         var keys: [String: Int64] = [:]
         var dirty: Set<Int64> = []
-        /// Label sets of alerts that joined each incident, for its timeline.
-        var joined: [Int64: [(labels: String, source: String)]] = [:]
+        /// Alerts that joined each incident, for its timeline.
+        var joined: [Int64: [(labels: LabelSet, source: String)]] = [:]
+        /// Incidents this batch opened, with the fingerprints of the alerts it has written to
+        /// them: any other alert of such an incident is new, no need to look for it.
+        var opened: [Int64: Set<String>] = [:]
 
         /// The open or acked incident holding `key`.
         mutating func activeIncident(key: String, in transaction: any IncidentTransaction) async throws -> Incident? {
@@ -130,7 +136,7 @@ public final class IncidentEngine: Sendable {
                 if let incident = incidents[id] { try await transaction.updateIncident(incident) }
             }
             for (id, alerts) in joined.sorted(by: { $0.key < $1.key }) {
-                let shown = alerts.prefix(3).map(\.labels).joined(separator: ", ")
+                let shown = alerts.prefix(3).map(\.labels.description).joined(separator: ", ")
                 let detail =
                     alerts.count == 1
                     ? "alert \(shown) joined" : "\(alerts.count) alerts joined: \(shown)\(alerts.count > 3 ? " and \(alerts.count - 3) more" : "")"
@@ -203,12 +209,14 @@ public final class IncidentEngine: Sendable {
             if recent + 1 > storm.threshold {
                 let incident = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction)
                 state.remember(incident, key: key)
+                state.opened[incident.id] = [record.fingerprint]
                 summary.opened.append(incident.id)
                 return
             }
         }
         let incident = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction)
         state.remember(incident, key: key)
+        state.opened[incident.id] = [record.fingerprint]
         summary.opened.append(incident.id)
     }
 
@@ -276,7 +284,12 @@ public final class IncidentEngine: Sendable {
         in transaction: any IncidentTransaction,
         state: inout BatchState
     ) async throws {
-        let existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
+        let existing: IncidentAlert?
+        if state.opened[incident.id]?.insert(alert.fingerprint).inserted == true {
+            existing = nil
+        } else {
+            existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
+        }
         var alert = alert
         alert.incidentID = incident.id
         alert.firstSeen = existing?.firstSeen ?? now
@@ -285,7 +298,7 @@ public final class IncidentEngine: Sendable {
         incident.lastSeen = now
         state.dirty.insert(incident.id)
         if existing == nil {
-            state.joined[incident.id, default: []].append((alert.labels.description, alert.source))
+            state.joined[incident.id, default: []].append((alert.labels, alert.source))
         } else if existing?.status == .resolved {
             try await transaction.appendEvent(
                 TimelineEvent(

@@ -428,11 +428,11 @@ enum JSONColumn {
     /// alert of every webhook, where Foundation's encoder would dominate.
     static func encode(_ map: [String: String]) -> String {
         var bytes: [UInt8] = [UInt8(ascii: "{")]
-        for (index, key) in map.keys.sorted().enumerated() {
+        for (index, entry) in map.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONStringLiteral.append(key, to: &bytes)
+            JSONStringLiteral.append(entry.key, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
-            JSONStringLiteral.append(map[key]!, to: &bytes)
+            JSONStringLiteral.append(entry.value, to: &bytes)
         }
         bytes.append(UInt8(ascii: "}"))
         return String(decoding: bytes, as: UTF8.self)

@@ -5,53 +5,70 @@ import KlaxonCore
 public struct AlertPlanner: Sendable {
     public let router: AlertRouter
     public var repository: RuleRepository { router.repository }
+    /// Each escalation's unrolled steps, made once: every alert of a route has the same.
+    private let stepsByEscalation: [String: [PlannedStep]]
 
     /// Priority when neither the route nor the severity level sets one.
     public static let defaultPriority = 5
 
     public init(repository: RuleRepository) {
         self.router = AlertRouter(repository: repository)
+        self.stepsByEscalation = repository.escalations.mapValues { Self.steps($0, in: repository) }
     }
 
     /// Plans each alert; `count` in params is the number of firing alerts of the batch
     /// that share the alert's route and dedupe key. `renderVoices: false` leaves `params`
     /// and `warnings` empty: the engine renders at call time and needs only the decisions.
     public func plan(_ alerts: [Alert], renderVoices: Bool = true) -> [AlertPlan] {
-        let routed = alerts.map { alert -> (severity: String, routes: [Route]) in
+        let repository = self.repository
+        let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(route: Route, key: String)]) in
             let severity = router.severity(of: alert)
             let dropped = repository.severities.level(named: severity)?.drop == true
-            return (severity, dropped ? [] : router.matchingRoutes(for: alert))
+            let routes = dropped ? [] : router.matchingRoutes(for: alert).map { ($0, Self.dedupeKey(alert, route: $0)) }
+            return (severity, dropped, routes)
         }
         var counts: [String: Int] = [:]
         for (alert, entry) in zip(alerts, routed) where alert.status == .firing {
-            for route in entry.routes { counts[Self.dedupeKey(alert, route: route), default: 0] += 1 }
+            for (_, key) in entry.routes { counts[key, default: 0] += 1 }
         }
         return zip(alerts, routed).map { alert, entry in
-            let dropped = repository.severities.level(named: entry.severity)?.drop == true
-            let matches = entry.routes.map { route in
+            let matches = entry.routes.map { route, key in
                 match(
                     alert,
                     route: route,
+                    dedupeKey: key,
                     severity: entry.severity,
-                    count: max(1, counts[Self.dedupeKey(alert, route: route)] ?? 1),
-                    renderVoices: renderVoices
+                    count: max(1, counts[key] ?? 1),
+                    renderVoices: renderVoices,
+                    repository: repository
                 )
             }
-            return AlertPlan(alert: alert, severity: entry.severity, dropped: dropped, matches: matches)
+            return AlertPlan(alert: alert, severity: entry.severity, dropped: entry.dropped, matches: matches)
         }
     }
 
     /// Plans one alert that stands for `count` alerts of its incident.
     public func plan(_ alert: Alert, count: Int) -> AlertPlan {
+        let repository = self.repository
         let severity = router.severity(of: alert)
         if repository.severities.level(named: severity)?.drop == true {
             return AlertPlan(alert: alert, severity: severity, dropped: true, matches: [])
         }
-        let matches = router.matchingRoutes(for: alert).map { match(alert, route: $0, severity: severity, count: count) }
+        let matches = router.matchingRoutes(for: alert).map {
+            match(alert, route: $0, dedupeKey: Self.dedupeKey(alert, route: $0), severity: severity, count: count, repository: repository)
+        }
         return AlertPlan(alert: alert, severity: severity, dropped: false, matches: matches)
     }
 
-    func match(_ alert: Alert, route: Route, severity: String, count: Int, renderVoices: Bool = true) -> RouteMatch {
+    private func match(
+        _ alert: Alert,
+        route: Route,
+        dedupeKey: String,
+        severity: String,
+        count: Int,
+        renderVoices: Bool = true,
+        repository: RuleRepository
+    ) -> RouteMatch {
         let level = repository.severities.level(named: severity)
         let settings = route.effective
         let voiceName = settings.voice ?? level?.voice
@@ -69,12 +86,12 @@ public struct AlertPlanner: Sendable {
         return RouteMatch(
             route: route.name,
             priority: settings.priority ?? level?.priority ?? Self.defaultPriority,
-            dedupeKey: Self.dedupeKey(alert, route: route),
+            dedupeKey: dedupeKey,
             voice: voiceName,
             params: params,
             providers: providers,
             escalation: escalationName,
-            steps: escalationName.flatMap { repository.escalations[$0] }.map(steps) ?? [],
+            steps: escalationName.flatMap { stepsByEscalation[$0] } ?? [],
             dropped: settings.drop == true,
             warnings: warnings
         )
@@ -91,7 +108,7 @@ public struct AlertPlanner: Sendable {
     }
 
     /// The chain's steps with each `repeat` round unrolled after the previous one.
-    public func steps(_ escalation: Escalation) -> [PlannedStep] {
+    private static func steps(_ escalation: Escalation, in repository: RuleRepository) -> [PlannedStep] {
         guard let last = escalation.steps.last else { return [] }
         let roundLength = last.after + escalation.repeatAfter
         var result: [PlannedStep] = []
