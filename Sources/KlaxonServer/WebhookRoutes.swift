@@ -87,24 +87,16 @@ struct WebhookRoutes: Sendable {
     static func readBody(_ request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer {
         let tooLarge = APIError(.contentTooLarge, "body too large", detail: "the limit is \(limit) bytes (server.body_limit)")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
-        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                do {
-                    return try await request.body.collect(upTo: limit)
-                } catch is NIOTooManyBytesError {
-                    throw tooLarge
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let body = try await group.next() ?? nil else {
-                throw APIError(.requestTimeout, "body too slow", detail: "the body did not arrive within \(timeout)")
-            }
-            return body
+        let body: ByteBuffer?
+        do {
+            body = try await BodyReader.shared.read(request, limit: limit, timeout: timeout)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge
         }
+        guard let body else {
+            throw APIError(.requestTimeout, "body too slow", detail: "the body did not arrive within \(timeout)")
+        }
+        return body
     }
 
     static func apiError(_ error: any Error, kind: AlertSource.Kind) -> APIError {

@@ -1,0 +1,66 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// Reads request bodies against a deadline. One sweeper task, awake only while reads are
+/// under way, cancels the reads that pass their deadline: a timer per request (a task
+/// group with a sleeping child) cost more than the rest of a small webhook's handling.
+final class BodyReader: Sendable {
+    static let shared = BodyReader()
+
+    /// How often the sweeper looks; a read may overrun its deadline by this much.
+    static let granularity = Duration.milliseconds(50)
+
+    private struct Pending {
+        var deadline: ContinuousClock.Instant
+        var read: Task<ByteBuffer, any Error>
+        var expired = false
+    }
+
+    private struct State {
+        var pending: [UInt64: Pending] = [:]
+        var nextID: UInt64 = 0
+        var sweeping = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The body, or nil when it has not all arrived within `timeout`. Throws what
+    /// collecting throws (`NIOTooManyBytesError` past `limit`).
+    func read(_ request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer? {
+        let read = Task { try await request.body.collect(upTo: limit) }
+        let deadline = ContinuousClock.now + timeout
+        let (id, startSweeper) = state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.pending[id] = Pending(deadline: deadline, read: read)
+            defer { state.sweeping = true }
+            return (id, !state.sweeping)
+        }
+        if startSweeper { Task { await self.sweep() } }
+        let result = await withTaskCancellationHandler {
+            await read.result
+        } onCancel: {
+            read.cancel()
+        }
+        let expired = state.withLock { $0.pending.removeValue(forKey: id)?.expired ?? false }
+        if expired { return nil }
+        return try result.get()
+    }
+
+    private func sweep() async {
+        while true {
+            try? await Task.sleep(for: Self.granularity)
+            let now = ContinuousClock.now
+            let done = state.withLock { state -> Bool in
+                for (id, pending) in state.pending where !pending.expired && pending.deadline <= now {
+                    state.pending[id]?.expired = true
+                    pending.read.cancel()
+                }
+                if state.pending.isEmpty { state.sweeping = false }
+                return state.pending.isEmpty
+            }
+            if done { return }
+        }
+    }
+}

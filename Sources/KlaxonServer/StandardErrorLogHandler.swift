@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// swift-log's `StreamLogHandler` line format on standard error, at a lower cost per
+/// request: metadata is rendered when a line is written rather than each time it is set
+/// (Hummingbird sets a request id on every request's logger), the timestamp is formatted
+/// at most once a second, and each line is one `write(2)`, so lines from several threads
+/// never interleave.
+public struct StandardErrorLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+    private let fileDescriptor: Int32
+
+    public init(
+        label: String,
+        level: Logger.Level,
+        metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider,
+        fileDescriptor: Int32 = STDERR_FILENO
+    ) {
+        self.label = label
+        self.fileDescriptor = fileDescriptor
+        self.logLevel = level
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty {
+            merged.merge(provided) { _, provided in provided }
+        }
+        if let explicit = event.metadata, !explicit.isEmpty {
+            merged.merge(explicit) { _, explicit in explicit }
+        }
+        if let error = event.error {
+            merged["error.message"] = "\(error)"
+            merged["error.type"] = "\(String(reflecting: type(of: error)))"
+        }
+        var line = Self.timestamp() + " \(event.level) " + label + ":"
+        if !merged.isEmpty {
+            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        line += " [\(event.source)] \(event.message)\n"
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+    }
+
+    /// localtime_r, unlike localtime, does not read the zone itself.
+    private static let zone: Void = tzset()
+    private static let lastTimestamp = Mutex<(second: time_t, text: String)>((-1, ""))
+
+    /// Local time as `StreamLogHandler` writes it: `2026-11-23T01:20:34+0000`.
+    private static func timestamp() -> String {
+        _ = zone
+        var now = time(nil)
+        if let cached = lastTimestamp.withLock({ $0.second == now ? $0.text : nil }) { return cached }
+        var local = tm()
+        localtime_r(&now, &local)
+        var buffer = [CChar](repeating: 0, count: 64)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
+        let text = String(cString: buffer)
+        lastTimestamp.withLock { $0 = (now, text) }
+        return text
+    }
+}
