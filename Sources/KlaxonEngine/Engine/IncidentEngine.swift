@@ -10,7 +10,6 @@ import Synchronization
 ///
 /// The engine keeps no state of its own beyond the current rule set: incidents, steps and
 /// calls live in the store, so a restarted process carries on where the old one stopped.
-let expNoStore = Int(ProcessInfo.processInfo.environment["EXP_NOSTORE"] ?? "0") ?? 0
 public final class IncidentEngine: Sendable {
     public let store: any IncidentStore
     public let clock: EngineClock
@@ -50,10 +49,8 @@ public final class IncidentEngine: Sendable {
     /// commit, so the caller may then answer 2xx. Batches arriving together share one
     /// transaction (``GroupCommit``).
     public func ingest(_ alerts: [Alert]) async throws -> IngestSummary {
-        if expNoStore == 1 { return IngestSummary() }
         let rules = self.rules
         let plans = rules.planner.plan(alerts, renderVoices: false)
-        if expNoStore == 2 { return IngestSummary() }
         let summary: IngestSummary
         do {
             summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, rules: rules))
@@ -68,7 +65,7 @@ public final class IncidentEngine: Sendable {
             metrics.alertsReceived(source: parts[0], status: parts[1], count: count)
         }
         metrics.ingested(summary)
-        if !summary.opened.isEmpty { wake.signal() }
+        if let due = summary.firstStepDue { wake.signal(dueBy: due) }
         for id in summary.opened {
             logger.info("incident opened", metadata: ["incident": "\(id)"])
         }
@@ -190,7 +187,7 @@ public final class IncidentEngine: Sendable {
             var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
         {
             incident = state.incidents[incident.id] ?? incident
-            try await reopen(&incident, with: record, match: match, now: now, in: transaction, state: &state)
+            try await reopen(&incident, with: record, match: match, now: now, in: transaction, state: &state, summary: &summary)
             state.remember(incident, key: key)
             summary.opened.append(incident.id)
             return
@@ -207,14 +204,14 @@ public final class IncidentEngine: Sendable {
             }
             let recent = try await transaction.countIncidents(route: match.route, openedSince: since)
             if recent + 1 > storm.threshold {
-                let incident = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction)
+                let incident = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction, summary: &summary)
                 state.remember(incident, key: key)
                 state.opened[incident.id] = [record.fingerprint]
                 summary.opened.append(incident.id)
                 return
             }
         }
-        let incident = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction)
+        let incident = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction, summary: &summary)
         state.remember(incident, key: key)
         state.opened[incident.id] = [record.fingerprint]
         summary.opened.append(incident.id)
@@ -226,7 +223,8 @@ public final class IncidentEngine: Sendable {
         severity: String,
         storm: StormGuard?,
         now: Date,
-        in transaction: any IncidentTransaction
+        in transaction: any IncidentTransaction,
+        summary: inout IngestSummary
     ) async throws -> Incident {
         let title = alert.labels["alertname"] ?? alert.annotations["summary"] ?? match.dedupeKey
         var incident = Incident(
@@ -246,7 +244,7 @@ public final class IncidentEngine: Sendable {
         var alert = alert
         alert.incidentID = incident.id
         try await transaction.upsertAlert(alert)
-        try await schedule(match.steps, for: incident.id, from: now, in: transaction)
+        summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         let detail =
             if let storm {
                 "more than \(storm.threshold) incidents within \(storm.window) on route \(match.route): new alerts of the route join this incident, one call for all"
@@ -257,22 +255,23 @@ public final class IncidentEngine: Sendable {
         return incident
     }
 
+    /// Writes the incident's steps and returns when the first is due.
     private static func schedule(
         _ steps: [PlannedStep],
         for incidentID: Int64,
         from start: Date,
         in transaction: any IncidentTransaction
-    ) async throws {
-        try await transaction.insertSteps(
-            steps.map { step in
-                ScheduledStep(
-                    incidentID: incidentID,
-                    step: step.step,
-                    dueAt: start.adding(step.after),
-                    recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) }
-                )
-            }
-        )
+    ) async throws -> Date? {
+        let scheduled = steps.map { step in
+            ScheduledStep(
+                incidentID: incidentID,
+                step: step.step,
+                dueAt: start.adding(step.after),
+                recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) }
+            )
+        }
+        try await transaction.insertSteps(scheduled)
+        return scheduled.map(\.dueAt).min()
     }
 
     /// Adds or refreshes the alert on the incident; the incident itself is written once at
@@ -318,7 +317,8 @@ public final class IncidentEngine: Sendable {
         match: RouteMatch,
         now: Date,
         in transaction: any IncidentTransaction,
-        state: inout BatchState
+        state: inout BatchState,
+        summary: inout IngestSummary
     ) async throws {
         incident.state = .open
         incident.ackedAt = nil
@@ -326,7 +326,7 @@ public final class IncidentEngine: Sendable {
         incident.resolvedAt = nil
         incident.resolvedBy = nil
         try await join(alert, to: &incident, now: now, in: transaction, state: &state)
-        try await schedule(match.steps, for: incident.id, from: now, in: transaction)
+        summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         try await transaction.appendEvent(
             TimelineEvent(
                 incidentID: incident.id,
@@ -494,6 +494,13 @@ public struct IngestSummary: Sendable, Hashable {
     public var dropped = 0
     /// Alerts no route matched.
     public var unrouted = 0
+    /// When the earliest step this batch scheduled is due.
+    public var firstStepDue: Date?
+
+    mutating func scheduled(dueBy date: Date?) {
+        guard let date else { return }
+        firstStepDue = min(firstStepDue ?? date, date)
+    }
 }
 
 /// An incident and everything that happened to it.

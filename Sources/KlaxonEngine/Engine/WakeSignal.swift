@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonCore
 import Synchronization
 
@@ -6,14 +7,27 @@ import Synchronization
 final class WakeSignal: Sendable {
     private struct State {
         var pending = false
+        /// When the waiting scheduler wakes anyway; nil while it is not waiting.
+        var wakeAt: Date?
         var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
         var nextID = 0
     }
 
     private let state = Mutex(State())
 
+    /// Wakes the scheduler unless it already means to wake by `date`: a batch of new
+    /// incidents whose first steps are an hour away costs the scheduler nothing.
+    func signal(dueBy date: Date) {
+        signal { wakeAt in wakeAt.map { date < $0 } ?? true }
+    }
+
     func signal() {
+        signal { _ in true }
+    }
+
+    private func signal(if needed: (Date?) -> Bool) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.waiter == nil || needed(state.wakeAt) else { return nil }
             guard let waiter = state.waiter else {
                 state.pending = true
                 return nil
@@ -28,9 +42,11 @@ final class WakeSignal: Sendable {
     func wait(upTo delay: Duration, clock: EngineClock) async {
         let signalled = state.withLock { state -> Bool in
             defer { state.pending = false }
+            state.wakeAt = state.pending || delay <= .zero ? nil : clock.now().adding(delay)
             return state.pending
         }
         if signalled || delay <= .zero { return }
+        defer { state.withLock { $0.wakeAt = nil } }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await clock.sleep(delay) }
             group.addTask { await self.waitForSignal() }
