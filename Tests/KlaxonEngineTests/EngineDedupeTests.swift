@@ -95,6 +95,7 @@ struct EngineDedupeTests {
         let second = try await harness.detail(summary.opened[1])
         #expect(second.incident.state == .open)
         #expect(second.alerts.map(\.labels["instance"]) == ["db-1"])
+        try await harness.expectNoDanglingReferences()
     }
 
     @Test func resolvedBeforeSecondStepCancelsIt() async throws {
@@ -173,5 +174,6 @@ struct EngineConcurrencyTests {
         #expect(try await harness.engine.incidents(.open).count == 51)
         #expect(try await harness.engine.runDueSteps() == 51)
         #expect(harness.provider.requests.count == 51)
+        try await harness.expectNoDanglingReferences()
     }
 }

@@ -60,6 +60,7 @@ struct EngineDurabilityTests {
         let detail = try await second.detail(opened.opened[0])
         #expect(detail.calls.filter { $0.stepID == stepID }.map(\.state) == [.accepted, .interrupted, .accepted])
         #expect(detail.events.map(\.kind).contains("step_requeued"))
+        try await second.expectNoDanglingReferences()
     }
 
     @Test func answeredCallAcknowledgesWhenEscalationSaysSo() async throws {
@@ -115,6 +116,17 @@ struct EngineDurabilityTests {
         let incident = try await upgraded.read { try await $0.incident(id: id) }
         #expect(incident?.title == "MySQLDown")
         #expect(incident?.openedAt == Date(timeIntervalSince1970: 100))
+    }
+
+    @Test func danglingReferencesAreFound() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        try await harness.expectNoDanglingReferences()
+        try await harness.store.write { transaction in
+            try await transaction.appendEvent(TimelineEvent(incidentID: 4242, at: harness.start, kind: "opened", actor: "test", detail: "orphan"))
+        }
+        let dangling = try await harness.store.danglingReferences()
+        #expect(dangling.count == 1 && dangling[0].hasPrefix("events row "), "\(dangling)")
     }
 
     @Test func newerSchemaIsRefused() async throws {

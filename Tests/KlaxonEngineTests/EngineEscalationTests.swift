@@ -127,5 +127,6 @@ struct EngineEscalationTests {
         let repeated = try await harness.ingest(dbAlert("db-7"))
         #expect(repeated.deduplicated == 1)
         #expect(repeated.opened.isEmpty)
+        try await harness.expectNoDanglingReferences()
     }
 }

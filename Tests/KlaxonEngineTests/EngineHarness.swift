@@ -108,6 +108,12 @@ struct EngineHarness {
         try #require(try await engine.detail(incidentID: id), sourceLocation: sourceLocation)
     }
 
+    /// Every row's declared parent exists (the store does not enforce foreign keys per statement).
+    func expectNoDanglingReferences(sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        let dangling = try await store.danglingReferences()
+        #expect(dangling.isEmpty, "\(dangling)", sourceLocation: sourceLocation)
+    }
+
     func close() async throws {
         try await store.close()
         try? FileManager.default.removeItem(at: directory)

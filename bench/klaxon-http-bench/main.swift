@@ -1,21 +1,20 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOHTTP1
 import Synchronization
 
 // Helpers for bench/webhook.sh (run it, not this, directly):
 //   klaxon-http-bench bare PORT
 //       the ceiling: a Hummingbird endpoint that reads the body and answers 200.
-//   klaxon-http-bench paced KLAXON_URL RECEIVER_PORT RATE SECONDS BODY_FILE
-//       posts BODY_FILE (with @SEQ@ made unique) to KLAXON_URL at RATE requests a second,
-//       open loop, while a receiver on RECEIVER_PORT takes the webhook provider's calls;
-//       prints p50/p99 of the webhook's answer and of receipt → first call at the receiver.
+//   klaxon-http-bench paced KLAXON_URL RECEIVER_PORT RATE SECONDS BODY_FILE [CONNECTIONS]
+//       posts BODY_FILE (with @SEQ@ as seq-N) to KLAXON_URL at RATE requests a second, open
+//       loop over CONNECTIONS (64) keep-alive connections, while a receiver on RECEIVER_PORT
+//       takes the webhook provider's calls; prints p50/p99 of the webhook's answer and of
+//       receipt → first call at the receiver, both from each request's scheduled time.
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    print("usage: klaxon-http-bench bare PORT | paced KLAXON_URL RECEIVER_PORT RATE SECONDS BODY_FILE")
+    print("usage: klaxon-http-bench bare PORT | paced KLAXON_URL RECEIVER_PORT RATE SECONDS BODY_FILE [CONNECTIONS]")
     exit(2)
 }
 
@@ -38,22 +37,27 @@ default:
 }
 
 nonisolated func paced(_ arguments: [String]) async throws {
-    let target = arguments[2]
+    guard arguments.count >= 7, let target = Target(arguments[2]), let address = target.address else {
+        print("usage: klaxon-http-bench paced http://IPv4:PORT/PATH RECEIVER_PORT RATE SECONDS BODY_FILE [CONNECTIONS]")
+        exit(2)
+    }
     let receiverPort = Int(arguments[3])!
     let rate = Double(arguments[4])!
     let seconds = Double(arguments[5])!
-    let template = try String(contentsOfFile: arguments[6], encoding: .utf8)
+    let template = RequestTemplate(target: target, body: Array(try Data(contentsOf: URL(fileURLWithPath: arguments[6]))))
+    let connections = arguments.count > 7 ? Int(arguments[7])! : 64
 
-    // Send times by sequence number, and the receiver's arrival times.
-    let recorder = Recorder()
+    // The receiver's arrival times, from each request's scheduled time.
+    let recorder = Recorder(rate: rate, seconds: seconds)
     let router = Router()
     router.post("/call") { request, _ -> HTTPResponse.Status in
-        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
-        let now = ContinuousClock.now
-        if let range = body.range(of: #"seq-[0-9]+"#, options: .regularExpression),
-            let start = recorder.sent.withLock({ $0[String(body[range])] })
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let now = monotonicNanoseconds()
+        if let sequence = body.withUnsafeReadableBytes({ sequenceNumber(in: $0) }), sequence < recorder.total,
+            recorder.begin.load(ordering: .acquiring) != 0
         {
-            recorder.firstCall.withLock { $0.append(milliseconds(now - start)) }
+            let elapsed = Double(Int64(bitPattern: now &- recorder.scheduled(sequence))) / 1e6
+            recorder.firstCall.withLock { $0.append(elapsed) }
         }
         return .ok
     }
@@ -61,39 +65,20 @@ nonisolated func paced(_ arguments: [String]) async throws {
     let receiverTask = Task { try await receiver.runService() }
     try await Task.sleep(for: .milliseconds(500))
 
-    let total = Int(rate * seconds)
-    let interval = Duration.seconds(1 / rate)
-    let begin = ContinuousClock.now
-    await withDiscardingTaskGroup { group in
-        for index in 0..<total {
-            try? await Task.sleep(until: begin + interval * index, clock: .continuous)
-            group.addTask {
-                let seq = "seq-\(index)"
-                var request = HTTPClientRequest(url: target)
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: template.replacingOccurrences(of: "@SEQ@", with: seq)))
-                let start = ContinuousClock.now
-                recorder.sent.withLock { $0[seq] = start }
-                do {
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-                    _ = try await response.body.collect(upTo: 1 << 20)
-                    let elapsed = ContinuousClock.now - start
-                    if response.status == .ok {
-                        recorder.answers.withLock { $0.append(milliseconds(elapsed)) }
-                    } else {
-                        recorder.failures.add(1, ordering: .relaxed)
-                    }
-                } catch {
-                    recorder.failures.add(1, ordering: .relaxed)
-                }
-            }
-        }
+    // Connect every connection first, so connecting is not in the first requests' latency.
+    let schedule = Schedule()
+    let workers = (0..<connections).map { _ in Worker(address: address, template: template, recorder: recorder, schedule: schedule) }
+    recorder.begin.store(monotonicNanoseconds() + 10_000_000, ordering: .releasing)
+    for worker in workers { worker.start() }
+    while schedule.finished.load(ordering: .acquiring) < connections {
+        try await Task.sleep(for: .milliseconds(10))
     }
     try await Task.sleep(for: .seconds(2))
-    let webhook = recorder.answers.withLock { $0 }
+
+    let webhook = workers.flatMap(\.answers)
+    let failures = workers.reduce(0) { $0 + $1.failures }
     let calls = recorder.firstCall.withLock { $0 }
-    print(String(format: "paced %.0f req/s for %.0f s: %d sent, %d failed", rate, seconds, total, recorder.failures.load(ordering: .relaxed)))
+    print(String(format: "paced %.0f req/s for %.0f s: %d sent, %d failed", rate, seconds, recorder.total, failures))
     print(
         String(
             format: "webhook answer   p50 %.2f ms  p99 %.2f ms  max %.2f ms",

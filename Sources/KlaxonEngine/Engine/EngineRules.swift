@@ -4,7 +4,9 @@ import KlaxonRules
 
 /// One loaded rule set with its provider clients: what the engine pages with. Replaced
 /// whole on reload, so a step never sees half of an old rule set and half of a new one.
-public struct EngineRules: Sendable {
+/// A class: every webhook and step holds the rule set it started with, and passing it on
+/// is then one reference, not a copy of every table in it.
+public final class EngineRules: Sendable {
     public let repository: RuleRepository
     public let planner: AlertPlanner
     /// Clients by provider name.

@@ -56,9 +56,13 @@ final class GroupCommit: Sendable {
     private func drain() async {
         while true {
             let group = state.withLock { state -> [Waiting] in
+                if state.queue.count <= Self.groupLimit {
+                    if state.queue.isEmpty { state.writing = false }
+                    defer { state.queue = [] }
+                    return state.queue
+                }
                 let taken = Array(state.queue.prefix(Self.groupLimit))
                 state.queue.removeFirst(taken.count)
-                if taken.isEmpty { state.writing = false }
                 return taken
             }
             if group.isEmpty { return }
@@ -66,8 +70,8 @@ final class GroupCommit: Sendable {
             do {
                 let summaries = try await store.write { transaction in
                     var summaries: [IngestSummary] = []
-                    for waiting in group {
-                        summaries.append(try await IncidentEngine.apply(waiting.batch, now: now, to: transaction))
+                    for index in group.indices {
+                        summaries.append(try await IncidentEngine.apply(group[index].batch, now: now, to: transaction))
                     }
                     return summaries
                 }
