@@ -204,7 +204,15 @@ public final class IncidentEngine: Sendable {
             }
             let recent = try await transaction.countIncidents(route: match.route, openedSince: since)
             if recent + 1 > storm.threshold {
-                let incident = try await open(record, match: match, severity: plan.severity, storm: storm, now: now, in: transaction, summary: &summary)
+                let incident = try await open(
+                    record,
+                    match: match,
+                    severity: plan.severity,
+                    storm: storm,
+                    now: now,
+                    in: transaction,
+                    summary: &summary
+                )
                 state.remember(incident, key: key)
                 state.opened[incident.id] = [record.fingerprint]
                 summary.opened.append(incident.id)
