@@ -118,6 +118,19 @@ struct EngineDurabilityTests {
         #expect(incident?.openedAt == Date(timeIntervalSince1970: 100))
     }
 
+    @Test func aReadUnderWayDoesNotHoldUpWrites() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let engine = harness.engine
+        // The webhook commits while a listing's read transaction is still open.
+        let summary = try await harness.store.read { transaction in
+            _ = try await transaction.incidents(.all, limit: 10)
+            return try await engine.ingest([dbAlert("db-1")])
+        }
+        #expect(summary.opened.count == 1)
+        #expect(try await harness.engine.incidents(.open).count == 1)
+    }
+
     @Test func danglingReferencesAreFound() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }

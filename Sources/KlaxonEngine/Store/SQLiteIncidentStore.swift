@@ -3,7 +3,9 @@ import KlaxonCore
 import Logging
 import SQLiteNIO
 
-/// The embedded store: one SQLite file in WAL mode, written by one connection.
+/// The embedded store: one SQLite file in WAL mode, written by one connection and read by
+/// another, so listings, the scheduler's look-ahead and the open-incident count never hold
+/// up a webhook's commit (WAL readers see the last commit and do not block the writer).
 ///
 /// Durability: `synchronous=FULL`, so a committed transaction survives a crash of the
 /// process and of the machine.
@@ -16,6 +18,8 @@ import SQLiteNIO
 public final class SQLiteIncidentStore: IncidentStore {
     let database: SQLiteHandle
     private let gate = SerialGate()
+    private let reader: SQLiteHandle
+    private let readGate = SerialGate()
     public let path: String
 
     /// Opens (creating when missing) the file and brings its schema up to date.
@@ -31,22 +35,28 @@ public final class SQLiteIncidentStore: IncidentStore {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let database = try await NIOThreadPool.singleton.runIfActive { try SQLiteHandle(path: path, busyTimeout: busyTimeout) }
-        let store = SQLiteIncidentStore(database: database, path: path)
+        var reader: SQLiteHandle?
         do {
-            try await NIOThreadPool.singleton.runIfActive {
+            reader = try await NIOThreadPool.singleton.runIfActive { () throws -> SQLiteHandle in
                 _ = try database.query("PRAGMA journal_mode = WAL")
                 _ = try database.query("PRAGMA synchronous = FULL")
+                let reader = try SQLiteHandle(path: path, busyTimeout: busyTimeout)
+                _ = try reader.query("PRAGMA query_only = 1")
+                return reader
             }
+            let store = SQLiteIncidentStore(database: database, reader: reader!, path: path)
             try await store.migrate(upTo: migrations, logger: logger)
+            return store
         } catch {
             database.close()
+            reader?.close()
             throw error as? StoreError ?? StoreError("cannot prepare SQLite store \(path): \(error)")
         }
-        return store
     }
 
-    private init(database: SQLiteHandle, path: String) {
+    private init(database: SQLiteHandle, reader: SQLiteHandle, path: String) {
         self.database = database
+        self.reader = reader
         self.path = path
     }
 
@@ -89,26 +99,30 @@ public final class SQLiteIncidentStore: IncidentStore {
     /// Rows whose declared foreign key names no row (`PRAGMA foreign_key_check`), as
     /// "table rowid → parent": empty unless the engine has a bug.
     public func danglingReferences() async throws -> [String] {
-        try await gate.withGate {
-            try database.query("PRAGMA foreign_key_check").map { row in
+        try await readGate.withGate {
+            try reader.query("PRAGMA foreign_key_check").map { row in
                 "\(row.column("table")?.string ?? "?") row \(row.column("rowid")?.integer.map(String.init) ?? "?") → \(row.column("parent")?.string ?? "?")"
             }
         }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
-        try await transaction("BEGIN IMMEDIATE", body)
+        try await transaction("BEGIN IMMEDIATE", on: database, gate: gate, body)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
-        try await transaction("BEGIN DEFERRED", body)
+        try await transaction("BEGIN DEFERRED", on: reader, gate: readGate, body)
     }
 
-    /// BEGIN and COMMIT may wait (another process's lock, the disk sync), so they run on the
-    /// thread pool; the statements between them run inline.
-    private func transaction<T: Sendable>(_ begin: String, _ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
-        let database = self.database
-        return try await gate.withGate {
+    /// BEGIN and COMMIT of a write may wait (another process's lock, the disk sync), so they
+    /// run on the thread pool; the statements between them run inline.
+    private func transaction<T: Sendable>(
+        _ begin: String,
+        on database: SQLiteHandle,
+        gate: SerialGate,
+        _ body: @Sendable (any IncidentTransaction) async throws -> T
+    ) async throws -> T {
+        try await gate.withGate {
             do {
                 if begin == "BEGIN IMMEDIATE" {
                     try await NIOThreadPool.singleton.runIfActive { _ = try database.query(begin) }
@@ -140,9 +154,9 @@ public final class SQLiteIncidentStore: IncidentStore {
     }
 
     public func ping() async throws {
-        try await gate.withGate {
+        try await readGate.withGate {
             do {
-                _ = try database.query("SELECT 1")
+                _ = try reader.query("SELECT 1")
             } catch {
                 throw StoreError("store unavailable: \(error)")
             }
@@ -151,6 +165,9 @@ public final class SQLiteIncidentStore: IncidentStore {
 
     public func close() async throws {
         try await gate.withGate {
+            try await readGate.withGate {
+                if !reader.isClosed { reader.close() }
+            }
             if !database.isClosed { database.close() }
         }
     }

@@ -65,21 +65,21 @@ struct SQLiteTransaction: IncidentTransaction {
     func activeIncident(key: String) async throws -> Incident? {
         // An incident's own key first (an exact index lookup: open and acked incidents have
         // no resolved_at); then a storm incident holding an alert with this key.
-        if let own = try query(
-            "SELECT \(Self.incidentColumns) FROM incidents WHERE key = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1",
-            [.text(key)]
-        ).first {
+        if let own = try query(Self.activeIncidentByKey, [.text(key)]).first {
             return Self.incident(own)
         }
-        return try query(
-            """
-            SELECT \(Self.incidentColumns) FROM incidents WHERE storm = 1 AND state != 'resolved'
-                AND id IN (SELECT incident_id FROM alerts WHERE key = ?)
-            ORDER BY id DESC LIMIT 1
-            """,
-            [.text(key)]
-        ).first.map(Self.incident)
+        return try query(Self.activeStormIncidentByAlertKey, [.text(key)]).first.map(Self.incident)
     }
+
+    // The statements every webhook runs are built once: interpolating them on each call
+    // showed in profiles.
+    private static let activeIncidentByKey =
+        "SELECT \(incidentColumns) FROM incidents WHERE key = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1"
+    private static let activeStormIncidentByAlertKey = """
+        SELECT \(incidentColumns) FROM incidents WHERE storm = 1 AND state != 'resolved'
+            AND id IN (SELECT incident_id FROM alerts WHERE key = ?)
+        ORDER BY id DESC LIMIT 1
+        """
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
         try query(
@@ -157,13 +157,7 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func upsertAlert(_ alert: IncidentAlert) async throws {
         _ = try query(
-            """
-            INSERT INTO alerts (\(Self.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
-                key = excluded.key, status = excluded.status, labels = excluded.labels,
-                annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
-                starts_at = excluded.starts_at, ends_at = excluded.ends_at, last_seen = excluded.last_seen
-            """,
+            Self.upsertAlertStatement,
             [
                 .int(alert.incidentID), .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
                 .text(JSONColumn.encode(alert.labels.storage)), .text(JSONColumn.encode(alert.annotations.storage)),
@@ -173,17 +167,24 @@ struct SQLiteTransaction: IncidentTransaction {
         )
     }
 
+    private static let upsertAlertStatement = """
+        INSERT INTO alerts (\(alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
+            key = excluded.key, status = excluded.status, labels = excluded.labels,
+            annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
+            starts_at = excluded.starts_at, ends_at = excluded.ends_at, last_seen = excluded.last_seen
+        """
+
     func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
         try query("SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? ORDER BY first_seen, fingerprint", [.int(incidentID)])
             .map(Self.alert)
     }
 
     func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert? {
-        try query(
-            "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? AND fingerprint = ?",
-            [.int(incidentID), .text(fingerprint)]
-        ).first.map(Self.alert)
+        try query(Self.alertByFingerprint, [.int(incidentID), .text(fingerprint)]).first.map(Self.alert)
     }
+
+    private static let alertByFingerprint = "SELECT \(alertColumns) FROM alerts WHERE incident_id = ? AND fingerprint = ?"
 
     func countFiringAlerts(incidentID: Int64) async throws -> Int {
         try count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'firing'", [.int(incidentID)])
@@ -220,10 +221,17 @@ struct SQLiteTransaction: IncidentTransaction {
                     .text(JSONColumn.encode(step.recipients.map { [$0.name, $0.phone] })),
                 ]
             }
-            let values = Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            _ = try query("INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES \(values)", binds)
+            _ = try query(chunk.count <= Self.insertStepsStatements.count ? Self.insertStepsStatements[chunk.count - 1] : Self.insertSteps(chunk.count), binds)
         }
     }
+
+    private static func insertSteps(_ count: Int) -> String {
+        "INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+    }
+
+    /// For escalations of up to 16 steps (repeats unrolled), made once.
+    private static let insertStepsStatements = (1...16).map(insertSteps)
 
     func steps(incidentID: Int64) async throws -> [ScheduledStep] {
         try query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = ? ORDER BY step, id", [.int(incidentID)])
