@@ -221,7 +221,10 @@ struct SQLiteTransaction: IncidentTransaction {
                     .text(JSONColumn.encode(step.recipients.map { [$0.name, $0.phone] })),
                 ]
             }
-            _ = try query(chunk.count <= Self.insertStepsStatements.count ? Self.insertStepsStatements[chunk.count - 1] : Self.insertSteps(chunk.count), binds)
+            _ = try query(
+                chunk.count <= Self.insertStepsStatements.count ? Self.insertStepsStatements[chunk.count - 1] : Self.insertSteps(chunk.count),
+                binds
+            )
         }
     }
 
