@@ -128,10 +128,8 @@ let package = Package(
         .executableTarget(
             name: "klaxon-http-bench",
             dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "bench/klaxon-http-bench"
         ),

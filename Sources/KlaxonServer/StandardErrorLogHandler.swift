@@ -5,23 +5,23 @@ import Synchronization
 /// swift-log's `StreamLogHandler` line format on standard error, at a lower cost per
 /// request: metadata is rendered when a line is written rather than each time it is set
 /// (Hummingbird sets a request id on every request's logger), the timestamp is formatted
-/// at most once a second, and each line is one `write(2)`, so lines from several threads
-/// never interleave.
+/// at most once a second, and lines go out through a ``LogLineWriter``, whole and in
+/// order, without the logging task waiting for the disk.
 public struct StandardErrorLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let label: String
-    private let fileDescriptor: Int32
+    private let writer: LogLineWriter
 
     public init(
         label: String,
         level: Logger.Level,
         metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider,
-        fileDescriptor: Int32 = STDERR_FILENO
+        writer: LogLineWriter = .standardError
     ) {
         self.label = label
-        self.fileDescriptor = fileDescriptor
+        self.writer = writer
         self.logLevel = level
         self.metadataProvider = metadataProvider
     }
@@ -48,19 +48,7 @@ public struct StandardErrorLogHandler: LogHandler {
             line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
         line += " [\(event.source)] \(event.message)\n"
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
+        writer.write(line)
     }
 
     /// localtime_r, unlike localtime, does not read the zone itself.

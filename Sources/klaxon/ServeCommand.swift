@@ -39,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "klaxon")
         do {
+            defer { LogLineWriter.standardError.flush() }
             try await KlaxonServe.run(ServeOptions(configPaths: paths, listen: listen, store: store), metrics: registry, logger: logger)
         } catch let error as ServeError {
             for line in error.lines { StandardError.print(line) }

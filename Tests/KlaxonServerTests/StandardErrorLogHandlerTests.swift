@@ -8,9 +8,11 @@ import Testing
     private func lines(_ body: (Logger) -> Void) -> [String] {
         var descriptors: [Int32] = [0, 0]
         #expect(pipe(&descriptors) == 0)
-        var logger = Logger(label: "klaxon") { StandardErrorLogHandler(label: $0, level: .info, fileDescriptor: descriptors[1]) }
+        let writer = LogLineWriter(fileDescriptor: descriptors[1])
+        var logger = Logger(label: "klaxon") { StandardErrorLogHandler(label: $0, level: .info, writer: writer) }
         logger[metadataKey: "request"] = "r1"
         body(logger)
+        writer.flush()
         close(descriptors[1])
         let data = FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true).readDataToEndOfFile()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
