@@ -1,3 +1,4 @@
+import KlaxonCore
 import Metrics
 
 /// The engine's counters. Created once per engine; tests read them through an injected
@@ -7,6 +8,22 @@ struct EngineMetrics: Sendable {
     private let dedupeSuppressed = Counter(label: "klaxon_dedupe_suppressed_total")
     private let stormSuppressed = Counter(label: "klaxon_storm_suppressed_total")
     private let storeErrors = Counter(label: "klaxon_store_errors_total")
+    /// By source kind and status, made once: making a counter looks it up in the registry.
+    private let received: [AlertSource.Kind: [AlertStatus: Counter]] = Dictionary(
+        uniqueKeysWithValues: AlertSource.Kind.allCases.map { kind in
+            (
+                kind,
+                Dictionary(
+                    uniqueKeysWithValues: AlertStatus.allCases.map { status in
+                        (
+                            status,
+                            Counter(label: "klaxon_alerts_received_total", dimensions: [("source", kind.rawValue), ("status", status.rawValue)])
+                        )
+                    }
+                )
+            )
+        }
+    )
 
     func storeError() {
         storeErrors.increment()
@@ -21,8 +38,13 @@ struct EngineMetrics: Sendable {
         stormSuppressed.increment(by: summary.joinedStorm)
     }
 
-    func alertsReceived(source: String, status: String, count: Int) {
-        Counter(label: "klaxon_alerts_received_total", dimensions: [("source", source), ("status", status)]).increment(by: count)
+    func alertsReceived(_ alerts: [Alert]) {
+        guard let first = alerts.first else { return }
+        if alerts.allSatisfy({ $0.source.kind == first.source.kind && $0.status == first.status }) {
+            received[first.source.kind]?[first.status]?.increment(by: alerts.count)
+            return
+        }
+        for alert in alerts { received[alert.source.kind]?[alert.status]?.increment() }
     }
 
     func stepFired(route: String) {

@@ -58,12 +58,7 @@ public final class IncidentEngine: Sendable {
             metrics.storeError()
             throw error
         }
-        var received: [String: Int] = [:]
-        for alert in alerts { received[alert.source.kind.rawValue + "|" + alert.status.rawValue, default: 0] += 1 }
-        for (key, count) in received {
-            let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
-            metrics.alertsReceived(source: parts[0], status: parts[1], count: count)
-        }
+        metrics.alertsReceived(alerts)
         metrics.ingested(summary)
         if let due = summary.firstStepDue { wake.signal(dueBy: due) }
         for id in summary.opened {
