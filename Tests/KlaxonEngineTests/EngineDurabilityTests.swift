@@ -131,6 +131,21 @@ struct EngineDurabilityTests {
         #expect(try await harness.engine.incidents(.open).count == 1)
     }
 
+    @Test func checkpointsCopyTheWALBackInTheBackground() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let fileSize = { ((try? FileManager.default.attributesOfItem(atPath: harness.path))?[.size] as? Int) ?? 0 }
+        let empty = fileSize()
+        for index in 0..<300 { _ = try await harness.ingest(dbAlert("db-\(index)")) }
+        // Commits go to the WAL; the checkpointer copies them into the database file.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while fileSize() < empty + 200_000 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(fileSize() >= empty + 200_000, "database file \(fileSize()) bytes, \(empty) when empty")
+        #expect(try await harness.engine.incidents(.open).count == 300)
+    }
+
     @Test func danglingReferencesAreFound() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }

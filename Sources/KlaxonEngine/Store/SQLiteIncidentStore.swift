@@ -2,6 +2,7 @@ import Foundation
 import KlaxonCore
 import Logging
 import SQLiteNIO
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, written by one connection and read by
 /// another, so listings, the scheduler's look-ahead and the open-incident count never hold
@@ -20,6 +21,8 @@ public final class SQLiteIncidentStore: IncidentStore {
     private let gate = SerialGate()
     private let reader: SQLiteHandle
     private let readGate = SerialGate()
+    /// Copies the WAL back into the database file (below).
+    private let checkpoints = Mutex<Task<Void, Never>?>(nil)
     public let path: String
 
     /// Opens (creating when missing) the file and brings its schema up to date.
@@ -46,6 +49,7 @@ public final class SQLiteIncidentStore: IncidentStore {
             }
             let store = SQLiteIncidentStore(database: database, reader: reader!, path: path)
             try await store.migrate(upTo: migrations, logger: logger)
+            try await store.startCheckpoints(busyTimeout: busyTimeout)
             return store
         } catch {
             database.close()
@@ -163,7 +167,44 @@ public final class SQLiteIncidentStore: IncidentStore {
         }
     }
 
+    /// WAL checkpoints in two phases on a connection of their own. SQLite's automatic
+    /// checkpoint runs inside a commit and held webhooks up to a quarter of a second.
+    /// Here a PASSIVE checkpoint copies the bulk while commits go on; once little is left,
+    /// the last frames are copied with commits and reads held, so the WAL is wholly copied
+    /// and the next commit starts it over (a checkpoint that never finishes under steady
+    /// writes would let the WAL grow without bound).
+    private func startCheckpoints(busyTimeout: Duration) async throws {
+        let path = self.path
+        let checkpointer = try await NIOThreadPool.singleton.runIfActive { try SQLiteHandle(path: path, busyTimeout: busyTimeout) }
+        try await gate.withGate { _ = try database.query("PRAGMA wal_autocheckpoint = 0") }
+        let task = Task.detached { [gate, readGate] in
+            func checkpoint() async -> (frames: Int, copied: Int) {
+                let row = try? await NIOThreadPool.singleton.runIfActive { try checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)").first }
+                return (Int(row?.values[1].integer ?? 0), Int(row?.values[2].integer ?? 0))
+            }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                var (frames, copied) = await checkpoint()
+                guard frames >= Self.checkpointFrames else { continue }
+                // Catch up while commits go on, then finish with them held.
+                for _ in 0..<5 where frames - copied > Self.checkpointFrames / 10 {
+                    (frames, copied) = await checkpoint()
+                }
+                _ = try? await gate.withGate { try await readGate.withGate { await checkpoint() } }
+            }
+            checkpointer.close()
+        }
+        checkpoints.withLock { $0 = task }
+    }
+
+    /// The WAL's size (in pages) at which it is copied back: SQLite's default.
+    static let checkpointFrames = 1000
+
     public func close() async throws {
+        if let task = checkpoints.withLock({ $0 }) {
+            task.cancel()
+            await task.value
+        }
         try await gate.withGate {
             try await readGate.withGate {
                 if !reader.isClosed { reader.close() }
