@@ -17,14 +17,9 @@ final class Daemon: @unchecked Sendable {
 
     /// Starts `binary` and waits until `ready` says so.
     init(binary: String, arguments: [String], ready: @Sendable () async -> Bool) async throws {
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-daemon-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        let output = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        logURL = try process.runLogged(name: "klaxon-daemon")
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, process.isRunning {
             if await ready() { return }
@@ -51,6 +46,20 @@ final class Daemon: @unchecked Sendable {
     deinit {
         stop()
         try? FileManager.default.removeItem(at: logURL)
+    }
+}
+
+extension Process {
+    /// Runs the configured process with its stdout and stderr in a new log file, whose URL
+    /// it returns.
+    func runLogged(name: String) throws -> URL {
+        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: logURL)
+        standardOutput = output
+        standardError = output
+        try run()
+        return logURL
     }
 }
 

@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
 import NIOHTTP1
 
 /// A `klaxon serve` process on 127.0.0.1 with an OS-chosen port, as an operator runs it.
@@ -11,18 +9,13 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts the binary and waits until it logs the address it listens on.
     init(arguments: [String], listen: String = "127.0.0.1:0", environment: [String: String] = [:]) async throws {
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-serve-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = KlaxonProcess.binary
         process.arguments = ["serve", "--listen", listen] + arguments
         process.currentDirectoryURL = KlaxonProcess.packageRoot
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        let output = try FileHandle(forWritingTo: logURL)
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        logURL = try process.runLogged(name: "klaxon-serve")
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let range = log().range(of: #"address=127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
@@ -62,17 +55,8 @@ final class ServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: logURL)
     }
 
-    struct Answer {
-        var status: Int
-        var body: String
-    }
-
-    func request(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> Answer {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        return Answer(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
+    func request(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> HTTP.Answer {
+        try await HTTP.send(method, baseURL + path, body: body)
     }
 }
 
