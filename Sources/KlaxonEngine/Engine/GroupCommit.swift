@@ -3,9 +3,13 @@ import KlaxonCore
 import KlaxonRules
 import Synchronization
 
-/// Many webhooks, one transaction: batches that arrive while a commit is under way wait
-/// and go into the next transaction together, so one disk sync serves them all. A batch
-/// alone is committed at once; nothing waits for company.
+/// Many webhooks, one transaction: batches that arrive while a transaction is under way
+/// wait and go into the next one together. A batch alone is committed at once; nothing
+/// waits for company.
+///
+/// The next transaction starts as soon as the last one has committed, while the store
+/// still makes that commit durable (``IncidentStore/write(_:)`` returns after the disk
+/// sync): applying one group overlaps the disk sync of the one before.
 ///
 /// Each batch still succeeds or fails whole: when the shared transaction fails, every
 /// batch of it is retried in a transaction of its own, so one bad batch cannot fail the
@@ -23,7 +27,8 @@ final class GroupCommit: Sendable {
 
     private struct State {
         var queue: [Waiting] = []
-        var writing = false
+        /// A writer has been started and has not yet taken the queue.
+        var writerWaiting = false
     }
 
     /// The most batches one transaction takes.
@@ -43,40 +48,41 @@ final class GroupCommit: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let startWriter = state.withLock { state -> Bool in
                 state.queue.append(Waiting(batch: batch, continuation: continuation))
-                if state.writing { return false }
-                state.writing = true
+                if state.writerWaiting { return false }
+                state.writerWaiting = true
                 return true
             }
             if startWriter {
-                Task { await self.drain() }
+                Task { await self.write() }
             }
         }
     }
 
-    private func drain() async {
-        while true {
-            let group = state.withLock { state -> [Waiting] in
-                if state.queue.count <= Self.groupLimit {
-                    if state.queue.isEmpty { state.writing = false }
-                    defer { state.queue = [] }
-                    return state.queue
+    /// One transaction: waits for the store, takes what has queued up by then, and as soon
+    /// as it has applied the group starts the writer of the next (which waits for this
+    /// COMMIT, not for its disk sync).
+    private func write() async {
+        let taken = Mutex<[Waiting]>([])
+        let now = clock.now()
+        do {
+            let summaries = try await store.write { transaction in
+                let group = takeGroup()
+                taken.withLock { $0 = group }
+                var summaries: [IngestSummary] = []
+                for index in group.indices {
+                    summaries.append(try await IncidentEngine.apply(group[index].batch, now: now, to: transaction))
                 }
-                let taken = Array(state.queue.prefix(Self.groupLimit))
-                state.queue.removeFirst(taken.count)
-                return taken
+                startNextWriter()
+                return summaries
             }
-            if group.isEmpty { return }
-            let now = clock.now()
-            do {
-                let summaries = try await store.write { transaction in
-                    var summaries: [IngestSummary] = []
-                    for index in group.indices {
-                        summaries.append(try await IncidentEngine.apply(group[index].batch, now: now, to: transaction))
-                    }
-                    return summaries
-                }
-                for (waiting, summary) in zip(group, summaries) { waiting.continuation.resume(returning: summary) }
-            } catch  where group.count > 1 {
+            for (waiting, summary) in zip(taken.withLock { $0 }, summaries) { waiting.continuation.resume(returning: summary) }
+        } catch {
+            // Nothing taken: the transaction never began (the store is locked or gone), and
+            // the whole queue fails with it rather than retrying batch by batch.
+            let began = !taken.withLock { $0.isEmpty }
+            let group = began ? taken.withLock { $0 } : takeGroup()
+            startNextWriter()
+            if began && group.count > 1 && !(error is DurabilityError) {
                 for waiting in group {
                     do {
                         let summary = try await store.write { transaction in
@@ -87,9 +93,32 @@ final class GroupCommit: Sendable {
                         waiting.continuation.resume(throwing: error)
                     }
                 }
-            } catch {
+            } else {
                 for waiting in group { waiting.continuation.resume(throwing: error) }
             }
         }
+    }
+
+    private func takeGroup() -> [Waiting] {
+        state.withLock { state in
+            state.writerWaiting = false
+            if state.queue.count <= Self.groupLimit {
+                defer { state.queue = [] }
+                return state.queue
+            }
+            let taken = Array(state.queue.prefix(Self.groupLimit))
+            state.queue.removeFirst(taken.count)
+            return taken
+        }
+    }
+
+    /// Starts a writer for batches that queued while this one was applying.
+    private func startNextWriter() {
+        let start = state.withLock { state -> Bool in
+            if state.queue.isEmpty || state.writerWaiting { return false }
+            state.writerWaiting = true
+            return true
+        }
+        if start { Task { await self.write() } }
     }
 }

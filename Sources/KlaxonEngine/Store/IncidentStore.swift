@@ -79,6 +79,19 @@ public protocol IncidentTransaction: Sendable {
     func events(incidentID: Int64) async throws -> [TimelineEvent]
 }
 
+/// A transaction was committed but the disk sync that makes it durable failed: it may be
+/// lost in a crash. It must not be applied again (its effects are visible already); the
+/// request that made it is answered 503 and its sender's retry deduplicates.
+public struct DurabilityError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
 /// The store could not do what was asked: the disk is full, the file is locked, the
 /// schema is newer than this build. The request that met it is answered 503.
 public struct StoreError: Error, Sendable, CustomStringConvertible {

@@ -10,6 +10,7 @@ import VaporCSQLite
 final class SQLiteHandle: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: (statement: OpaquePointer, columns: [String])] = [:]
+    private let busyMilliseconds: Int32
 
     init(path: String, busyTimeout: Duration) throws {
         let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
@@ -21,7 +22,8 @@ final class SQLiteHandle: @unchecked Sendable {
             throw StoreError("cannot open SQLite store \(path): \(message)")
         }
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        sqlite_nio_sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
+        busyMilliseconds = Int32(clamping: milliseconds)
+        sqlite_nio_sqlite3_busy_timeout(handle, busyMilliseconds)
     }
 
     var isClosed: Bool { handle == nil }
@@ -35,6 +37,15 @@ final class SQLiteHandle: @unchecked Sendable {
 
     deinit {
         if handle != nil { close() }
+    }
+
+    /// `BEGIN IMMEDIATE` when the write lock is free at once; false (nothing begun) when
+    /// another connection holds it and the caller must wait for it elsewhere.
+    func beginWithoutWaiting() -> Bool {
+        guard let handle else { return false }
+        sqlite_nio_sqlite3_busy_timeout(handle, 0)
+        defer { sqlite_nio_sqlite3_busy_timeout(handle, busyMilliseconds) }
+        return (try? query("BEGIN IMMEDIATE")) != nil
     }
 
     /// The id of the row the last successful INSERT on this handle added.

@@ -1,0 +1,128 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Makes committed WAL frames durable with one `fdatasync` for many commits, on a thread
+/// of its own, while the writer goes on with the next transaction.
+///
+/// The writer connection runs with `synchronous=NORMAL`: COMMIT writes its frames to the
+/// WAL and returns without a disk sync. A writer then calls ``sync()``, which returns once
+/// an `fdatasync` of the WAL file that began after that COMMIT has finished: the guarantee
+/// of `synchronous=FULL` (whose COMMIT syncs the same file), but the disk's latency no
+/// longer stands between one transaction and the next.
+final class WALSync: Sendable {
+    private let worker: Worker
+
+    /// Opens the WAL of the database at `databasePath` (creating it empty when SQLite has
+    /// not yet) and makes its directory entry durable.
+    convenience init(databasePath: String) throws {
+        let path = databasePath + "-wal"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw StoreError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let directory = (databasePath as NSString).deletingLastPathComponent
+        let directoryDescriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            _ = close(directoryDescriptor)
+        }
+        self.init(
+            sync: {
+                guard fdatasync(descriptor) == 0 else { throw StoreError("cannot sync \(path): \(String(cString: strerror(errno)))") }
+            },
+            close: { _ = close(descriptor) }
+        )
+    }
+
+    /// `sync` makes everything written so far durable; tests pass their own.
+    init(sync: @escaping @Sendable () throws -> Void, close: @escaping @Sendable () -> Void = {}) {
+        worker = Worker(sync: sync, close: close)
+        let worker = self.worker
+        let thread = Thread { worker.run() }
+        thread.name = "klaxon-wal-sync"
+        thread.start()
+    }
+
+    deinit {
+        worker.stop()
+    }
+
+    /// Returns once everything committed before the call is on disk.
+    func sync() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            worker.enqueue(continuation)
+        }
+    }
+
+    /// Callers waiting for a sync that has not begun.
+    var waitingForNextSync: Int { worker.waiting }
+
+    /// Syncs once more for whoever waits, then closes the file; later calls fail.
+    func shutdown() {
+        worker.stop()
+    }
+
+    private final class Worker: @unchecked Sendable {
+        private let condition = NSCondition()
+        // Guarded by `condition`.
+        private var next: [CheckedContinuation<Void, any Error>] = []
+        private var stopped = false
+        private let syncFile: @Sendable () throws -> Void
+        private let closeFile: @Sendable () -> Void
+
+        init(sync: @escaping @Sendable () throws -> Void, close: @escaping @Sendable () -> Void) {
+            syncFile = sync
+            closeFile = close
+        }
+
+        var waiting: Int {
+            condition.lock()
+            defer { condition.unlock() }
+            return next.count
+        }
+
+        func enqueue(_ continuation: CheckedContinuation<Void, any Error>) {
+            condition.lock()
+            guard !stopped else {
+                condition.unlock()
+                continuation.resume(throwing: StoreError("store is closed"))
+                return
+            }
+            next.append(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+
+        func stop() {
+            condition.lock()
+            stopped = true
+            condition.signal()
+            condition.unlock()
+        }
+
+        /// Each sync covers exactly the callers that came before it began.
+        func run() {
+            while true {
+                condition.lock()
+                while next.isEmpty && !stopped { condition.wait() }
+                let covered = next
+                next = []
+                let last = stopped
+                condition.unlock()
+                if !covered.isEmpty {
+                    do {
+                        try syncFile()
+                        for waiter in covered { waiter.resume() }
+                    } catch {
+                        for waiter in covered { waiter.resume(throwing: error) }
+                    }
+                }
+                if last { break }
+            }
+            closeFile()
+        }
+    }
+}

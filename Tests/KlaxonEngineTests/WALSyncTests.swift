@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import KlaxonEngine
+
+@Suite("WAL sync: one disk sync for many commits")
+struct WALSyncTests {
+    @Test(.timeLimit(.minutes(1))) func aCommitDuringASyncWaitsForTheNextOne() async throws {
+        let calls = Mutex(0)
+        let release = DispatchSemaphore(value: 0)
+        let walSync = WALSync(sync: {
+            // The first sync holds on until the test lets it go.
+            if calls.withLock({ $0 += 1; return $0 }) == 1 { release.wait() }
+        })
+        defer { walSync.shutdown() }
+        let first = Task { try await walSync.sync() }
+        while calls.withLock({ $0 }) < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        // These commits came after the sync under way began: it cannot cover them.
+        let second = Task { try await walSync.sync() }
+        let third = Task { try await walSync.sync() }
+        while walSync.waitingForNextSync < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(calls.withLock { $0 } == 1)
+        release.signal()
+        try await first.value
+        try await second.value
+        try await third.value
+        #expect(calls.withLock { $0 } == 2, "one more sync for both later commits")
+    }
+
+    @Test func aFailedSyncFailsItsCallersAndTheNextOneWorks() async throws {
+        let calls = Mutex(0)
+        let walSync = WALSync(sync: {
+            if calls.withLock({ $0 += 1; return $0 }) == 1 { throw StoreError("EIO") }
+        })
+        defer { walSync.shutdown() }
+        await #expect(throws: StoreError.self) { try await walSync.sync() }
+        try await walSync.sync()
+        #expect(calls.withLock { $0 } == 2)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func afterShutdownTheFileIsClosedAndSyncsFail() async throws {
+        let closed = Mutex(0)
+        let walSync = WALSync(sync: {}, close: { closed.withLock { $0 += 1 } })
+        try await walSync.sync()
+        walSync.shutdown()
+        await #expect(throws: StoreError.self) { try await walSync.sync() }
+        while closed.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(closed.withLock { $0 } == 1)
+    }
+
+    @Test func theStoreWritesWithoutSyncingAndSyncsTheWALItself() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        #expect(try await harness.store.writerSynchronousMode() == 1, "synchronous=NORMAL: COMMIT does not sync, WALSync does")
+        _ = try await harness.ingest(dbAlert("db-1"))
+        #expect(try await harness.engine.incidents(.open).count == 1)
+    }
+}
