@@ -11,7 +11,7 @@ struct WALSyncTests {
         let release = DispatchSemaphore(value: 0)
         let walSync = WALSync(sync: {
             // The first sync holds on until the test lets it go.
-            if calls.withLock({ $0 += 1; return $0 }) == 1 { release.wait() }
+            if count(calls) == 1 { release.wait() }
         })
         defer { walSync.shutdown() }
         let first = Task { try await walSync.sync() }
@@ -31,7 +31,7 @@ struct WALSyncTests {
     @Test func aFailedSyncFailsItsCallersAndTheNextOneWorks() async throws {
         let calls = Mutex(0)
         let walSync = WALSync(sync: {
-            if calls.withLock({ $0 += 1; return $0 }) == 1 { throw StoreError("EIO") }
+            if count(calls) == 1 { throw StoreError("EIO") }
         })
         defer { walSync.shutdown() }
         await #expect(throws: StoreError.self) { try await walSync.sync() }
@@ -55,5 +55,13 @@ struct WALSyncTests {
         #expect(try await harness.store.writerSynchronousMode() == 1, "synchronous=NORMAL: COMMIT does not sync, WALSync does")
         _ = try await harness.ingest(dbAlert("db-1"))
         #expect(try await harness.engine.incidents(.open).count == 1)
+    }
+}
+
+/// Adds one and returns the new count.
+private func count(_ counter: borrowing Mutex<Int>) -> Int {
+    counter.withLock { count in
+        count += 1
+        return count
     }
 }
