@@ -7,9 +7,12 @@ import Synchronization
 /// wait and go into the next one together. A batch alone is committed at once; nothing
 /// waits for company.
 ///
-/// The next transaction starts as soon as the last one has committed, while the store
-/// still makes that commit durable (``IncidentStore/write(_:)`` returns after the disk
-/// sync): applying one group overlaps the disk sync of the one before.
+/// Under load the next transaction starts as soon as the last one has committed, while the
+/// store still makes that commit durable (``IncidentStore/write(_:)`` returns after the
+/// disk sync): applying one group overlaps the disk sync of the one before. Under light
+/// load the next group waits for that sync instead and so gathers more batches: each
+/// commit writes a dozen pages to the WAL however few batches it holds, and many tiny
+/// commits cost more CPU and disk than the wait.
 ///
 /// Each batch still succeeds or fails whole: when the shared transaction fails, every
 /// batch of it is retried in a transaction of its own, so one bad batch cannot fail the
@@ -17,6 +20,8 @@ import Synchronization
 final class GroupCommit: Sendable {
     struct Batch: Sendable {
         var plans: [AlertPlan]
+        /// Each plan's alert encoded for the store, in the order of `plans`.
+        var encoded: [EncodedLabels]
         var rules: EngineRules
     }
 
@@ -29,10 +34,22 @@ final class GroupCommit: Sendable {
         var queue: [Waiting] = []
         /// A writer has been started and has not yet taken the queue.
         var writerWaiting = false
+        /// Transactions taken and not yet durable.
+        var inFlight = 0
+
+        /// Whether to start a writer now: none waits, and either nothing is in flight or
+        /// enough batches wait to be worth a transaction of their own.
+        mutating func shouldStartWriter() -> Bool {
+            guard !writerWaiting, !queue.isEmpty, inFlight == 0 || queue.count >= GroupCommit.pipelineThreshold else { return false }
+            writerWaiting = true
+            return true
+        }
     }
 
     /// The most batches one transaction takes.
     static let groupLimit = 256
+    /// Batches waiting that start a transaction while the last one is still being synced.
+    static let pipelineThreshold = 16
 
     private let state = Mutex(State())
     private let store: any IncidentStore
@@ -48,9 +65,7 @@ final class GroupCommit: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let startWriter = state.withLock { state -> Bool in
                 state.queue.append(Waiting(batch: batch, continuation: continuation))
-                if state.writerWaiting { return false }
-                state.writerWaiting = true
-                return true
+                return state.shouldStartWriter()
             }
             if startWriter {
                 Task { await self.write() }
@@ -58,10 +73,10 @@ final class GroupCommit: Sendable {
         }
     }
 
-    /// One transaction: waits for the store, takes what has queued up by then, and as soon
-    /// as it has applied the group starts the writer of the next (which waits for this
-    /// COMMIT, not for its disk sync).
+    /// One transaction: waits for the store, takes what has queued up by then, applies it,
+    /// commits, and once the commit is durable answers the group's callers.
     private func write() async {
+        defer { finished() }
         let taken = Mutex<[Waiting]>([])
         let now = clock.now()
         do {
@@ -102,6 +117,7 @@ final class GroupCommit: Sendable {
     private func takeGroup() -> [Waiting] {
         state.withLock { state in
             state.writerWaiting = false
+            state.inFlight += 1
             if state.queue.count <= Self.groupLimit {
                 defer { state.queue = [] }
                 return state.queue
@@ -112,12 +128,16 @@ final class GroupCommit: Sendable {
         }
     }
 
-    /// Starts a writer for batches that queued while this one was applying.
+    /// Starts a writer for batches that queued while this one was applying, if enough did.
     private func startNextWriter() {
-        let start = state.withLock { state -> Bool in
-            if state.queue.isEmpty || state.writerWaiting { return false }
-            state.writerWaiting = true
-            return true
+        if state.withLock({ $0.shouldStartWriter() }) { Task { await self.write() } }
+    }
+
+    /// This transaction is durable (or failed): the batches that queued meanwhile go next.
+    private func finished() {
+        let start = state.withLock { state in
+            state.inFlight -= 1
+            return state.shouldStartWriter()
         }
         if start { Task { await self.write() } }
     }

@@ -53,7 +53,8 @@ public final class IncidentEngine: Sendable {
         let plans = rules.planner.plan(alerts, renderVoices: false)
         let summary: IngestSummary
         do {
-            summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, rules: rules))
+            let encoded = plans.map { EncodedLabels($0.alert) }
+            summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, encoded: encoded, rules: rules))
         } catch {
             metrics.storeError()
             throw error
@@ -71,7 +72,7 @@ public final class IncidentEngine: Sendable {
     static func apply(_ batch: GroupCommit.Batch, now: Date, to transaction: any IncidentTransaction) async throws -> IngestSummary {
         var summary = IngestSummary()
         var state = BatchState()
-        for plan in batch.plans {
+        for (plan, encoded) in zip(batch.plans, batch.encoded) {
             if plan.dropped {
                 summary.dropped += 1
                 continue
@@ -82,7 +83,7 @@ public final class IncidentEngine: Sendable {
                     summary.dropped += 1
                     continue
                 }
-                try await apply(plan, match, rules: batch.rules, now: now, to: transaction, state: &state, summary: &summary)
+                try await apply(plan, match, encoded, rules: batch.rules, now: now, to: transaction, state: &state, summary: &summary)
             }
         }
         try await state.flush(now: now, to: transaction)
@@ -144,6 +145,7 @@ public final class IncidentEngine: Sendable {
     private static func apply(
         _ plan: AlertPlan,
         _ match: RouteMatch,
+        _ encoded: EncodedLabels,
         rules: EngineRules,
         now: Date,
         to transaction: any IncidentTransaction,
@@ -171,7 +173,7 @@ public final class IncidentEngine: Sendable {
             return
         }
         if var incident = try await state.activeIncident(key: key, in: transaction) {
-            try await join(record, to: &incident, now: now, in: transaction, state: &state)
+            try await join(record, encoded, to: &incident, now: now, in: transaction, state: &state)
             state.remember(incident, key: key)
             summary.deduplicated += 1
             summary.updated.insert(incident.id)
@@ -182,7 +184,7 @@ public final class IncidentEngine: Sendable {
             var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
         {
             incident = state.incidents[incident.id] ?? incident
-            try await reopen(&incident, with: record, match: match, now: now, in: transaction, state: &state, summary: &summary)
+            try await reopen(&incident, with: record, encoded, match: match, now: now, in: transaction, state: &state, summary: &summary)
             state.remember(incident, key: key)
             summary.opened.append(incident.id)
             return
@@ -191,7 +193,7 @@ public final class IncidentEngine: Sendable {
             let since = now.adding(.zero - storm.window)
             if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
                 var incident = state.incidents[found.id] ?? found
-                try await join(record, to: &incident, now: now, in: transaction, state: &state)
+                try await join(record, encoded, to: &incident, now: now, in: transaction, state: &state)
                 state.remember(incident, key: key)
                 summary.joinedStorm += 1
                 summary.updated.insert(incident.id)
@@ -201,6 +203,7 @@ public final class IncidentEngine: Sendable {
             if recent + 1 > storm.threshold {
                 let incident = try await open(
                     record,
+                    encoded,
                     match: match,
                     severity: plan.severity,
                     storm: storm,
@@ -214,7 +217,7 @@ public final class IncidentEngine: Sendable {
                 return
             }
         }
-        let incident = try await open(record, match: match, severity: plan.severity, storm: nil, now: now, in: transaction, summary: &summary)
+        let incident = try await open(record, encoded, match: match, severity: plan.severity, storm: nil, now: now, in: transaction, summary: &summary)
         state.remember(incident, key: key)
         state.opened[incident.id] = [record.fingerprint]
         summary.opened.append(incident.id)
@@ -222,6 +225,7 @@ public final class IncidentEngine: Sendable {
 
     private static func open(
         _ alert: IncidentAlert,
+        _ encoded: EncodedLabels,
         match: RouteMatch,
         severity: String,
         storm: StormGuard?,
@@ -246,7 +250,7 @@ public final class IncidentEngine: Sendable {
         incident.id = try await transaction.insertIncident(incident)
         var alert = alert
         alert.incidentID = incident.id
-        try await transaction.upsertAlert(alert)
+        try await transaction.upsertAlert(alert, encoded: encoded)
         summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         let detail =
             if let storm {
@@ -281,6 +285,7 @@ public final class IncidentEngine: Sendable {
     /// the end of the batch (``BatchState/flush(now:to:)``).
     private static func join(
         _ alert: IncidentAlert,
+        _ encoded: EncodedLabels,
         to incident: inout Incident,
         now: Date,
         in transaction: any IncidentTransaction,
@@ -295,7 +300,7 @@ public final class IncidentEngine: Sendable {
         var alert = alert
         alert.incidentID = incident.id
         alert.firstSeen = existing?.firstSeen ?? now
-        try await transaction.upsertAlert(alert)
+        try await transaction.upsertAlert(alert, encoded: encoded)
         incident.count += 1
         incident.lastSeen = now
         state.dirty.insert(incident.id)
@@ -317,6 +322,7 @@ public final class IncidentEngine: Sendable {
     private static func reopen(
         _ incident: inout Incident,
         with alert: IncidentAlert,
+        _ encoded: EncodedLabels,
         match: RouteMatch,
         now: Date,
         in transaction: any IncidentTransaction,
@@ -328,7 +334,7 @@ public final class IncidentEngine: Sendable {
         incident.ackedBy = nil
         incident.resolvedAt = nil
         incident.resolvedBy = nil
-        try await join(alert, to: &incident, now: now, in: transaction, state: &state)
+        try await join(alert, encoded, to: &incident, now: now, in: transaction, state: &state)
         summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         try await transaction.appendEvent(
             TimelineEvent(
@@ -366,7 +372,7 @@ public final class IncidentEngine: Sendable {
         existing.status = .resolved
         existing.endsAt = alert.endsAt ?? now
         existing.lastSeen = now
-        try await transaction.upsertAlert(existing)
+        try await transaction.upsertAlert(existing, encoded: nil)
         try await transaction.appendEvent(
             TimelineEvent(
                 incidentID: incident.id,

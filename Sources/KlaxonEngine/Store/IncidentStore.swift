@@ -15,6 +15,19 @@ public protocol IncidentStore: Sendable {
     func close() async throws
 }
 
+/// An alert's labels and annotations as the JSON text the store keeps them in. A webhook's
+/// own task encodes them before its batch reaches the writer, the one step that runs a
+/// batch at a time.
+public struct EncodedLabels: Sendable {
+    let labels: String
+    let annotations: String
+
+    public init(_ alert: Alert) {
+        labels = JSONColumn.encode(alert.labels.storage)
+        annotations = JSONColumn.encode(alert.annotations.storage)
+    }
+}
+
 /// Which incidents a listing returns.
 public enum IncidentFilter: String, Sendable, CaseIterable {
     case open
@@ -43,7 +56,9 @@ public protocol IncidentTransaction: Sendable {
     func countIncidents(_ filter: IncidentFilter) async throws -> Int
 
     // Alerts
-    func upsertAlert(_ alert: IncidentAlert) async throws
+    /// Inserts or updates the alert; `encoded`, when given, is its labels and annotations
+    /// already in the store's form.
+    func upsertAlert(_ alert: IncidentAlert, encoded: EncodedLabels?) async throws
     func alerts(incidentID: Int64) async throws -> [IncidentAlert]
     func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert?
     func countFiringAlerts(incidentID: Int64) async throws -> Int

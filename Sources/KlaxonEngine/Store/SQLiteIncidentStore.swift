@@ -166,11 +166,7 @@ public final class SQLiteIncidentStore: IncidentStore {
                 throw error
             }
             do {
-                if begin == "BEGIN IMMEDIATE" {
-                    try await NIOThreadPool.singleton.runIfActive { _ = try database.query("COMMIT") }
-                } else {
-                    _ = try database.query("COMMIT")
-                }
+                _ = try database.query("COMMIT")
             } catch {
                 _ = try? database.query("ROLLBACK")
                 throw StoreError("store could not commit: \(error)")

@@ -155,12 +155,13 @@ struct SQLiteTransaction: IncidentTransaction {
     private static let alertColumns =
         "incident_id, fingerprint, key, status, labels, annotations, severity, source, starts_at, ends_at, first_seen, last_seen"
 
-    func upsertAlert(_ alert: IncidentAlert) async throws {
+    func upsertAlert(_ alert: IncidentAlert, encoded: EncodedLabels?) async throws {
         _ = try query(
             Self.upsertAlertStatement,
             [
                 .int(alert.incidentID), .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
-                .text(JSONColumn.encode(alert.labels.storage)), .text(JSONColumn.encode(alert.annotations.storage)),
+                .text(encoded?.labels ?? JSONColumn.encode(alert.labels.storage)),
+                .text(encoded?.annotations ?? JSONColumn.encode(alert.annotations.storage)),
                 .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
                 .date(alert.firstSeen), .date(alert.lastSeen),
             ]
