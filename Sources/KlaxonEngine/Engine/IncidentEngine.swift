@@ -217,7 +217,16 @@ public final class IncidentEngine: Sendable {
                 return
             }
         }
-        let incident = try await open(record, encoded, match: match, severity: plan.severity, storm: nil, now: now, in: transaction, summary: &summary)
+        let incident = try await open(
+            record,
+            encoded,
+            match: match,
+            severity: plan.severity,
+            storm: nil,
+            now: now,
+            in: transaction,
+            summary: &summary
+        )
         state.remember(incident, key: key)
         state.opened[incident.id] = [record.fingerprint]
         summary.opened.append(incident.id)
