@@ -25,7 +25,8 @@ import KlaxonCore
 public enum AlertmanagerAdapter {
     /// Parses and validates a webhook body.
     public static func decode(_ bytes: [UInt8]) throws(IngestError) -> AlertmanagerPayload {
-        try decode(try JSONParser.parse(bytes))
+        if let payload = decodeCommonShape(bytes) { return payload }
+        return try decode(try JSONParser.parse(bytes))
     }
 
     /// Validates an already parsed webhook body.

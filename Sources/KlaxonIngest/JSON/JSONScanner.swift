@@ -36,7 +36,7 @@ struct JSONScanner {
 
     // MARK: - Values
 
-    private mutating func parseValue() throws(IngestError) -> JSONValue {
+    mutating func parseValue() throws(IngestError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "\""):
@@ -212,7 +212,7 @@ struct JSONScanner {
     // MARK: - Strings
 
     /// Parses the string starting at the opening quote at `index`.
-    private mutating func parseString() throws(IngestError) -> String {
+    mutating func parseString() throws(IngestError) -> String {
         let opening = index
         index += 1
         let start = index
@@ -385,9 +385,27 @@ struct JSONScanner {
         index += length
     }
 
+    // MARK: - Reading piece by piece (``AlertmanagerAdapter``'s common shape)
+
+    /// After any whitespace, the next byte, or nil at the end.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// After any whitespace, steps over `byte` when it comes next.
+    mutating func consume(_ byte: UInt8) -> Bool {
+        guard peek() == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Whether only whitespace is left.
+    mutating func isAtEnd() -> Bool { peek() == nil }
+
     // MARK: - Helpers
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):

@@ -1,0 +1,69 @@
+import Foundation
+import KlaxonCore
+import Testing
+
+@testable import KlaxonIngest
+
+/// The one-pass reader of Alertmanager's own shape must agree with the tree decoder on
+/// every payload it accepts, and leave everything else to it.
+@Suite struct AlertmanagerCommonShapeTests {
+    private func treeDecode(_ bytes: [UInt8]) -> AlertmanagerPayload? {
+        try? AlertmanagerAdapter.decode(JSONParser.parse(bytes))
+    }
+
+    @Test(arguments: ["alertmanager-0.25-firing", "alertmanager-0.25-resolved", "alertmanager-0.25-1-alert", "alertmanager-0.25-100-alerts"])
+    func readsAlertmanagersOwnPayloadsAsTheTreeDecoderDoes(_ name: String) throws {
+        let bytes = try Fixtures.payload(name)
+        let fast = try #require(AlertmanagerAdapter.decodeCommonShape(bytes))
+        #expect(fast == treeDecode(bytes))
+    }
+
+    @Test func leavesOtherShapesToTheTreeDecoder() throws {
+        let alert = #"{"status":"firing","labels":{"alertname":"A"}}"#
+        let deferred = [
+            #"{"version":4,"alerts":[\#(alert)]}"#,  // a number for a string
+            #"{"version":"4","commonLabels":null,"alerts":[\#(alert)]}"#,  // Go's empty map
+            #"{"version":"4","status":"firing","status":"resolved","alerts":[\#(alert)]}"#,  // a repeated key
+            #"{"version":"4","orgId":1,"alerts":[\#(alert)]}"#,  // Grafana
+            #"{"version":"4","alerts":[{"status":"firing","labels":{"a":"1"},"values":{"B":1}}]}"#,
+            #"{"version":"4","alerts":[{"status":"firing","labels":{"a":1}}]}"#,
+            #"{"version":"4","alerts":[{"status":"firing","labels":{}}]}"#,
+            #"{"version":"4","alerts":[{"labels":{"a":"1"}}]}"#,
+            #"{"version":"5","alerts":[\#(alert)]}"#,
+            #"{"version":"4"}"#,
+            #"{"version":"4","alerts":[\#(alert)]} x"#,
+        ]
+        for text in deferred {
+            #expect(AlertmanagerAdapter.decodeCommonShape(Array(text.utf8)) == nil, "\(text)")
+        }
+        let accepted = [
+            " \n{ \"version\" : \"4\" , \"alerts\" : [ \(alert) , \(alert) ] }\n",
+            "\u{FEFF}{\"alerts\":[]}",
+            #"{"alerts":[{"status":"resolved","labels":{"a":"1","a":"2"},"endsAt":"0001-01-01T00:00:00Z","fingerprint":""}]}"#,
+            #"{"version":"4","truncatedAlerts":3,"alerts":[{"status":"firing","labels":{"a":"\u00e9\n"},"startsAt":"2026-11-22T18:56:50.848+01:00"}]}"#,
+        ]
+        for text in accepted {
+            let bytes = Array(text.utf8)
+            let fast = AlertmanagerAdapter.decodeCommonShape(bytes)
+            #expect(fast != nil, "\(text)")
+            #expect(fast == treeDecode(bytes), "\(text)")
+        }
+    }
+
+    /// Every one-byte change of a real payload: whatever the reader accepts, the tree
+    /// decoder accepts too, with the same result.
+    @Test func agreesWithTheTreeDecoderOnEveryOneByteChange() throws {
+        let original = try Fixtures.payload("alertmanager-0.25-1-alert")
+        var accepted = 0
+        for position in original.indices {
+            for replacement in [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "7"), UInt8(ascii: " "), 0xC3] {
+                var bytes = original
+                bytes[position] = replacement
+                guard let fast = AlertmanagerAdapter.decodeCommonShape(bytes) else { continue }
+                accepted += 1
+                #expect(fast == treeDecode(bytes), "byte \(position) → \(replacement)")
+            }
+        }
+        #expect(accepted > 0)
+    }
+}
