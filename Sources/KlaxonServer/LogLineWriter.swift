@@ -5,7 +5,9 @@ import Synchronization
 /// file can block while the kernel writes that file back (a quarter of a second was seen
 /// on the benchmark machine); a webhook must never wait for its log line. Lines are kept in
 /// order; past `limit` pending bytes new lines are counted and dropped, and the count is
-/// written once the writer catches up.
+/// written once the writer catches up. The writer gathers the lines of `gathering` after
+/// the first before writing: a wake-up and a `write(2)` per line (one per opened incident)
+/// cost more than the line.
 public final class LogLineWriter: Sendable {
     public static let standardError = LogLineWriter(fileDescriptor: STDERR_FILENO)
 
@@ -17,13 +19,15 @@ public final class LogLineWriter: Sendable {
 
     private let fileDescriptor: Int32
     private let limit: Int
+    private let gathering: Duration
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
     private let idle = DispatchSemaphore(value: 0)
 
-    public init(fileDescriptor: Int32, limit: Int = 8 << 20) {
+    public init(fileDescriptor: Int32, limit: Int = 8 << 20, gathering: Duration = .milliseconds(10)) {
         self.fileDescriptor = fileDescriptor
         self.limit = limit
+        self.gathering = gathering
         let thread = Thread { [self] in run() }
         thread.name = "klaxon-log"
         thread.start()
@@ -55,6 +59,7 @@ public final class LogLineWriter: Sendable {
     private func run() {
         while true {
             wakeup.wait()
+            Thread.sleep(forTimeInterval: Double(gathering.components.attoseconds) / 1e18 + Double(gathering.components.seconds))
             while true {
                 let (bytes, dropped) = state.withLock { state -> ([UInt8], Int) in
                     defer {

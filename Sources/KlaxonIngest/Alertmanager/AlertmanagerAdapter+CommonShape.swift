@@ -51,9 +51,7 @@ private struct CommonShapeReader {
                 guard let labels = labels() else { return nil }
                 payload.commonAnnotations = labels
             case "truncatedAlerts":
-                guard scanner.peek() != UInt8(ascii: "\""), case .number(let number, _)? = try? scanner.parseValue(),
-                    let truncated = Int(exactly: number)
-                else { return nil }
+                guard case .number(let number, _)? = try? scanner.parseValue(), let truncated = Int(exactly: number) else { return nil }
                 payload.truncatedAlerts = truncated
             case "alerts":
                 guard scanner.consume(UInt8(ascii: "[")) else { return nil }
