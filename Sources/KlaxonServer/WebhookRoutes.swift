@@ -52,6 +52,13 @@ struct WebhookRoutes: Sendable {
         let summary: IngestSummary
         do {
             summary = try await server.engine.ingest(alerts)
+        } catch let error as DurabilityError {
+            context.logger.error("alerts recorded but not synced to disk; answering 503 so the sender retries", metadata: ["error": "\(error)"])
+            throw APIError(
+                .serviceUnavailable,
+                "store unavailable",
+                detail: "the alerts were recorded but may not be on disk; retry (a retry is deduplicated): \(error)"
+            )
         } catch {
             context.logger.error("alerts not recorded; answering 503 so the sender retries", metadata: ["error": "\(error)"])
             throw APIError(.serviceUnavailable, "store unavailable", detail: "the alerts were not recorded; retry: \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 import Synchronization
 import Testing
 
@@ -47,6 +48,43 @@ struct WALSyncTests {
         await #expect(throws: StoreError.self) { try await walSync.sync() }
         while closed.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
         #expect(closed.withLock { $0 } == 1)
+    }
+
+    /// A commit whose disk sync fails is answered with an error, and its batches are not
+    /// applied again (their effects are visible already): the sender's retry deduplicates.
+    @Test(.timeLimit(.minutes(1))) func aFailedSyncFailsItsWebhooksWithoutApplyingThemTwice() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let failing = Mutex(false)
+        let store = try await SQLiteIncidentStore.open(
+            path: harness.path,
+            walSync: { _ in WALSync(sync: { if failing.withLock({ $0 }) { throw StoreError("EIO") } }) }
+        )
+        defer { Task { try? await store.close() } }
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: harness.start))
+        failing.withLock { $0 = true }
+        let failures = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    do {
+                        _ = try await engine.ingest([dbAlert("db-\(index)")])
+                        return false
+                    } catch is DurabilityError {
+                        return true
+                    }
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(failures == 20)
+        // Recorded once each, none applied a second time by a retry of its group.
+        #expect(try await engine.incidents(.open).map(\.count) == Array(repeating: 1, count: 20))
+        failing.withLock { $0 = false }
+        for index in 0..<20 {
+            #expect(try await engine.ingest([dbAlert("db-\(index)")]).deduplicated == 1)
+        }
+        #expect(try await engine.incidents(.open).map(\.count) == Array(repeating: 2, count: 20))
+        try await harness.expectNoDanglingReferences()
     }
 
     @Test func theStoreWritesWithoutSyncingAndSyncsTheWALItself() async throws {

@@ -35,6 +35,17 @@ public final class SQLiteIncidentStore: IncidentStore {
         logger: Logger = Logger(label: "klaxon.store"),
         migrations: Int = SQLiteSchema.version
     ) async throws -> SQLiteIncidentStore {
+        try await open(path: path, busyTimeout: busyTimeout, logger: logger, migrations: migrations, walSync: WALSync.init(databasePath:))
+    }
+
+    /// `walSync` makes the WAL's syncer for the file's path; tests pass one that fails.
+    static func open(
+        path: String,
+        busyTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "klaxon.store"),
+        migrations: Int = SQLiteSchema.version,
+        walSync makeWALSync: (String) throws -> WALSync
+    ) async throws -> SQLiteIncidentStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -52,7 +63,7 @@ public final class SQLiteIncidentStore: IncidentStore {
             }
             let store = SQLiteIncidentStore(database: database, reader: reader!, path: path)
             try await store.migrate(upTo: migrations, logger: logger)
-            let walSync = try WALSync(databasePath: path)
+            let walSync = try makeWALSync(path)
             store.walSync.withLock { $0 = walSync }
             try await walSync.sync()
             try await store.startCheckpoints(busyTimeout: busyTimeout)
