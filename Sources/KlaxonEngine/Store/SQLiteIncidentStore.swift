@@ -149,8 +149,8 @@ public final class SQLiteIncidentStore: IncidentStore {
         try await transaction("BEGIN DEFERRED", on: reader, gate: readGate, body)
     }
 
-    /// BEGIN and COMMIT of a write may wait (another process's lock, the disk sync), so they
-    /// run on the thread pool; the statements between them run inline.
+    /// Statements run inline. Only a write's BEGIN may wait long (another process holding
+    /// the write lock), and then it waits on the thread pool; COMMIT no longer syncs.
     private func transaction<T: Sendable>(
         _ begin: String,
         on database: SQLiteHandle,
