@@ -204,7 +204,13 @@ public final class SQLiteIncidentStore: IncidentStore {
     /// writes would let the WAL grow without bound).
     private func startCheckpoints(busyTimeout: Duration) async throws {
         let path = self.path
-        let checkpointer = try await NIOThreadPool.singleton.runIfActive { try SQLiteHandle(path: path, busyTimeout: busyTimeout) }
+        let checkpointer = try await NIOThreadPool.singleton.runIfActive {
+            let checkpointer = try SQLiteHandle(path: path, busyTimeout: busyTimeout)
+            // A checkpoint syncs the WAL before copying it and the database file after, so
+            // the WAL is never started over while the file lacks what it held.
+            _ = try checkpointer.query("PRAGMA synchronous = FULL")
+            return checkpointer
+        }
         try await gate.withGate { _ = try database.query("PRAGMA wal_autocheckpoint = 0") }
         let task = Task.detached { [gate, readGate] in
             func checkpoint() async -> (frames: Int, copied: Int) {
