@@ -6,8 +6,8 @@ extension AlertmanagerAdapter {
     /// without building the generic JSON tree (that tree was 18 % of a 100-alert webhook's
     /// CPU). Nil for anything else: Grafana's fields, `null`s, numbers where strings are
     /// expected, a repeated key, an unknown key, any error. The tree decoder then decides,
-    /// and it alone words the errors, so both paths accept exactly the same payloads and
-    /// the tests compare their results.
+    /// and it alone words the errors: whatever this reader accepts, the tree decoder accepts
+    /// with the same result, and the tests compare the two.
     static func decodeCommonShape(_ bytes: [UInt8]) -> AlertmanagerPayload? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = CommonShapeReader(scanner: JSONScanner(buffer, maxDepth: JSONParser.defaultMaxDepth))
