@@ -118,6 +118,58 @@ struct EngineDurabilityTests {
         #expect(incident?.openedAt == Date(timeIntervalSince1970: 100))
     }
 
+    /// Schema 3 moves the storm incidents' alert keys to a table of their own; an upgraded
+    /// file still finds the storm incident by the key of an alert it holds.
+    @Test func upgradeKeepsTheStormIncidentsKeys() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-schema-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("old.db").path
+        let old = try await SQLiteIncidentStore.open(path: path, migrations: 2)
+        let at = Date(timeIntervalSince1970: 100)
+        let id = try await old.write { transaction in
+            let id = try await transaction.insertIncident(
+                Incident(
+                    key: "db|storm",
+                    route: "db",
+                    severity: "critical",
+                    priority: 1,
+                    title: "alert storm on route db",
+                    voice: nil,
+                    providers: ["sim"],
+                    escalation: nil,
+                    openedAt: at,
+                    lastSeen: at,
+                    storm: true
+                )
+            )
+            try await transaction.upsertAlert(
+                IncidentAlert(
+                    incidentID: id,
+                    fingerprint: "f1",
+                    key: "db|instance=db-7",
+                    status: .firing,
+                    labels: ["instance": "db-7"],
+                    annotations: [:],
+                    severity: "critical",
+                    source: "alertmanager/alertmanager",
+                    startsAt: nil,
+                    endsAt: nil,
+                    firstSeen: at,
+                    lastSeen: at
+                ),
+                encoded: nil
+            )
+            return id
+        }
+        try await old.close()
+
+        let upgraded = try await SQLiteIncidentStore.open(path: path)
+        defer { Task { try? await upgraded.close() } }
+        #expect(try await upgraded.schemaVersion() == 3)
+        #expect(try await upgraded.read { try await $0.activeIncident(key: "db|instance=db-7") }?.id == id)
+        #expect(try await upgraded.read { try await $0.activeIncident(key: "db|instance=db-8") } == nil)
+    }
+
     // Were reads to share the writer's gate, this would wait forever: the limit makes it fail.
     @Test(.timeLimit(.minutes(1))) func aReadUnderWayDoesNotHoldUpWrites() async throws {
         let harness = try await EngineHarness.make()

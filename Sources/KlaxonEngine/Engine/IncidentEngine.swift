@@ -260,6 +260,7 @@ public final class IncidentEngine: Sendable {
         var alert = alert
         alert.incidentID = incident.id
         try await transaction.upsertAlert(alert, encoded: encoded)
+        if storm != nil { try await transaction.addStormKey(alert.key, incidentID: incident.id) }
         summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         let detail =
             if let storm {
@@ -310,6 +311,8 @@ public final class IncidentEngine: Sendable {
         alert.incidentID = incident.id
         alert.firstSeen = existing?.firstSeen ?? now
         try await transaction.upsertAlert(alert, encoded: encoded)
+        // Later alerts with this key find the storm incident through it.
+        if incident.storm { try await transaction.addStormKey(alert.key, incidentID: incident.id) }
         incident.count += 1
         incident.lastSeen = now
         state.dirty.insert(incident.id)

@@ -44,8 +44,11 @@ public protocol IncidentTransaction: Sendable {
     func insertIncident(_ incident: Incident) async throws -> Int64
     func updateIncident(_ incident: Incident) async throws
     func incident(id: Int64) async throws -> Incident?
-    /// The open or acked incident holding an alert with this dedupe key.
+    /// The open or acked incident with this dedupe key, or the storm incident holding an
+    /// alert with it (``addStormKey(_:incidentID:)``).
     func activeIncident(key: String) async throws -> Incident?
+    /// Records that the storm incident holds an alert with this dedupe key.
+    func addStormKey(_ key: String, incidentID: Int64) async throws
     /// The latest incident with this key resolved at or after `since`.
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident?
     /// The route's open or acked storm incident seen at or after `since`.

@@ -77,9 +77,13 @@ struct SQLiteTransaction: IncidentTransaction {
         "SELECT \(incidentColumns) FROM incidents WHERE key = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1"
     private static let activeStormIncidentByAlertKey = """
         SELECT \(incidentColumns) FROM incidents WHERE storm = 1 AND state != 'resolved'
-            AND id IN (SELECT incident_id FROM alerts WHERE key = ?)
+            AND id IN (SELECT incident_id FROM storm_keys WHERE key = ?)
         ORDER BY id DESC LIMIT 1
         """
+
+    func addStormKey(_ key: String, incidentID: Int64) async throws {
+        _ = try query("INSERT OR IGNORE INTO storm_keys (key, incident_id) VALUES (?, ?)", [.text(key), .int(incidentID)])
+    }
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
         try query(
