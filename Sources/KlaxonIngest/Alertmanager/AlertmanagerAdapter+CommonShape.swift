@@ -19,41 +19,36 @@ extension AlertmanagerAdapter {
 private struct CommonShapeReader {
     var scanner: JSONScanner
 
+    /// The fields read alike, by key.
+    private static let payloadTexts: [String: WritableKeyPath<AlertmanagerPayload, String?> & Sendable] = [
+        "version": \.version, "groupKey": \.groupKey, "receiver": \.receiver, "externalURL": \.externalURL,
+    ]
+    private static let payloadLabels: [String: WritableKeyPath<AlertmanagerPayload, LabelSet> & Sendable] = [
+        "groupLabels": \.groupLabels, "commonLabels": \.commonLabels, "commonAnnotations": \.commonAnnotations,
+    ]
+    private static let alertTimes: [String: WritableKeyPath<AlertmanagerAlert, Date?> & Sendable] = [
+        "startsAt": \.startsAt, "endsAt": \.endsAt,
+    ]
+
     mutating func payload() -> AlertmanagerPayload? {
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         var payload = AlertmanagerPayload(version: nil)
         var seen = SeenKeys()
         repeat {
             guard let key = string(), seen.insert(key), scanner.consume(UInt8(ascii: ":")) else { return nil }
-            switch key {
-            case "version":
-                guard let version = string() else { return nil }
-                payload.version = version
-            case "groupKey":
-                guard let groupKey = string() else { return nil }
-                payload.groupKey = groupKey
-            case "receiver":
-                guard let receiver = string() else { return nil }
-                payload.receiver = receiver
-            case "externalURL":
-                guard let externalURL = string() else { return nil }
-                payload.externalURL = externalURL
-            case "status":
-                guard let status = string().flatMap(AlertStatus.init(rawValue:)) else { return nil }
+            if let field = Self.payloadTexts[key] {
+                guard let text = string() else { return nil }
+                payload[keyPath: field] = text
+            } else if let field = Self.payloadLabels[key] {
+                guard let labels = labels() else { return nil }
+                payload[keyPath: field] = labels
+            } else if key == "status" {
+                guard let status = status() else { return nil }
                 payload.status = status
-            case "groupLabels":
-                guard let labels = labels() else { return nil }
-                payload.groupLabels = labels
-            case "commonLabels":
-                guard let labels = labels() else { return nil }
-                payload.commonLabels = labels
-            case "commonAnnotations":
-                guard let labels = labels() else { return nil }
-                payload.commonAnnotations = labels
-            case "truncatedAlerts":
+            } else if key == "truncatedAlerts" {
                 guard case .number(let number, _)? = try? scanner.parseValue(), let truncated = Int(exactly: number) else { return nil }
                 payload.truncatedAlerts = truncated
-            case "alerts":
+            } else if key == "alerts" {
                 guard scanner.consume(UInt8(ascii: "[")) else { return nil }
                 if !scanner.consume(UInt8(ascii: "]")) {
                     repeat {
@@ -62,7 +57,7 @@ private struct CommonShapeReader {
                     } while scanner.consume(UInt8(ascii: ","))
                     guard scanner.consume(UInt8(ascii: "]")) else { return nil }
                 }
-            default:
+            } else {
                 return nil
             }
         } while scanner.consume(UInt8(ascii: ","))
@@ -76,9 +71,14 @@ private struct CommonShapeReader {
         var seen = SeenKeys()
         repeat {
             guard let key = string(), seen.insert(key), scanner.consume(UInt8(ascii: ":")) else { return nil }
+            if let field = Self.alertTimes[key] {
+                guard let text = string(), let date = RFC3339.parse(text) else { return nil }
+                alert[keyPath: field] = RFC3339.isZeroTime(date) ? nil : date
+                continue
+            }
             switch key {
             case "status":
-                guard let status = string().flatMap(AlertStatus.init(rawValue:)) else { return nil }
+                guard let status = status() else { return nil }
                 alert.status = status
             case "labels":
                 guard let labels = labels(), !labels.isEmpty else { return nil }
@@ -86,12 +86,6 @@ private struct CommonShapeReader {
             case "annotations":
                 guard let annotations = labels() else { return nil }
                 alert.annotations = annotations
-            case "startsAt":
-                guard let text = string(), let date = RFC3339.parse(text) else { return nil }
-                alert.startsAt = RFC3339.isZeroTime(date) ? nil : date
-            case "endsAt":
-                guard let text = string(), let date = RFC3339.parse(text) else { return nil }
-                alert.endsAt = RFC3339.isZeroTime(date) ? nil : date
             case "generatorURL":
                 guard let url = string() else { return nil }
                 alert.generatorURL = url
@@ -104,6 +98,10 @@ private struct CommonShapeReader {
         } while scanner.consume(UInt8(ascii: ","))
         guard scanner.consume(UInt8(ascii: "}")), seen.contains("status"), seen.contains("labels") else { return nil }
         return alert
+    }
+
+    private mutating func status() -> AlertStatus? {
+        string().flatMap(AlertStatus.init(rawValue:))
     }
 
     /// An object whose values are all strings, the last of a repeated name winning.
