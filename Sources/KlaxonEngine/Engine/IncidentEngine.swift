@@ -189,8 +189,10 @@ public final class IncidentEngine: Sendable {
             summary.opened.append(incident.id)
             return
         }
-        if let storm = route?.effective.storm {
-            let since = now.adding(.zero - storm.window)
+        // The storm guard in force, when this incident would be one too many for the route.
+        var storm: StormGuard?
+        if let guarded = route?.effective.storm {
+            let since = now.adding(.zero - guarded.window)
             if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
                 var incident = state.incidents[found.id] ?? found
                 try await join(record, encoded, to: &incident, now: now, in: transaction, state: &state)
@@ -199,22 +201,8 @@ public final class IncidentEngine: Sendable {
                 summary.updated.insert(incident.id)
                 return
             }
-            let recent = try await transaction.countIncidents(route: match.route, openedSince: since)
-            if recent + 1 > storm.threshold {
-                let incident = try await open(
-                    record,
-                    encoded,
-                    match: match,
-                    severity: plan.severity,
-                    storm: storm,
-                    now: now,
-                    in: transaction,
-                    summary: &summary
-                )
-                state.remember(incident, key: key)
-                state.opened[incident.id] = [record.fingerprint]
-                summary.opened.append(incident.id)
-                return
+            if try await transaction.countIncidents(route: match.route, openedSince: since) + 1 > guarded.threshold {
+                storm = guarded
             }
         }
         let incident = try await open(
@@ -222,7 +210,7 @@ public final class IncidentEngine: Sendable {
             encoded,
             match: match,
             severity: plan.severity,
-            storm: nil,
+            storm: storm,
             now: now,
             in: transaction,
             summary: &summary
