@@ -77,12 +77,14 @@ final class GroupCommit: Sendable {
     /// commits, and once the commit is durable answers the group's callers.
     private func write() async {
         defer { finished() }
-        let taken = Mutex<[Waiting]>([])
-        let now = clock.now()
+        // The group and its time, both taken once the store is ours: a writer may wait
+        // for the last COMMIT, or up to the busy timeout for another process's lock.
+        let taken = Mutex<(group: [Waiting], now: Date)>(([], .distantPast))
         do {
             let summaries = try await store.write { transaction in
                 let group = takeGroup()
-                taken.withLock { $0 = group }
+                let now = clock.now()
+                taken.withLock { $0 = (group, now) }
                 var summaries: [IngestSummary] = []
                 for index in group.indices {
                     summaries.append(try await IncidentEngine.apply(group[index].batch, now: now, to: transaction))
@@ -90,12 +92,13 @@ final class GroupCommit: Sendable {
                 startNextWriter()
                 return summaries
             }
-            for (waiting, summary) in zip(taken.withLock { $0 }, summaries) { waiting.continuation.resume(returning: summary) }
+            for (waiting, summary) in zip(taken.withLock { $0.group }, summaries) { waiting.continuation.resume(returning: summary) }
         } catch {
             // Nothing taken: the transaction never began (the store is locked or gone), and
             // the whole queue fails with it rather than retrying batch by batch.
-            let began = !taken.withLock { $0.isEmpty }
-            let group = began ? taken.withLock { $0 } : takeGroup()
+            let (taken, now) = taken.withLock { $0 }
+            let began = !taken.isEmpty
+            let group = began ? taken : takeGroup()
             startNextWriter()
             if began && group.count > 1 && !(error is DurabilityError) {
                 for waiting in group {
