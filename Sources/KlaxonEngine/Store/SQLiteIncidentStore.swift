@@ -24,7 +24,7 @@ public final class SQLiteIncidentStore: IncidentStore {
     private let readGate = SerialGate()
     /// Copies the WAL back into the database file (below).
     private let checkpoints = Mutex<Task<Void, Never>?>(nil)
-    private let walSync = Mutex<WALSync?>(nil)
+    private let walSync: WALSync
     public let path: String
 
     /// Opens (creating when missing) the file and brings its schema up to date.
@@ -52,6 +52,7 @@ public final class SQLiteIncidentStore: IncidentStore {
         }
         let database = try await NIOThreadPool.singleton.runIfActive { try SQLiteHandle(path: path, busyTimeout: busyTimeout) }
         var reader: SQLiteHandle?
+        var walSync: WALSync?
         do {
             reader = try await NIOThreadPool.singleton.runIfActive { () throws -> SQLiteHandle in
                 _ = try database.query("PRAGMA journal_mode = WAL")
@@ -61,23 +62,24 @@ public final class SQLiteIncidentStore: IncidentStore {
                 _ = try reader.query("PRAGMA query_only = 1")
                 return reader
             }
-            let store = SQLiteIncidentStore(database: database, reader: reader!, path: path)
+            walSync = try makeWALSync(path)
+            let store = SQLiteIncidentStore(database: database, reader: reader!, walSync: walSync!, path: path)
             try await store.migrate(upTo: migrations, logger: logger)
-            let walSync = try makeWALSync(path)
-            store.walSync.withLock { $0 = walSync }
-            try await walSync.sync()
+            try await walSync!.sync()
             try await store.startCheckpoints(busyTimeout: busyTimeout)
             return store
         } catch {
             database.close()
             reader?.close()
+            walSync?.shutdown()
             throw error as? StoreError ?? StoreError("cannot prepare SQLite store \(path): \(error)")
         }
     }
 
-    private init(database: SQLiteHandle, reader: SQLiteHandle, path: String) {
+    private init(database: SQLiteHandle, reader: SQLiteHandle, walSync: WALSync, path: String) {
         self.database = database
         self.reader = reader
+        self.walSync = walSync
         self.path = path
     }
 
@@ -136,7 +138,6 @@ public final class SQLiteIncidentStore: IncidentStore {
     /// gate opens again, so the next transaction need not wait for it.
     public func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
         let result = try await transaction("BEGIN IMMEDIATE", on: database, gate: gate, body)
-        guard let walSync = walSync.withLock({ $0 }) else { throw StoreError("store is closed") }
         do {
             try await walSync.sync()
         } catch {
@@ -246,6 +247,6 @@ public final class SQLiteIncidentStore: IncidentStore {
             }
             if !database.isClosed { database.close() }
         }
-        walSync.withLock { $0 }?.shutdown()
+        walSync.shutdown()
     }
 }
