@@ -87,12 +87,43 @@ struct WALSyncTests {
         try await harness.expectNoDanglingReferences()
     }
 
-    @Test func theStoreWritesWithoutSyncingAndSyncsTheWALItself() async throws {
+    /// COMMIT does not sync (`synchronous=NORMAL`), so a webhook must not be answered before
+    /// the WAL sync that follows it: the ingest returns only once that sync is done.
+    @Test(.timeLimit(.minutes(1))) func aWebhookIsAnsweredOnlyAfterItsCommitIsSynced() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }
-        #expect(try await harness.store.writerSynchronousMode() == 1, "synchronous=NORMAL: COMMIT does not sync, WALSync does")
-        _ = try await harness.ingest(dbAlert("db-1"))
-        #expect(try await harness.engine.incidents(.open).count == 1)
+        #expect(try await harness.store.writerSynchronousMode() == 1)
+        let holding = Mutex(false)
+        let syncs = Mutex(0)
+        let release = DispatchSemaphore(value: 0)
+        let store = try await SQLiteIncidentStore.open(
+            path: harness.path,
+            walSync: { _ in
+                WALSync(sync: {
+                    _ = count(syncs)
+                    if holding.withLock({ $0 }) { release.wait() }
+                })
+            }
+        )
+        defer { Task { try? await store.close() } }
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: harness.start))
+        holding.withLock { $0 = true }
+        let before = syncs.withLock { $0 }
+        let ingest = Task { try await engine.ingest([dbAlert("db-1")]) }
+        while syncs.withLock({ $0 }) == before { try await Task.sleep(for: .milliseconds(1)) }
+        // Committed and visible, but its sync has not finished: no answer yet.
+        #expect(try await engine.incidents(.open).count == 1)
+        let answered = Mutex(false)
+        let watcher = Task {
+            _ = try? await ingest.value
+            answered.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(answered.withLock { $0 } == false)
+        holding.withLock { $0 = false }
+        release.signal()
+        #expect(try await ingest.value.opened.count == 1)
+        await watcher.value
     }
 }
 
