@@ -20,8 +20,9 @@ import Synchronization
 final class GroupCommit: Sendable {
     struct Batch: Sendable {
         var plans: [AlertPlan]
-        /// Each plan's alert encoded for the store, in the order of `plans`.
-        var encoded: [EncodedLabels]
+        /// Each plan's alert encoded for the store, in the order of `plans`; nil for alerts
+        /// that cannot add a row (resolved, dropped, unrouted).
+        var encoded: [EncodedLabels?]
         var rules: EngineRules
     }
 

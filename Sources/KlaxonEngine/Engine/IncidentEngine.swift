@@ -53,7 +53,9 @@ public final class IncidentEngine: Sendable {
         let plans = rules.planner.plan(alerts, renderVoices: false)
         let summary: IngestSummary
         do {
-            let encoded = plans.map { EncodedLabels($0.alert) }
+            let encoded = plans.map { plan in
+                plan.dropped || plan.matches.isEmpty || plan.alert.status == .resolved ? nil : EncodedLabels(plan.alert)
+            }
             summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, encoded: encoded, rules: rules))
         } catch {
             metrics.storeError()
@@ -145,7 +147,7 @@ public final class IncidentEngine: Sendable {
     private static func apply(
         _ plan: AlertPlan,
         _ match: RouteMatch,
-        _ encoded: EncodedLabels,
+        _ encoded: EncodedLabels?,
         rules: EngineRules,
         now: Date,
         to transaction: any IncidentTransaction,
@@ -222,7 +224,7 @@ public final class IncidentEngine: Sendable {
 
     private static func open(
         _ alert: IncidentAlert,
-        _ encoded: EncodedLabels,
+        _ encoded: EncodedLabels?,
         match: RouteMatch,
         severity: String,
         storm: StormGuard?,
@@ -283,7 +285,7 @@ public final class IncidentEngine: Sendable {
     /// the end of the batch (``BatchState/flush(now:to:)``).
     private static func join(
         _ alert: IncidentAlert,
-        _ encoded: EncodedLabels,
+        _ encoded: EncodedLabels?,
         to incident: inout Incident,
         now: Date,
         in transaction: any IncidentTransaction,
@@ -322,7 +324,7 @@ public final class IncidentEngine: Sendable {
     private static func reopen(
         _ incident: inout Incident,
         with alert: IncidentAlert,
-        _ encoded: EncodedLabels,
+        _ encoded: EncodedLabels?,
         match: RouteMatch,
         now: Date,
         in transaction: any IncidentTransaction,
