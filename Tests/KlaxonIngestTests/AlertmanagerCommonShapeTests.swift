@@ -50,18 +50,49 @@ import Testing
         }
     }
 
+    @Test func leavesKeysWithEscapesAndBadGroupFieldsToTheTreeDecoder() throws {
+        let alert = #"{"status":"firing","labels":{"alertname":"A"}}"#
+        let escapedKey = Array(#"{"vers\u0069on":"4","alerts":[\#(alert)]}"#.utf8)
+        #expect(AlertmanagerAdapter.decodeCommonShape(escapedKey) == nil)
+        #expect(AlertmanagerAdapter.decodeCommonShape(escapedKey, groupFields: false) == nil)
+        #expect(try AlertmanagerAdapter.alerts(from: escapedKey).map(\.labels) == [["alertname": "A"]])
+        // Group fields are checked even when they are not kept.
+        for field in [#"{"a":"\x"}"#, #"{"a":1}"#, #"{"a":"1",}"#, #"["a"]"#, "{\"a\":\"\u{1}\"}"] {
+            let bytes = Array(#"{"commonLabels":\#(field),"alerts":[\#(alert)]}"#.utf8)
+            #expect(AlertmanagerAdapter.decodeCommonShape(bytes, groupFields: false) == nil, "\(field)")
+            #expect(throws: IngestError.self, "\(field)") { try AlertmanagerAdapter.alerts(from: bytes) }
+        }
+    }
+
+    /// Skipping the group fields changes nothing about what is accepted or about the alerts.
+    @Test(arguments: ["alertmanager-0.25-firing", "alertmanager-0.25-resolved", "alertmanager-0.25-1-alert", "alertmanager-0.25-100-alerts"])
+    func alertsWithoutGroupFieldsAreTheAlertsOfTheWholePayload(_ name: String) throws {
+        let bytes = try Fixtures.payload(name)
+        let lean = try #require(AlertmanagerAdapter.decodeCommonShape(bytes, groupFields: false))
+        let whole = try #require(treeDecode(bytes))
+        #expect(lean.alerts == whole.alerts)
+        #expect(lean.groupKey == whole.groupKey && lean.externalURL == whole.externalURL)
+        #expect(lean.commonLabels.isEmpty && lean.groupLabels.isEmpty && lean.commonAnnotations.isEmpty)
+        #expect(try AlertmanagerAdapter.alerts(from: bytes, input: "x") == AlertmanagerAdapter.alerts(from: whole, input: "x"))
+    }
+
     /// Every one-byte change of a real payload: whatever the reader accepts, the tree
     /// decoder accepts too, with the same result.
     @Test func agreesWithTheTreeDecoderOnEveryOneByteChange() throws {
         let original = try Fixtures.payload("alertmanager-0.25-1-alert")
         var accepted = 0
         for position in original.indices {
-            for replacement in [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "7"), UInt8(ascii: " "), 0xC3] {
+            for replacement in [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "7"), UInt8(ascii: " "), UInt8(ascii: "\\"), 0xC3] {
                 var bytes = original
                 bytes[position] = replacement
-                guard let fast = AlertmanagerAdapter.decodeCommonShape(bytes) else { continue }
+                let lean = AlertmanagerAdapter.decodeCommonShape(bytes, groupFields: false)
+                guard let fast = AlertmanagerAdapter.decodeCommonShape(bytes) else {
+                    #expect(lean == nil, "byte \(position) → \(replacement)")
+                    continue
+                }
                 accepted += 1
                 #expect(fast == treeDecode(bytes), "byte \(position) → \(replacement)")
+                #expect(lean?.alerts == fast.alerts, "byte \(position) → \(replacement)")
             }
         }
         #expect(accepted > 0)

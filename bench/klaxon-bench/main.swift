@@ -35,6 +35,17 @@ for _ in 0..<2000 {
 print(
     "alertmanager decode, 100 alerts (\(payload.count) bytes): median \(microseconds(median(decodeSamples))), best \(microseconds(decodeSamples.min()!)) over \(decodeSamples.count) runs"
 )
+// One alert, the webhook benchmark's body: a small payload's fixed costs.
+let oneAlertBody = try String(contentsOfFile: "bench/bodies/webhook-1-alert.json", encoding: .utf8)
+let oneAlert = Array(oneAlertBody.replacingOccurrences(of: "@SEQ@", with: "seq-1").utf8)
+var oneSamples: [Duration] = []
+for _ in 0..<20000 {
+    let start = clock.now
+    let alerts = try AlertmanagerAdapter.alerts(from: oneAlert, input: "bench")
+    oneSamples.append(clock.now - start)
+    decoded += alerts.count
+}
+print("alertmanager decode, 1 alert (\(oneAlert.count) bytes): median \(microseconds(median(oneSamples))), best \(microseconds(oneSamples.min()!))")
 // The same through the generic JSON tree, the path of payloads in any other shape (Grafana's).
 var treeSamples: [Duration] = []
 for _ in 0..<2000 {

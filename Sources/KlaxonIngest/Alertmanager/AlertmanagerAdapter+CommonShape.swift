@@ -5,12 +5,16 @@ extension AlertmanagerAdapter {
     /// The payload of a body in the shape Alertmanager itself sends, read in one pass
     /// without building the generic JSON tree (that tree was 18 % of a 100-alert webhook's
     /// CPU). Nil for anything else: Grafana's fields, `null`s, numbers where strings are
-    /// expected, a repeated key, an unknown key, any error. The tree decoder then decides,
-    /// and it alone words the errors: whatever this reader accepts, the tree decoder accepts
-    /// with the same result, and the tests compare the two.
-    static func decodeCommonShape(_ bytes: [UInt8]) -> AlertmanagerPayload? {
+    /// expected, a repeated key, an unknown key, a key with an escape, any error. The tree
+    /// decoder then decides, and it alone words the errors: whatever this reader accepts,
+    /// the tree decoder accepts with the same result, and the tests compare the two.
+    ///
+    /// Without `groupFields`, `groupLabels`, `commonLabels` and `commonAnnotations` are
+    /// checked but left empty: the alerts do not carry them, and building them was half of a
+    /// one-alert body's decoding.
+    static func decodeCommonShape(_ bytes: [UInt8], groupFields: Bool = true) -> AlertmanagerPayload? {
         bytes.withUnsafeBufferPointer { buffer in
-            var reader = CommonShapeReader(scanner: JSONScanner(buffer, maxDepth: JSONParser.defaultMaxDepth))
+            var reader = CommonShapeReader(scanner: JSONScanner(buffer, maxDepth: JSONParser.defaultMaxDepth), groupFields: groupFields)
             return reader.payload()
         }
     }
@@ -18,37 +22,41 @@ extension AlertmanagerAdapter {
 
 private struct CommonShapeReader {
     var scanner: JSONScanner
-
-    /// The fields read alike, by key.
-    private static let payloadTexts: [String: WritableKeyPath<AlertmanagerPayload, String?> & Sendable] = [
-        "version": \.version, "groupKey": \.groupKey, "receiver": \.receiver, "externalURL": \.externalURL,
-    ]
-    private static let payloadLabels: [String: WritableKeyPath<AlertmanagerPayload, LabelSet> & Sendable] = [
-        "groupLabels": \.groupLabels, "commonLabels": \.commonLabels, "commonAnnotations": \.commonAnnotations,
-    ]
-    private static let alertTimes: [String: WritableKeyPath<AlertmanagerAlert, Date?> & Sendable] = [
-        "startsAt": \.startsAt, "endsAt": \.endsAt,
-    ]
+    let groupFields: Bool
 
     mutating func payload() -> AlertmanagerPayload? {
         guard scanner.consume(UInt8(ascii: "{")) else { return nil }
         var payload = AlertmanagerPayload(version: nil)
         var seen = SeenKeys()
         repeat {
-            guard let key = string(), seen.insert(key), scanner.consume(UInt8(ascii: ":")) else { return nil }
-            if let field = Self.payloadTexts[key] {
+            guard let key = key(), seen.insert(key), scanner.consume(UInt8(ascii: ":")) else { return nil }
+            switch key {
+            case .version, .groupKey, .receiver, .externalURL:
                 guard let text = string() else { return nil }
-                payload[keyPath: field] = text
-            } else if let field = Self.payloadLabels[key] {
+                switch key {
+                case .version: payload.version = text
+                case .groupKey: payload.groupKey = text
+                case .receiver: payload.receiver = text
+                default: payload.externalURL = text
+                }
+            case .groupLabels, .commonLabels, .commonAnnotations:
+                guard groupFields else {
+                    guard skipLabels() else { return nil }
+                    continue
+                }
                 guard let labels = labels() else { return nil }
-                payload[keyPath: field] = labels
-            } else if key == "status" {
+                switch key {
+                case .groupLabels: payload.groupLabels = labels
+                case .commonLabels: payload.commonLabels = labels
+                default: payload.commonAnnotations = labels
+                }
+            case .status:
                 guard let status = status() else { return nil }
                 payload.status = status
-            } else if key == "truncatedAlerts" {
+            case .truncatedAlerts:
                 guard case .number(let number, _)? = try? scanner.parseValue(), let truncated = Int(exactly: number) else { return nil }
                 payload.truncatedAlerts = truncated
-            } else if key == "alerts" {
+            case .alerts:
                 guard scanner.consume(UInt8(ascii: "[")) else { return nil }
                 if !scanner.consume(UInt8(ascii: "]")) {
                     repeat {
@@ -57,11 +65,11 @@ private struct CommonShapeReader {
                     } while scanner.consume(UInt8(ascii: ","))
                     guard scanner.consume(UInt8(ascii: "]")) else { return nil }
                 }
-            } else {
+            default:
                 return nil
             }
         } while scanner.consume(UInt8(ascii: ","))
-        guard scanner.consume(UInt8(ascii: "}")), scanner.isAtEnd(), seen.contains("alerts"), payload.isKnownVersion else { return nil }
+        guard scanner.consume(UInt8(ascii: "}")), scanner.isAtEnd(), seen.contains(.alerts), payload.isKnownVersion else { return nil }
         return payload
     }
 
@@ -70,33 +78,32 @@ private struct CommonShapeReader {
         var alert = AlertmanagerAlert(status: .firing, labels: [:])
         var seen = SeenKeys()
         repeat {
-            guard let key = string(), seen.insert(key), scanner.consume(UInt8(ascii: ":")) else { return nil }
-            if let field = Self.alertTimes[key] {
-                guard let text = string(), let date = RFC3339.parse(text) else { return nil }
-                alert[keyPath: field] = RFC3339.isZeroTime(date) ? nil : date
-                continue
-            }
+            guard let key = key(), seen.insert(key), scanner.consume(UInt8(ascii: ":")) else { return nil }
             switch key {
-            case "status":
+            case .status:
                 guard let status = status() else { return nil }
                 alert.status = status
-            case "labels":
+            case .labels:
                 guard let labels = labels(), !labels.isEmpty else { return nil }
                 alert.labels = labels
-            case "annotations":
+            case .annotations:
                 guard let annotations = labels() else { return nil }
                 alert.annotations = annotations
-            case "generatorURL":
+            case .startsAt, .endsAt:
+                guard let text = string(), let date = RFC3339.parse(text) else { return nil }
+                let time = RFC3339.isZeroTime(date) ? nil : date
+                if key == .startsAt { alert.startsAt = time } else { alert.endsAt = time }
+            case .generatorURL:
                 guard let url = string() else { return nil }
                 alert.generatorURL = url
-            case "fingerprint":
+            case .fingerprint:
                 guard let fingerprint = string() else { return nil }
                 alert.fingerprint = fingerprint.isEmpty ? nil : fingerprint
             default:
                 return nil
             }
         } while scanner.consume(UInt8(ascii: ","))
-        guard scanner.consume(UInt8(ascii: "}")), seen.contains("status"), seen.contains("labels") else { return nil }
+        guard scanner.consume(UInt8(ascii: "}")), seen.contains(.status), seen.contains(.labels) else { return nil }
         return alert
     }
 
@@ -117,32 +124,68 @@ private struct CommonShapeReader {
         return LabelSet(labels)
     }
 
+    /// What ``labels()`` accepts, without building it.
+    private mutating func skipLabels() -> Bool {
+        guard scanner.consume(UInt8(ascii: "{")) else { return false }
+        if scanner.consume(UInt8(ascii: "}")) { return true }
+        repeat {
+            guard skipString(), scanner.consume(UInt8(ascii: ":")), skipString() else { return false }
+        } while scanner.consume(UInt8(ascii: ","))
+        return scanner.consume(UInt8(ascii: "}"))
+    }
+
     /// The string that comes next, or nil when something else does.
     private mutating func string() -> String? {
         guard scanner.peek() == UInt8(ascii: "\"") else { return nil }
         return try? scanner.parseString()
     }
+
+    /// Steps over the string that comes next; false when something else does.
+    private mutating func skipString() -> Bool {
+        guard scanner.peek() == UInt8(ascii: "\"") else { return false }
+        do {
+            if try scanner.plainString() == nil { _ = try scanner.parseString() }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The key that comes next, read from its bytes without making a `String`; nil for a key
+    /// this reader does not know or one written with an escape.
+    private mutating func key() -> Key? {
+        guard scanner.peek() == UInt8(ascii: "\""), let bytes = try? scanner.plainString() else { return nil }
+        return Key(bytes)
+    }
 }
 
-/// The known keys an object has shown so far, as bits: a `Set<String>` per object cost a
-/// fifth of the reader's time. Any other key makes the reader give up anyway.
+/// The keys of Alertmanager's payload and of its alerts.
+private enum Key: Int, CaseIterable {
+    case version, groupKey, receiver, externalURL, status, groupLabels, commonLabels, commonAnnotations, truncatedAlerts, alerts
+    case labels, annotations, startsAt, endsAt, generatorURL, fingerprint
+
+    /// Each case's name as it is written in JSON (a case prints as its name).
+    private static let names: [[UInt8]] = allCases.map { Array(String(describing: $0).utf8) }
+
+    init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let index = Self.names.firstIndex(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) else { return nil }
+        self.init(rawValue: index)
+    }
+}
+
+/// The keys an object has shown so far, as bits: a `Set<String>` per object cost a fifth
+/// of the reader's time.
 private struct SeenKeys {
-    private static let known = [
-        "version", "groupKey", "receiver", "externalURL", "status", "groupLabels", "commonLabels", "commonAnnotations",
-        "truncatedAlerts", "alerts", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint",
-    ]
     private var bits: UInt32 = 0
 
-    /// False when `key` came before; an unknown key is let through for the caller to refuse.
-    mutating func insert(_ key: String) -> Bool {
-        guard let index = Self.known.firstIndex(of: key) else { return true }
-        let bit = UInt32(1) << index
+    /// False when `key` came before.
+    mutating func insert(_ key: Key) -> Bool {
+        let bit = UInt32(1) << key.rawValue
         defer { bits |= bit }
         return bits & bit == 0
     }
 
-    func contains(_ key: String) -> Bool {
-        guard let index = Self.known.firstIndex(of: key) else { return false }
-        return bits & (UInt32(1) << index) != 0
+    func contains(_ key: Key) -> Bool {
+        bits & (UInt32(1) << key.rawValue) != 0
     }
 }

@@ -108,7 +108,8 @@ public enum AlertmanagerAdapter {
 
     /// ``decode(_:)-([UInt8])`` followed by ``alerts(from:input:)``.
     public static func alerts(from bytes: [UInt8], input: String = "default") throws(IngestError) -> [Alert] {
-        alerts(from: try decode(bytes), input: input)
+        if let payload = decodeCommonShape(bytes, groupFields: false) { return alerts(from: payload, input: input) }
+        return alerts(from: try decode(try JSONParser.parse(bytes)), input: input)
     }
 
     // MARK: - Pieces

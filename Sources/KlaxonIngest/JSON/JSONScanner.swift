@@ -214,18 +214,27 @@ struct JSONScanner {
     /// Parses the string starting at the opening quote at `index`.
     mutating func parseString() throws(IngestError) -> String {
         let opening = index
+        if let plain = try plainString() { return String(decoding: plain, as: UTF8.self) }
+        index = opening + 1
+        return try parseEscapedString(from: index)
+    }
+
+    /// The bytes of the string that starts here when it has no escapes, after the checks of
+    /// ``parseString()`` (ASCII needs no further check; other bytes are validated as UTF-8 in
+    /// the same pass). Nil, with the cursor back at the opening quote, when it has an escape.
+    mutating func plainString() throws(IngestError) -> UnsafeBufferPointer<UInt8>? {
+        let opening = index
         index += 1
         let start = index
-        // Fast path: no escapes. ASCII needs no validation; other bytes are checked in place.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let string = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
-                return string
+                return UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)])
             }
             if byte == UInt8(ascii: "\\") {
-                return try parseEscapedString(from: start)
+                index = opening
+                return nil
             }
             if byte < 0x20 {
                 throw error("unescaped control character \(hex(byte)) in string")
@@ -239,7 +248,6 @@ struct JSONScanner {
         throw error("unterminated string (opened at byte \(opening))")
     }
 
-    /// The slow path: the string from `start` has an escape at `index`.
     private mutating func parseEscapedString(from start: Int) throws(IngestError) -> String {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
