@@ -72,6 +72,49 @@ import Testing
         #expect(info.matches.isEmpty)
     }
 
+    /// The engine's plans (no voices rendered) reuse one alert's match for the next when
+    /// route, key and severity agree; every decision must still be the alert's own.
+    @Test func plansWithoutVoicesMakeTheSameDecisionsAlertByAlert() throws {
+        let repo = try repository(
+            baseRules + """
+
+                severities:
+                  levels:
+                    critical: {priority: 1}
+                    warning: {priority: 6}
+                routes:
+                  - name: db
+                    match: {team: db}
+                    voice: down
+                    escalation: primary
+                    providers: [sim]
+                    continue: true
+                  - name: all
+                    voice: down
+                    escalation: primary
+                    providers: [sim]
+                """
+        )
+        let planner = AlertPlanner(repository: repo)
+        let labels: [LabelSet] = [
+            ["team": "db", "severity": "critical"], ["team": "db", "severity": "critical", "x": "1"], ["team": "db", "severity": "warning"],
+            ["team": "web", "severity": "warning"], ["team": "db", "severity": "warning"], ["team": "web", "severity": "critical"],
+        ]
+        let alerts = labels.enumerated().map { index, labels in alert(labels, groupKey: index == 3 ? "other" : "g") }
+        let lean = planner.plan(alerts, renderVoices: false)
+        let full = planner.plan(alerts)
+        for (leanPlan, fullPlan) in zip(lean, full) {
+            #expect(leanPlan.severity == fullPlan.severity)
+            #expect(leanPlan.matches.count == fullPlan.matches.count)
+            for (a, b) in zip(leanPlan.matches, fullPlan.matches) {
+                #expect(a.route == b.route && a.dedupeKey == b.dedupeKey && a.priority == b.priority && a.voice == b.voice)
+                #expect(a.providers == b.providers && a.escalation == b.escalation && a.steps == b.steps && a.dropped == b.dropped)
+                #expect(a.params.isEmpty && !b.params.isEmpty)
+            }
+        }
+        #expect(lean.map { $0.matches.map(\.priority) } == [[1, 1], [1, 1], [6, 6], [6], [6, 6], [1]])
+    }
+
     @Test func paramsRenderEveryDocumentedVariableWithoutEscaping() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(

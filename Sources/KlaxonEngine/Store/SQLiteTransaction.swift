@@ -443,7 +443,10 @@ enum JSONColumn {
     /// A string map as a JSON object with sorted keys, written by hand: this runs for every
     /// alert of every webhook, where Foundation's encoder would dominate.
     static func encode(_ map: [String: String]) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        var bytes: [UInt8] = []
+        // Room for the text with no escapes, so the buffer is not regrown label by label.
+        bytes.reserveCapacity(map.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        bytes.append(UInt8(ascii: "{"))
         for (index, entry) in map.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             JSONStringLiteral.append(entry.key, to: &bytes)

@@ -24,16 +24,23 @@ public struct AlertPlanner: Sendable {
         let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(route: Route, key: String)]) in
             let severity = router.severity(of: alert)
             let dropped = repository.severities.level(named: severity)?.drop == true
-            let routes = dropped ? [] : router.matchingRoutes(for: alert).map { ($0, Self.dedupeKey(alert, route: $0)) }
+            let routes = dropped ? [] : router.matchingRoutes(for: alert, severity: severity).map { ($0, Self.dedupeKey(alert, route: $0)) }
             return (severity, dropped, routes)
         }
         var counts: [String: Int] = [:]
         for (alert, entry) in zip(alerts, routed) where alert.status == .firing {
             for (_, key) in entry.routes { counts[key, default: 0] += 1 }
         }
+        // Without rendered voices a match depends on the route, key, severity and count
+        // alone, and the alerts of one notification usually share all four.
+        var last: RouteMatch?
+        var lastSeverity = ""
         return zip(alerts, routed).map { alert, entry in
             let matches = entry.routes.map { route, key in
-                match(
+                if !renderVoices, let last, last.route == route.name, last.dedupeKey == key, lastSeverity == entry.severity {
+                    return last
+                }
+                let made = match(
                     alert,
                     route: route,
                     dedupeKey: key,
@@ -42,6 +49,8 @@ public struct AlertPlanner: Sendable {
                     renderVoices: renderVoices,
                     repository: repository
                 )
+                (last, lastSeverity) = (made, entry.severity)
+                return made
             }
             return AlertPlan(alert: alert, severity: entry.severity, dropped: entry.dropped, matches: matches)
         }

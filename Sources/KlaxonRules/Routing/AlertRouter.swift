@@ -24,8 +24,13 @@ public struct AlertRouter: Sendable {
 
     /// The routes that take `alert`, in order.
     public func matchingRoutes(for alert: Alert) -> [Route] {
+        matchingRoutes(for: alert, severity: severity(of: alert))
+    }
+
+    /// The routes that take `alert`, whose ``severity(of:)`` is `severity`.
+    func matchingRoutes(for alert: Alert, severity: String) -> [Route] {
         var result: [Route] = []
-        root.collect(labels: alert.labels, severity: severity(of: alert), into: &result)
+        root.collect(labels: alert.labels, severity: severity, into: &result)
         return result
     }
 }
