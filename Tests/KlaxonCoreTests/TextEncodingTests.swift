@@ -40,6 +40,50 @@ import Testing
         }
     }
 
+    /// Go's escapes: `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes, at every offset.
+    @Test func jsonStringLiteralEscapesHTMLAsGoDoes() throws {
+        let specials = ["<", ">", "&", "\u{2028}", "\u{2029}", "\u{2027}", "\u{202A}", "\"", "\n", "\u{01}", "é", "🚨"]
+        for special in specials {
+            for length in 0..<8 {
+                for position in 0...length {
+                    var characters = Array(repeating: "a", count: length)
+                    characters.insert(special, at: position)
+                    let text = characters.joined()
+                    var bytes: [UInt8] = []
+                    JSONStringLiteral.append(text, to: &bytes, escapingHTML: true)
+                    let literal = String(decoding: bytes, as: UTF8.self)
+                    #expect(try JSONDecoder().decode(String.self, from: Data(bytes)) == text, "\(text.debugDescription)")
+                    #expect(!literal.contains(where: { "<>&\u{2028}\u{2029}".contains($0) }), "\(literal)")
+                }
+            }
+        }
+        var bytes: [UInt8] = []
+        JSONStringLiteral.append("a<b>&\u{2028}\u{2029}", to: &bytes, escapingHTML: true)
+        #expect(String(decoding: bytes, as: UTF8.self) == #""a\u003cb\u003e\u0026\u2028\u2029""#)
+        #expect(JSONStringLiteral.quoted("a<b>&\u{2028}\u{2029}") == "\"a<b>&\u{2028}\u{2029}\"")
+    }
+
+    @Test func labelSetJSONSortsNamesAndReadsBack() throws {
+        let labels: LabelSet = ["b": "two \"quoted\"\nline", "a": "back\\slash", "c": "中文", "A": "\u{1}"]
+        #expect(labels.json == #"{"A":"\u0001","a":"back\\slash","b":"two \"quoted\"\nline","c":"中文"}"#)
+        #expect(LabelSet(["x": "1 > 0 & 2 < 3"]).json == #"{"x":"1 \u003e 0 \u0026 2 \u003c 3"}"#)
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(labels.json.utf8)) == labels.storage)
+        #expect(LabelSet().json == "{}")
+    }
+
+    /// A set that keeps its sender's text gives that text, is equal to the same set without
+    /// it, and forgets it on any change.
+    @Test func labelSetKeepsItsSourceTextUntilChanged() {
+        var labels = LabelSet(["a": "1", "b": "2"], json: #"{"a":"1","b":"2"}"#)
+        #expect(labels.json == #"{"a":"1","b":"2"}"#)
+        #expect(labels == LabelSet(["a": "1", "b": "2"]))
+        #expect(labels.hashValue == LabelSet(["a": "1", "b": "2"]).hashValue)
+        labels["c"] = "3"
+        #expect(labels.json == #"{"a":"1","b":"2","c":"3"}"#)
+        labels["c"] = nil
+        #expect(labels.json == #"{"a":"1","b":"2"}"#)
+    }
+
     @Test func labelSetPrintsLikeAlertmanager() {
         let labels: LabelSet = ["b": "two \"quoted\"\nline", "a": "back\\slash", "c": "中文"]
         #expect(labels.description == #"{a="back\\slash", b="two \"quoted\"\nline", c="中文"}"#)

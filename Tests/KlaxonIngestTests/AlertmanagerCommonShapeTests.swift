@@ -1,7 +1,7 @@
 import Foundation
-import KlaxonCore
 import Testing
 
+@testable import KlaxonCore
 @testable import KlaxonIngest
 
 /// The one-pass reader of Alertmanager's own shape must agree with the tree decoder on
@@ -50,6 +50,50 @@ import Testing
         }
     }
 
+    /// Alertmanager's label maps are kept as sent for the store; any other text is written
+    /// anew. Either way the store gets exactly ``LabelSet/json``.
+    @Test(arguments: ["alertmanager-0.25-firing", "alertmanager-0.25-resolved", "alertmanager-0.25-1-alert", "alertmanager-0.25-100-alerts"])
+    func keepsAlertmanagersLabelTextForTheStore(_ name: String) throws {
+        let bytes = try Fixtures.payload(name)
+        for alert in try AlertmanagerAdapter.alerts(from: bytes) {
+            for labels in [alert.labels, alert.annotations] {
+                #expect(labels.keepsSourceJSON)
+                #expect(labels.json == LabelSet(labels.storage).json)
+            }
+        }
+    }
+
+    @Test func keepsLabelTextOnlyWhenItIsExactlyTheStoredForm() throws {
+        let cases: [(text: String, kept: Bool)] = [
+            (#"{"a":"1","b":"2"}"#, true),
+            ("{}", true),
+            (#"{"a":"é","é":"中文 🚨"}"#, true),
+            (#"{"a": "1","b":"2"}"#, false),
+            (#"{ "a":"1"}"#, false),
+            (#"{"a":"1"} "#, true),
+            (#"{"b":"1","a":"2"}"#, false),
+            (#"{"a":"1","a":"2"}"#, false),
+            (#"{"a":"\u0041"}"#, false),
+            (#"{"a":"x\"y"}"#, true),
+            (#"{"a":"x\/y"}"#, false),
+            (#"{"a":"\u003c\u003e\u0026"}"#, true),
+            (#"{"a":"\u003C"}"#, false),
+            (#"{"a":"<"}"#, false),
+            (#"{"a":"a&b"}"#, false),
+            (#"{"a":"\n\t\u0001\\"}"#, true),
+            (#"{"a":"\u000a"}"#, false),
+            (#"{"a":"\u2028"}"#, true),
+            ("{\"a\":\"\u{2028}\"}", false),
+            (#"{"B":"1","a":"2"}"#, true),
+        ]
+        for (text, kept) in cases {
+            let bytes = Array(#"{"alerts":[{"status":"firing","labels":{"a":"1"},"annotations":\#(text)}]}"#.utf8)
+            let labels = try #require(AlertmanagerAdapter.decodeCommonShape(bytes)?.alerts.first?.annotations, "\(text)")
+            #expect(labels.keepsSourceJSON == kept, "\(text)")
+            #expect(labels.json == LabelSet(labels.storage).json, "\(text)")
+        }
+    }
+
     @Test func leavesKeysWithEscapesAndBadGroupFieldsToTheTreeDecoder() throws {
         let alert = #"{"status":"firing","labels":{"alertname":"A"}}"#
         let escapedKey = Array(#"{"vers\u0069on":"4","alerts":[\#(alert)]}"#.utf8)
@@ -93,6 +137,10 @@ import Testing
                 accepted += 1
                 #expect(fast == treeDecode(bytes), "byte \(position) → \(replacement)")
                 #expect(lean?.alerts == fast.alerts, "byte \(position) → \(replacement)")
+                for alert in fast.alerts {
+                    #expect(alert.labels.json == LabelSet(alert.labels.storage).json, "byte \(position) → \(replacement)")
+                    #expect(alert.annotations.json == LabelSet(alert.annotations.storage).json, "byte \(position) → \(replacement)")
+                }
             }
         }
         #expect(accepted > 0)

@@ -1,12 +1,47 @@
 /// A set of label (or annotation) names and values.
 ///
 /// Names are unique; iteration order is sorted by name so output and hashing are stable.
-public struct LabelSet: Sendable, Hashable {
-    public private(set) var storage: [String: String]
+public struct LabelSet: Sendable {
+    public private(set) var storage: [String: String] {
+        didSet { sourceJSON = nil }
+    }
+    /// ``json``, as the sender wrote it: set only by a decoder that checked the sender's
+    /// text is exactly that form, and gone with any change.
+    private var sourceJSON: String?
 
     public init(_ storage: [String: String] = [:]) {
         self.storage = storage
     }
+
+    /// A set read from `json`, which its reader has checked is exactly what ``json`` would
+    /// write for `storage` (Alertmanager writes label maps that way): the store keeps the
+    /// sender's text instead of writing it again.
+    public init(_ storage: [String: String], json: String) {
+        self.storage = storage
+        self.sourceJSON = json
+    }
+
+    /// The set as the store keeps it: a JSON object, names sorted (`<`), no whitespace,
+    /// names and values written by ``JSONStringLiteral`` escaping HTML. That is how Go
+    /// writes a string map, so Alertmanager's label maps usually arrive in this form.
+    public var json: String {
+        if let sourceJSON { return sourceJSON }
+        var bytes: [UInt8] = []
+        // Room for the text with no escapes, so the buffer is not regrown label by label.
+        bytes.reserveCapacity(storage.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        bytes.append(UInt8(ascii: "{"))
+        for (index, entry) in storage.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONStringLiteral.append(entry.key, to: &bytes, escapingHTML: true)
+            bytes.append(UInt8(ascii: ":"))
+            JSONStringLiteral.append(entry.value, to: &bytes, escapingHTML: true)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether ``json`` is the sender's text.
+    var keepsSourceJSON: Bool { sourceJSON != nil }
 
     public subscript(name: String) -> String? {
         get { storage[name] }
@@ -26,6 +61,17 @@ public struct LabelSet: Sendable, Hashable {
         storage[name] ?? ""
     }
 
+}
+
+/// Equal when the names and values are: how the set was written does not count.
+extension LabelSet: Hashable {
+    public static func == (left: LabelSet, right: LabelSet) -> Bool {
+        left.storage == right.storage
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage)
+    }
 }
 
 extension LabelSet: ExpressibleByDictionaryLiteral {

@@ -23,8 +23,8 @@ public struct EncodedLabels: Sendable {
     let annotations: String
 
     public init(_ alert: Alert) {
-        labels = JSONColumn.encode(alert.labels.storage)
-        annotations = JSONColumn.encode(alert.annotations.storage)
+        labels = alert.labels.json
+        annotations = alert.annotations.json
     }
 }
 

@@ -164,8 +164,8 @@ struct SQLiteTransaction: IncidentTransaction {
             Self.upsertAlertStatement,
             [
                 .int(alert.incidentID), .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
-                .text(encoded?.labels ?? JSONColumn.encode(alert.labels.storage)),
-                .text(encoded?.annotations ?? JSONColumn.encode(alert.annotations.storage)),
+                .text(encoded?.labels ?? alert.labels.json),
+                .text(encoded?.annotations ?? alert.annotations.json),
                 .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
                 .date(alert.firstSeen), .date(alert.lastSeen),
             ]
@@ -440,23 +440,6 @@ extension SQLiteHandle.Row {
 
 /// Lists and maps kept as JSON text in one column.
 enum JSONColumn {
-    /// A string map as a JSON object with sorted keys, written by hand: this runs for every
-    /// alert of every webhook, where Foundation's encoder would dominate.
-    static func encode(_ map: [String: String]) -> String {
-        var bytes: [UInt8] = []
-        // Room for the text with no escapes, so the buffer is not regrown label by label.
-        bytes.reserveCapacity(map.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
-        bytes.append(UInt8(ascii: "{"))
-        for (index, entry) in map.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONStringLiteral.append(entry.key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            JSONStringLiteral.append(entry.value, to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     static func encode(_ list: [String]) -> String {
         var bytes: [UInt8] = []
         append(list, to: &bytes)

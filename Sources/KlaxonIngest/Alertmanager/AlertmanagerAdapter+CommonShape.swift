@@ -111,17 +111,51 @@ private struct CommonShapeReader {
         string().flatMap(AlertStatus.init(rawValue:))
     }
 
-    /// An object whose values are all strings, the last of a repeated name winning.
+    /// An object whose values are all strings, the last of a repeated name winning. When
+    /// the text is exactly what ``LabelSet/json`` writes (as Go writes a string map: names
+    /// sorted, no whitespace, its own escapes), the set keeps it for the store.
     private mutating func labels() -> LabelSet? {
-        guard scanner.consume(UInt8(ascii: "{")) else { return nil }
+        guard scanner.peek() == UInt8(ascii: "{") else { return nil }
+        let start = scanner.position
+        _ = scanner.consume(UInt8(ascii: "{"))
         var labels = [String: String](minimumCapacity: 16)
-        if scanner.consume(UInt8(ascii: "}")) { return LabelSet(labels) }
-        repeat {
-            guard let name = string(), scanner.consume(UInt8(ascii: ":")), let value = string() else { return nil }
-            labels[name] = value
-        } while scanner.consume(UInt8(ascii: ","))
-        guard scanner.consume(UInt8(ascii: "}")) else { return nil }
-        return LabelSet(labels)
+        // The length of the text in that form, and whether it still may be in it.
+        var length = 2
+        var canonical = true
+        var previous = ""
+        if !scanner.consume(UInt8(ascii: "}")) {
+            repeat {
+                guard let name = labelString(), scanner.consume(UInt8(ascii: ":")), let value = labelString() else { return nil }
+                if canonical {
+                    canonical = name.canonical && value.canonical && (labels.isEmpty || previous < name.text)
+                    length += name.length + value.length + (labels.isEmpty ? 1 : 2)
+                    previous = name.text
+                }
+                labels[name.text] = value.text
+            } while scanner.consume(UInt8(ascii: ","))
+            guard scanner.consume(UInt8(ascii: "}")) else { return nil }
+        }
+        // Every string in that form, names increasing, and nothing else in between.
+        let end = scanner.position
+        guard canonical, end - start == length else { return LabelSet(labels) }
+        return LabelSet(labels, json: String(decoding: scanner.bytes(start..<end), as: UTF8.self))
+    }
+
+    /// The string that comes next; its length as written, quotes included; and whether it
+    /// is written as ``JSONStringLiteral`` writes it escaping HTML.
+    private mutating func labelString() -> (text: String, length: Int, canonical: Bool)? {
+        guard scanner.peek() == UInt8(ascii: "\"") else { return nil }
+        let start = scanner.position
+        var escaped = false
+        guard let text = try? scanner.parseString(escaped: &escaped) else { return nil }
+        let raw = scanner.bytes(start..<scanner.position)
+        if !escaped {
+            return (text, raw.count, !scanner.stringHeldWhatGoEscapes)
+        }
+        var written: [UInt8] = []
+        written.reserveCapacity(raw.count)
+        JSONStringLiteral.append(text, to: &written, escapingHTML: true)
+        return (text, raw.count, written.withUnsafeBufferPointer { $0.elementsEqual(raw) })
     }
 
     /// What ``labels()`` accepts, without building it.

@@ -9,6 +9,9 @@ struct JSONScanner {
     private var depth = 0
     private let maxDepth: Int
     private var scratch: [UInt8] = []
+    /// Whether the last string read without escapes held `<`, `>`, `&`, U+2028 or U+2029,
+    /// which Go's encoder (and so Alertmanager) would have escaped.
+    private(set) var stringHeldWhatGoEscapes = false
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -213,19 +216,32 @@ struct JSONScanner {
 
     /// Parses the string starting at the opening quote at `index`.
     mutating func parseString() throws(IngestError) -> String {
-        let opening = index
-        if let plain = try plainString() { return String(decoding: plain, as: UTF8.self) }
-        index = opening + 1
-        return try parseEscapedString(from: index)
+        var escaped = false
+        return try parseString(escaped: &escaped)
+    }
+
+    /// ``parseString()``, telling whether the string had an escape.
+    mutating func parseString(escaped: inout Bool) throws(IngestError) -> String {
+        let start = index + 1
+        if let plain = try plainString(stoppingAtEscape: true) { return String(decoding: plain, as: UTF8.self) }
+        escaped = true
+        return try parseEscapedString(from: start)
     }
 
     /// The bytes of the string that starts here when it has no escapes, after the checks of
     /// ``parseString()`` (ASCII needs no further check; other bytes are validated as UTF-8 in
     /// the same pass). Nil, with the cursor back at the opening quote, when it has an escape.
     mutating func plainString() throws(IngestError) -> UnsafeBufferPointer<UInt8>? {
+        try plainString(stoppingAtEscape: false)
+    }
+
+    /// `stoppingAtEscape` leaves the cursor at the first backslash instead, for
+    /// ``parseEscapedString(from:)`` to go on from there.
+    private mutating func plainString(stoppingAtEscape: Bool) throws(IngestError) -> UnsafeBufferPointer<UInt8>? {
         let opening = index
         index += 1
         let start = index
+        stringHeldWhatGoEscapes = false
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -233,15 +249,20 @@ struct JSONScanner {
                 return UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)])
             }
             if byte == UInt8(ascii: "\\") {
-                index = opening
+                if !stoppingAtEscape { index = opening }
                 return nil
             }
             if byte < 0x20 {
                 throw error("unescaped control character \(hex(byte)) in string")
             }
             if byte < 0x80 {
+                if byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&") { stringHeldWhatGoEscapes = true }
                 index += 1
             } else {
+                // U+2028 and U+2029: E2 80 A8 and E2 80 A9.
+                if byte == 0xE2, index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] | 1 == 0xA9 {
+                    stringHeldWhatGoEscapes = true
+                }
                 try skipUTF8Sequence()
             }
         }
@@ -410,6 +431,14 @@ struct JSONScanner {
 
     /// Whether only whitespace is left.
     mutating func isAtEnd() -> Bool { peek() == nil }
+
+    /// Where the cursor is, as a byte offset.
+    var position: Int { index }
+
+    /// The bytes between two positions.
+    func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[range])
+    }
 
     // MARK: - Helpers
 
