@@ -165,9 +165,47 @@ struct EngineDurabilityTests {
 
         let upgraded = try await SQLiteIncidentStore.open(path: path)
         defer { Task { try? await upgraded.close() } }
-        #expect(try await upgraded.schemaVersion() == 3)
+        #expect(try await upgraded.schemaVersion() == SQLiteSchema.version)
         #expect(try await upgraded.read { try await $0.activeIncident(key: "db|instance=db-7") }?.id == id)
         #expect(try await upgraded.read { try await $0.activeIncident(key: "db|instance=db-8") } == nil)
+    }
+
+    /// Schema 4 copies the incidents, steps, calls and events tables into ones without
+    /// AUTOINCREMENT: every row, id and index survives, and new ids follow the old ones.
+    @Test func upgradeToIdsWithoutAutoincrementKeepsEveryRowAndIndex() async throws {
+        let old = try await EngineHarness.make(migrations: 3)
+        let first = try await old.ingest(dbAlert("db-1", groupKey: "a")).opened[0]
+        #expect(try await old.engine.runDueSteps() == 1)
+        let second = try await old.ingest(dbAlert("db-2", groupKey: "b")).opened[0]
+        _ = try await old.ingest(dbAlert("db-3", groupKey: "a"))
+        let before = [try await old.detail(first), try await old.detail(second)]
+        #expect(before[0].calls.count == 2 && before[0].events.count >= 3 && before[1].steps.count == 2)
+        let indexes = try Self.schema(old.path, "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        try await old.store.close()
+
+        let upgraded = try await EngineHarness.make(directory: old.directory)
+        defer { Task { try? await upgraded.store.close() } }
+        #expect(try await upgraded.store.schemaVersion() == 4)
+        #expect([try await upgraded.detail(first), try await upgraded.detail(second)] == before)
+        #expect(try Self.schema(upgraded.path, "SELECT name FROM sqlite_master WHERE sql LIKE '%AUTOINCREMENT%'").isEmpty)
+        #expect(try Self.schema(upgraded.path, "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name") == indexes)
+        #expect(indexes.contains("incidents_key") && indexes.contains("calls_vendor") && indexes.contains("events_incident"))
+        #expect(try await upgraded.store.danglingReferences().isEmpty)
+
+        let third = try await upgraded.ingest(dbAlert("db-4", groupKey: "c")).opened[0]
+        #expect(third == second + 1)
+        // The second incident's first step, never run before the upgrade, and the third's.
+        #expect(try await upgraded.engine.runDueSteps() == 2)
+        let detail = try await upgraded.detail(third)
+        #expect(detail.steps.map(\.id).min()! > before.flatMap { $0.steps.map(\.id) }.max()!)
+        #expect(detail.calls.map(\.id).min()! > before.flatMap { $0.calls.map(\.id) }.max()!)
+        #expect(try await upgraded.store.danglingReferences().isEmpty)
+    }
+
+    private static func schema(_ path: String, _ sql: String) throws -> [String] {
+        let handle = try SQLiteHandle(path: path, busyTimeout: .seconds(1))
+        defer { handle.close() }
+        return try handle.query(sql).map { $0.values.first?.string ?? "" }
     }
 
     // Were reads to share the writer's gate, this would wait forever: the limit makes it fail.

@@ -76,6 +76,7 @@ struct EngineHarness {
         start: Date = Date(timeIntervalSince1970: 1_780_000_000),
         provider: RecordingProvider = RecordingProvider(),
         directory: URL? = nil,
+        migrations: Int = SQLiteSchema.version,
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws -> EngineHarness {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-engine-\(UUID().uuidString)")
@@ -84,7 +85,7 @@ struct EngineHarness {
         let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
         #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))", sourceLocation: sourceLocation)
         let repository = try #require(loaded.repository, sourceLocation: sourceLocation)
-        let store = try await SQLiteIncidentStore.open(path: path)
+        let store = try await SQLiteIncidentStore.open(path: path, migrations: migrations)
         let clock = ManualClock()
         let engine = IncidentEngine(
             store: store,

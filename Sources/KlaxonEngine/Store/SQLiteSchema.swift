@@ -119,7 +119,112 @@ public enum SQLiteSchema {
             """,
             "DROP INDEX alerts_key",
         ],
+        // 4: ids without AUTOINCREMENT: its `sqlite_sequence` row was one more read and write
+        // for every insert and one more page for every commit. Nothing is ever deleted, so
+        // the largest id plus one (what SQLite gives instead) is never an id used before.
+        // SQLite cannot drop AUTOINCREMENT in place: each table is copied into a new one.
+        rebuild(
+            "incidents",
+            """
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            route TEXT NOT NULL,
+            state TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            voice TEXT,
+            providers TEXT NOT NULL,
+            escalation TEXT,
+            opened_at INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            acked_at INTEGER,
+            acked_by TEXT,
+            resolved_at INTEGER,
+            resolved_by TEXT,
+            storm INTEGER NOT NULL DEFAULT 0
+            """,
+            columns: "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, "
+                + "acked_at, acked_by, resolved_at, resolved_by, storm",
+            indexes: [
+                "CREATE INDEX incidents_state ON incidents (state, id)",
+                "CREATE INDEX incidents_route_opened ON incidents (route, opened_at)",
+                "CREATE INDEX incidents_key ON incidents (key, resolved_at)",
+            ]
+        )
+            + rebuild(
+                "steps",
+                """
+                id INTEGER PRIMARY KEY,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                step INTEGER NOT NULL,
+                due_at INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                recipients TEXT NOT NULL
+                """,
+                columns: "id, incident_id, step, due_at, state, recipients",
+                indexes: [
+                    "CREATE INDEX steps_due ON steps (state, due_at)",
+                    "CREATE INDEX steps_incident ON steps (incident_id)",
+                ]
+            )
+            + rebuild(
+                "calls",
+                """
+                id INTEGER PRIMARY KEY,
+                call_id TEXT NOT NULL,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                step_id INTEGER NOT NULL REFERENCES steps (id),
+                step INTEGER NOT NULL,
+                recipient TEXT NOT NULL,
+                phone TEXT NOT NULL,
+                state TEXT NOT NULL,
+                provider TEXT,
+                attempts INTEGER NOT NULL,
+                vendor_call_id TEXT,
+                status TEXT,
+                error TEXT,
+                started_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                digits TEXT
+                """,
+                columns: "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, error, "
+                    + "started_at, updated_at, digits",
+                indexes: [
+                    "CREATE INDEX calls_call_id ON calls (call_id)",
+                    "CREATE INDEX calls_vendor ON calls (provider, vendor_call_id)",
+                    "CREATE INDEX calls_phone ON calls (phone, started_at)",
+                    "CREATE INDEX calls_step ON calls (step_id)",
+                    "CREATE INDEX calls_incident ON calls (incident_id)",
+                ]
+            )
+            + rebuild(
+                "events",
+                """
+                id INTEGER PRIMARY KEY,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                at INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                call_id TEXT
+                """,
+                columns: "id, incident_id, at, kind, actor, detail, call_id",
+                indexes: ["CREATE INDEX events_incident ON events (incident_id, id)"]
+            ),
     ]
+
+    /// The statements that replace `table` by a copy with a new definition and the same
+    /// rows and ids (SQLite's way to change what `ALTER TABLE` cannot), then its indexes.
+    private static func rebuild(_ table: String, _ definition: String, columns: String, indexes: [String]) -> [String] {
+        [
+            "CREATE TABLE \(table)_rebuilt (\(definition))",
+            "INSERT INTO \(table)_rebuilt (\(columns)) SELECT \(columns) FROM \(table)",
+            "DROP TABLE \(table)",
+            "ALTER TABLE \(table)_rebuilt RENAME TO \(table)",
+        ] + indexes
+    }
 
     public static var version: Int { migrations.count }
 }
