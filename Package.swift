@@ -129,6 +129,7 @@ let package = Package(
             name: "klaxon-http-bench",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "bench/klaxon-http-bench"
