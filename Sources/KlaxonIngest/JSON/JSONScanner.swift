@@ -269,6 +269,7 @@ struct JSONScanner {
         throw error("unterminated string (opened at byte \(opening))")
     }
 
+    /// The slow path: the string from `start` has an escape at `index`.
     private mutating func parseEscapedString(from start: Int) throws(IngestError) -> String {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
