@@ -22,19 +22,25 @@ import Testing
     /// same string, with exactly the escapes it needs.
     @Test func jsonStringLiteralEscapesAtEveryOffset() throws {
         let specials = ["\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "中", "🚨", " ", "~", "\u{7F}", "!", "#", "]", "\u{A2}", "\u{DC}"]
-        for special in specials {
-            for length in 0..<20 {
-                for position in 0...length {
-                    var characters = Array(repeating: "a", count: length)
+        for text in Self.texts(placing: specials, upTo: 20) {
+            let literal = JSONStringLiteral.quoted(text)
+            #expect(try JSONDecoder().decode(String.self, from: Data(literal.utf8)) == text, "\(text.debugDescription)")
+            // One backslash per escaped byte, two for a backslash itself.
+            let backslashes = text.utf8.reduce(0) { count, byte in
+                count + (byte == UInt8(ascii: "\\") ? 2 : byte < 0x20 || byte == UInt8(ascii: "\"") ? 1 : 0)
+            }
+            #expect(literal.utf8.filter { $0 == UInt8(ascii: "\\") }.count == backslashes, "\(text.debugDescription)")
+        }
+    }
+
+    /// Each special at every offset of runs of "a" shorter than `length`.
+    private static func texts(placing specials: [String], upTo length: Int) -> [String] {
+        specials.flatMap { special in
+            (0..<length).flatMap { count in
+                (0...count).map { position in
+                    var characters = Array(repeating: "a", count: count)
                     characters.insert(special, at: position)
-                    let text = characters.joined()
-                    let literal = JSONStringLiteral.quoted(text)
-                    #expect(try JSONDecoder().decode(String.self, from: Data(literal.utf8)) == text, "\(text.debugDescription)")
-                    // One backslash per escaped byte, two for a backslash itself.
-                    let backslashes = text.utf8.reduce(0) { count, byte in
-                        count + (byte == UInt8(ascii: "\\") ? 2 : byte < 0x20 || byte == UInt8(ascii: "\"") ? 1 : 0)
-                    }
-                    #expect(literal.utf8.filter { $0 == UInt8(ascii: "\\") }.count == backslashes, "\(text.debugDescription)")
+                    return characters.joined()
                 }
             }
         }
@@ -43,19 +49,12 @@ import Testing
     /// Go's escapes: `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes, at every offset.
     @Test func jsonStringLiteralEscapesHTMLAsGoDoes() throws {
         let specials = ["<", ">", "&", "\u{2028}", "\u{2029}", "\u{2027}", "\u{202A}", "\"", "\n", "\u{01}", "é", "🚨"]
-        for special in specials {
-            for length in 0..<8 {
-                for position in 0...length {
-                    var characters = Array(repeating: "a", count: length)
-                    characters.insert(special, at: position)
-                    let text = characters.joined()
-                    var bytes: [UInt8] = []
-                    JSONStringLiteral.append(text, to: &bytes, escapingHTML: true)
-                    let literal = String(decoding: bytes, as: UTF8.self)
-                    #expect(try JSONDecoder().decode(String.self, from: Data(bytes)) == text, "\(text.debugDescription)")
-                    #expect(!literal.contains(where: { "<>&\u{2028}\u{2029}".contains($0) }), "\(literal)")
-                }
-            }
+        for text in Self.texts(placing: specials, upTo: 8) {
+            var bytes: [UInt8] = []
+            JSONStringLiteral.append(text, to: &bytes, escapingHTML: true)
+            let literal = String(decoding: bytes, as: UTF8.self)
+            #expect(try JSONDecoder().decode(String.self, from: Data(bytes)) == text, "\(text.debugDescription)")
+            #expect(!literal.contains(where: { "<>&\u{2028}\u{2029}".contains($0) }), "\(literal)")
         }
         var bytes: [UInt8] = []
         JSONStringLiteral.append("a<b>&\u{2028}\u{2029}", to: &bytes, escapingHTML: true)

@@ -181,6 +181,8 @@ struct EngineDurabilityTests {
         let before = [try await old.detail(first), try await old.detail(second)]
         #expect(before[0].calls.count == 2 && before[0].events.count >= 3 && before[1].steps.count == 2)
         let indexes = try Self.schema(old.path, "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        let tables = ["incidents", "steps", "calls", "events"]
+        let columns = try tables.map { try Self.schema(old.path, "SELECT name FROM pragma_table_info('\($0)')") }
         try await old.store.close()
 
         let upgraded = try await EngineHarness.make(directory: old.directory)
@@ -193,6 +195,7 @@ struct EngineDurabilityTests {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
         #expect(upgradedIndexes == indexes)
+        #expect(try tables.map { try Self.schema(upgraded.path, "SELECT name FROM pragma_table_info('\($0)')") } == columns)
         #expect(indexes.contains("incidents_key") && indexes.contains("calls_vendor") && indexes.contains("events_incident"))
         #expect(try await upgraded.store.danglingReferences().isEmpty)
 

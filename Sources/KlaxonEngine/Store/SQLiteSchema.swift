@@ -145,8 +145,6 @@ public enum SQLiteSchema {
             resolved_by TEXT,
             storm INTEGER NOT NULL DEFAULT 0
             """,
-            columns: "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, "
-                + "acked_at, acked_by, resolved_at, resolved_by, storm",
             indexes: [
                 "CREATE INDEX incidents_state ON incidents (state, id)",
                 "CREATE INDEX incidents_route_opened ON incidents (route, opened_at)",
@@ -163,7 +161,6 @@ public enum SQLiteSchema {
                 state TEXT NOT NULL,
                 recipients TEXT NOT NULL
                 """,
-                columns: "id, incident_id, step, due_at, state, recipients",
                 indexes: [
                     "CREATE INDEX steps_due ON steps (state, due_at)",
                     "CREATE INDEX steps_incident ON steps (incident_id)",
@@ -189,8 +186,6 @@ public enum SQLiteSchema {
                 updated_at INTEGER NOT NULL,
                 digits TEXT
                 """,
-                columns: "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, error, "
-                    + "started_at, updated_at, digits",
                 indexes: [
                     "CREATE INDEX calls_call_id ON calls (call_id)",
                     "CREATE INDEX calls_vendor ON calls (provider, vendor_call_id)",
@@ -210,15 +205,17 @@ public enum SQLiteSchema {
                 detail TEXT NOT NULL,
                 call_id TEXT
                 """,
-                columns: "id, incident_id, at, kind, actor, detail, call_id",
                 indexes: ["CREATE INDEX events_incident ON events (incident_id, id)"]
             ),
     ]
 
-    /// The statements that replace `table` by a copy with a new definition and the same
-    /// rows and ids (SQLite's way to change what `ALTER TABLE` cannot), then its indexes.
-    private static func rebuild(_ table: String, _ definition: String, columns: String, indexes: [String]) -> [String] {
-        [
+    /// The statements that replace `table` by a copy with a new definition (one column a
+    /// line, its name first) and the same rows and ids (SQLite's way to change what
+    /// `ALTER TABLE` cannot), then its indexes. The columns copied are read from the
+    /// definition, so none can be left out of the copy.
+    private static func rebuild(_ table: String, _ definition: String, indexes: [String]) -> [String] {
+        let columns = definition.split(separator: "\n").compactMap { $0.split(separator: " ").first }.joined(separator: ", ")
+        return [
             "CREATE TABLE \(table)_rebuilt (\(definition))",
             "INSERT INTO \(table)_rebuilt (\(columns)) SELECT \(columns) FROM \(table)",
             "DROP TABLE \(table)",
