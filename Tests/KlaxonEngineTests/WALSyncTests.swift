@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonCore
 import KlaxonTestSupport
 import Synchronization
 import Testing

@@ -8,8 +8,8 @@ import Synchronization
 /// waits for company.
 ///
 /// Under load the next transaction starts as soon as the last one has committed, while the
-/// store still makes that commit durable (``IncidentStore/write(_:)`` returns after the
-/// disk sync): applying one group overlaps the disk sync of the one before. Under light
+/// store still makes that commit durable: applying one group overlaps the disk sync of the
+/// one before, and the group's callers are answered once the sync is done. Under light
 /// load the next group waits for that sync instead and so gathers more batches: each
 /// commit writes a dozen pages to the WAL however few batches it holds, and many tiny
 /// commits cost more CPU and disk than the wait.
@@ -75,33 +75,45 @@ final class GroupCommit: Sendable {
     }
 
     /// One transaction: waits for the store, takes what has queued up by then, applies it,
-    /// commits, and once the commit is durable answers the group's callers.
+    /// and commits. The group's callers are answered from the thread that makes the commit
+    /// durable, without a hop back through this task.
     private func write() async {
-        defer { finished() }
-        // The group and its time, both taken once the store is ours: a writer may wait
-        // for the last COMMIT, or up to the busy timeout for another process's lock.
-        let taken = Mutex<(group: [Waiting], now: Date)>(([], .distantPast))
+        // The group, its time and its summaries, taken once the store is ours: a writer may
+        // wait for the last COMMIT, or up to the busy timeout for another process's lock.
+        let taken = TakenGroup()
         do {
-            let summaries = try await store.write { transaction in
-                let group = takeGroup()
-                let now = clock.now()
-                taken.withLock { $0 = (group, now) }
-                var summaries: [IngestSummary] = []
-                for index in group.indices {
-                    summaries.append(try await IncidentEngine.apply(group[index].batch, now: now, to: transaction))
+            try await store.write(
+                { transaction in
+                    let group = takeGroup()
+                    let now = clock.now()
+                    taken.state.withLock { $0 = (group, now, []) }
+                    var summaries: [IngestSummary] = []
+                    for index in group.indices {
+                        summaries.append(try await IncidentEngine.apply(group[index].batch, now: now, to: transaction))
+                    }
+                    taken.state.withLock { $0.summaries = summaries }
+                    startNextWriter()
+                },
+                whenDurable: { result in
+                    let (group, _, summaries) = taken.state.withLock { $0 }
+                    switch result {
+                    case .success:
+                        for (waiting, summary) in zip(group, summaries) { waiting.continuation.resume(returning: summary) }
+                    case .failure(let error):
+                        for waiting in group { waiting.continuation.resume(throwing: error) }
+                    }
+                    self.finished()
                 }
-                startNextWriter()
-                return summaries
-            }
-            for (waiting, summary) in zip(taken.withLock { $0.group }, summaries) { waiting.continuation.resume(returning: summary) }
+            )
         } catch {
+            defer { finished() }
             // Nothing taken: the transaction never began (the store is locked or gone), and
             // the whole queue fails with it rather than retrying batch by batch.
-            let (taken, now) = taken.withLock { $0 }
+            let (taken, now, _) = taken.state.withLock { $0 }
             let began = !taken.isEmpty
             let group = began ? taken : takeGroup()
             startNextWriter()
-            if began && group.count > 1 && !(error is DurabilityError) {
+            if began && group.count > 1 {
                 for waiting in group {
                     do {
                         let summary = try await store.write { transaction in
@@ -116,6 +128,10 @@ final class GroupCommit: Sendable {
                 for waiting in group { waiting.continuation.resume(throwing: error) }
             }
         }
+    }
+
+    private final class TakenGroup: Sendable {
+        let state = Mutex<(group: [Waiting], now: Date, summaries: [IngestSummary])>(([], .distantPast, []))
     }
 
     private func takeGroup() -> [Waiting] {

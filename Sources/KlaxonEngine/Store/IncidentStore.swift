@@ -6,13 +6,33 @@ import KlaxonCore
 ///
 /// Every change happens inside ``write(_:)``: all of it commits or none of it does.
 public protocol IncidentStore: Sendable {
-    /// Runs `body` in one transaction that commits when it returns and rolls back when it throws.
+    /// Runs `body` in one transaction that commits when it returns and rolls back when it
+    /// throws. Returns once the commit is durable.
     func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T
+    /// ``write(_:)`` that returns once the transaction has committed, maybe before it is
+    /// durable, and calls `whenDurable` once it is, or with a ``DurabilityError``, from any
+    /// thread. `whenDurable` is not called when this throws.
+    func write<T: Sendable>(
+        _ body: @Sendable (any IncidentTransaction) async throws -> T,
+        whenDurable: @escaping @Sendable (Result<Void, DurabilityError>) -> Void
+    ) async throws -> T
     /// Runs `body` against a consistent snapshot; it must not change anything.
     func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T
     /// Answers whether the store can be reached, for `/readyz`.
     func ping() async throws
     func close() async throws
+}
+
+extension IncidentStore {
+    /// For stores whose commit is durable when ``write(_:)`` returns.
+    public func write<T: Sendable>(
+        _ body: @Sendable (any IncidentTransaction) async throws -> T,
+        whenDurable: @escaping @Sendable (Result<Void, DurabilityError>) -> Void
+    ) async throws -> T {
+        let result = try await write(body)
+        whenDurable(.success(()))
+        return result
+    }
 }
 
 /// An alert's labels and annotations as the JSON text the store keeps them in. A webhook's

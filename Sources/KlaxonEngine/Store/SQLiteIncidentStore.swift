@@ -141,9 +141,23 @@ public final class SQLiteIncidentStore: IncidentStore {
         do {
             try await walSync.sync()
         } catch {
-            throw DurabilityError("store committed but could not make the commit durable: \(error)")
+            throw Self.durabilityError(error)
         }
         return result
+    }
+
+    /// The WAL's sync thread calls `whenDurable`.
+    public func write<T: Sendable>(
+        _ body: @Sendable (any IncidentTransaction) async throws -> T,
+        whenDurable: @escaping @Sendable (Result<Void, DurabilityError>) -> Void
+    ) async throws -> T {
+        let result = try await transaction("BEGIN IMMEDIATE", on: database, gate: gate, body)
+        walSync.whenSynced { whenDurable($0.mapError(Self.durabilityError)) }
+        return result
+    }
+
+    private static func durabilityError(_ error: any Error) -> DurabilityError {
+        DurabilityError("store committed but could not make the commit durable: \(error)")
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {

@@ -53,8 +53,15 @@ final class WALSync: Sendable {
     /// Returns once everything committed before the call is on disk.
     func sync() async throws {
         try await withCheckedThrowingContinuation { continuation in
-            worker.enqueue(continuation)
+            worker.enqueue { continuation.resume(with: $0) }
         }
+    }
+
+    /// Calls `done` on the sync thread once everything committed before the call is on disk,
+    /// or with the error when that failed: a caller that only hands the result on saves a
+    /// hop through its own task.
+    func whenSynced(_ done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        worker.enqueue(done)
     }
 
     /// Callers waiting for a sync that has not begun.
@@ -68,7 +75,7 @@ final class WALSync: Sendable {
     private final class Worker: @unchecked Sendable {
         private let condition = NSCondition()
         // Guarded by `condition`.
-        private var next: [CheckedContinuation<Void, any Error>] = []
+        private var next: [@Sendable (Result<Void, any Error>) -> Void] = []
         private var stopped = false
         private let syncFile: @Sendable () throws -> Void
         private let closeFile: @Sendable () -> Void
@@ -84,14 +91,14 @@ final class WALSync: Sendable {
             return next.count
         }
 
-        func enqueue(_ continuation: CheckedContinuation<Void, any Error>) {
+        func enqueue(_ done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
             condition.lock()
             guard !stopped else {
                 condition.unlock()
-                continuation.resume(throwing: StoreError("store is closed"))
+                done(.failure(StoreError("store is closed")))
                 return
             }
-            next.append(continuation)
+            next.append(done)
             condition.signal()
             condition.unlock()
         }
@@ -113,12 +120,8 @@ final class WALSync: Sendable {
                 let last = stopped
                 condition.unlock()
                 if !covered.isEmpty {
-                    do {
-                        try syncFile()
-                        for waiter in covered { waiter.resume() }
-                    } catch {
-                        for waiter in covered { waiter.resume(throwing: error) }
-                    }
+                    let result = Result { try syncFile() }
+                    for done in covered { done(result) }
                 }
                 if last { break }
             }
