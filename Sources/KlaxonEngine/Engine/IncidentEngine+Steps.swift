@@ -168,7 +168,7 @@ extension IncidentEngine {
             }
         }
         let finished = clock.now()
-        let recorded = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+        let recorded: Void? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
             for var call in calls {
                 let outcome = outcomes[call.recipient.phone]
                 call.updatedAt = finished
