@@ -32,12 +32,12 @@ struct APIRoutes: Sendable {
         }
         api.post("incidents/:id/ack") { request, context -> IncidentBody in
             let id = try Self.id(context)
-            let by = try await Self.actor(request, timeout: server.bodyTimeout)
+            let by = try await Self.actor(request, context: context, timeout: server.bodyTimeout)
             return IncidentBody(try await change { try await server.engine.ack(incidentID: id, by: by) })
         }
         api.post("incidents/:id/resolve") { request, context -> IncidentBody in
             let id = try Self.id(context)
-            let by = try await Self.actor(request, timeout: server.bodyTimeout)
+            let by = try await Self.actor(request, context: context, timeout: server.bodyTimeout)
             return IncidentBody(try await change { try await server.engine.resolve(incidentID: id, by: by) })
         }
         api.get("calls") { request, _ -> CallListBody in
@@ -62,8 +62,8 @@ struct APIRoutes: Sendable {
         return limit
     }
 
-    static func actor(_ request: Request, timeout: Duration) async throws -> String {
-        let body = try await WebhookRoutes.readBody(request, limit: 64 * 1024, timeout: timeout)
+    static func actor(_ request: Request, context: KlaxonRequestContext, timeout: Duration) async throws -> String {
+        let body = try await WebhookRoutes.readBody(request, context: context, limit: 64 * 1024, timeout: timeout)
         if body.readableBytes == 0 { return "api" }
         do {
             let decoded = try JSONDecoder().decode(ActorBody.self, from: Data(body.readableBytesView))

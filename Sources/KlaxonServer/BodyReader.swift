@@ -2,9 +2,11 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// Reads request bodies against a deadline. One sweeper task, awake only while reads are
-/// under way, cancels the reads that pass their deadline: a timer per request (a task
-/// group with a sleeping child) cost more than the rest of a small webhook's handling.
+/// Reads request bodies against a deadline, in the handler's own task. One sweeper task,
+/// awake only while reads are under way, closes for reading the connections whose body has
+/// passed its deadline, which ends the read; the handler then answers 408 and the server
+/// closes the connection. A task or a timer per request cost more than the rest of a small
+/// webhook's handling.
 final class BodyReader: Sendable {
     static let shared = BodyReader()
 
@@ -13,7 +15,7 @@ final class BodyReader: Sendable {
 
     private struct Pending {
         var deadline: ContinuousClock.Instant
-        var read: Task<ByteBuffer, any Error>
+        var channel: any Channel
         var expired = false
     }
 
@@ -25,24 +27,25 @@ final class BodyReader: Sendable {
 
     private let state = Mutex(State())
 
-    /// The body, or nil when it has not all arrived within `timeout`. Throws what
-    /// collecting throws (`NIOTooManyBytesError` past `limit`).
-    func read(_ request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer? {
-        let read = Task { try await request.body.collect(upTo: limit) }
+    /// The body, or nil when it has not all arrived on `channel` within `timeout`. Throws
+    /// what collecting throws (`NIOTooManyBytesError` past `limit`).
+    func read(_ request: Request, channel: any Channel, limit: Int, timeout: Duration) async throws -> ByteBuffer? {
         let deadline = ContinuousClock.now + timeout
         let (id, startSweeper) = state.withLock { state in
             let id = state.nextID
             state.nextID += 1
-            state.pending[id] = Pending(deadline: deadline, read: read)
+            state.pending[id] = Pending(deadline: deadline, channel: channel)
             defer { state.sweeping = true }
             return (id, !state.sweeping)
         }
         if startSweeper { Task { await self.sweep() } }
-        let result = await withTaskCancellationHandler {
-            await read.result
-        } onCancel: {
-            read.cancel()
+        let result: Result<ByteBuffer, any Error>
+        do {
+            result = .success(try await request.body.collect(upTo: limit))
+        } catch {
+            result = .failure(error)
         }
+        // A read cut short by the sweeper may end without an error, with part of the body.
         let expired = state.withLock { $0.pending.removeValue(forKey: id)?.expired ?? false }
         if expired { return nil }
         return try result.get()
@@ -55,7 +58,7 @@ final class BodyReader: Sendable {
             let done = state.withLock { state -> Bool in
                 for (id, pending) in state.pending where !pending.expired && pending.deadline <= now {
                     state.pending[id]?.expired = true
-                    pending.read.cancel()
+                    pending.channel.close(mode: .input, promise: nil)
                 }
                 if state.pending.isEmpty { state.sweeping = false }
                 return state.pending.isEmpty

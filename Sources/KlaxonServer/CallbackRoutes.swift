@@ -20,7 +20,8 @@ struct CallbackRoutes: Sendable {
                 throw APIError(.notFound, "unknown provider", detail: "no provider named \"\(name)\" under providers:")
             }
             let body = Array(
-                try await WebhookRoutes.readBody(request, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout).readableBytesView
+                try await WebhookRoutes.readBody(request, context: context, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout)
+                    .readableBytesView
             )
             let sharedKey = provider.type == .huaweiAICC ? provider.options["callback_shared_key"] : nil
             if sharedKey == nil, let token = rules.repository.server.callbackToken {

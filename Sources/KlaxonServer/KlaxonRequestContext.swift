@@ -1,13 +1,17 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The request context of every klaxon route: JSON answers with sorted snake_case keys and
 /// RFC 3339 dates, so they read the same every time.
 public struct KlaxonRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The request's connection, closed for reading when a body is too slow (``BodyReader``).
+    let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
     }
 
     public var responseEncoder: JSONEncoder {

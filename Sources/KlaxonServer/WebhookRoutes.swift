@@ -31,7 +31,7 @@ struct WebhookRoutes: Sendable {
         let repository = server.engine.rules.repository
         let input = try Self.input(named: name, kind: kind, in: repository)
         guard Credentials.sourceAllowed(request, input: input, server: repository.server) else { throw APIError.unauthorized }
-        let body = try await Self.readBody(request, limit: repository.server.bodyLimit, timeout: server.bodyTimeout)
+        let body = try await Self.readBody(request, context: context, limit: repository.server.bodyLimit, timeout: server.bodyTimeout)
         let bytes = Array(body.readableBytesView)
         let inputName = name ?? input?.name ?? "default"
         let alerts: [Alert]
@@ -91,12 +91,12 @@ struct WebhookRoutes: Sendable {
     /// The body, refused with 413 as soon as it passes `limit` (a declared length over the
     /// limit is refused before reading anything), and with 408 when it has not all arrived
     /// within `timeout` (a slow or stalled client holds no handler for long).
-    static func readBody(_ request: Request, limit: Int, timeout: Duration) async throws -> ByteBuffer {
+    static func readBody(_ request: Request, context: KlaxonRequestContext, limit: Int, timeout: Duration) async throws -> ByteBuffer {
         let tooLarge = APIError(.contentTooLarge, "body too large", detail: "the limit is \(limit) bytes (server.body_limit)")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
         let body: ByteBuffer?
         do {
-            body = try await BodyReader.shared.read(request, limit: limit, timeout: timeout)
+            body = try await BodyReader.shared.read(request, channel: context.channel, limit: limit, timeout: timeout)
         } catch is NIOTooManyBytesError {
             throw tooLarge
         }

@@ -69,6 +69,23 @@ struct BadInputTests {
         }
     }
 
+    /// A stalled body holds no connection: after its 408 the server closes the connection
+    /// rather than wait for the rest of the body.
+    @Test(.timeLimit(.minutes(1))) func aStalledBodyGets408AndItsConnectionIsClosed() async throws {
+        try await withKlaxon(yaml, bodyTimeout: .milliseconds(300)) { klaxon in
+            let port = try #require(klaxon.baseURL.split(separator: ":").last.flatMap { Int($0) })
+            let partial = #"{"version":"4","alerts":["#
+            let head =
+                "POST /webhook/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer am-secret\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            let answer = try await exchangeUntilClosed(port: port, send: head + partial)
+            #expect(answer.hasPrefix("HTTP/1.1 408"))
+            #expect(answer.contains("body too slow"))
+            let list = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
+            #expect((list.json["incidents"] as? [[String: Any]])?.isEmpty == true)
+        }
+    }
+
     @Test func tokensAreRequiredWhereConfigured() async throws {
         try await withKlaxon(yaml) { klaxon in
             let firing = try sample("alertmanager-0.25-firing.json")
@@ -134,5 +151,47 @@ struct BadInputTests {
             let metrics = try await klaxon.get("/metrics")
             #expect(metrics.status == 200)
         }
+    }
+}
+
+/// Sends `text` on a new connection to 127.0.0.1:`port` and returns everything read until
+/// the server closes the connection; fails after 10 s without that.
+private func exchangeUntilClosed(port: Int, send text: String) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try blockingExchange(port: port, send: text) })
+        }
+    }
+}
+
+private struct SocketError: Error, CustomStringConvertible {
+    var description: String
+}
+
+private func blockingExchange(port: Int, send text: String) throws -> String {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw SocketError(description: "socket() failed") }
+    defer { close(socket) }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+    guard connected else { throw SocketError(description: "connect to port \(port) failed") }
+    let bytes = Array(text.utf8)
+    guard write(socket, bytes, bytes.count) == bytes.count else { throw SocketError(description: "write failed") }
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = read(socket, &buffer, buffer.count)
+        if count == 0 { return String(decoding: received, as: UTF8.self) }
+        guard count > 0 else {
+            throw SocketError(description: "connection not closed; read so far: \(String(decoding: received, as: UTF8.self))")
+        }
+        received += buffer[0..<count]
     }
 }
