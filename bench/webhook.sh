@@ -3,7 +3,8 @@
 #   1. a bare Hummingbird endpoint that reads the body and answers 200 (the ceiling);
 #   2. Alertmanager 0.25's own POST /api/v2/alerts (the peer);
 #   3. klaxon serve on SQLite, POST /webhook/alertmanager, every request new alerts.
-# Then: paced latency at half klaxon's 1-alert rate (webhook answer and receipt → first
+# measured in ROUNDS (3) rounds, each of all three, and the median ratio over the rounds.
+# Then: paced latency at half klaxon's median 1-alert rate (webhook answer and receipt → first
 # call at a webhook receiver), RSS with 100,000 open incidents, startup to ready.
 # Needs: wrk and prometheus-alertmanager (apt-get install -y wrk prometheus-alertmanager).
 # Figures go to stderr; run as `bench/webhook.sh 2>&1 | grep -v Hummingbird`.
@@ -18,6 +19,9 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
+for port in 19090 19093 19094 19095; do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is in use: stop what listens there first" >&2; exit 1; fi
+done
 for product in klaxon klaxon-http-bench; do swift build -c release --scratch-path .build-release --product "$product" >/dev/null; done
 BIN=.build-release/release
 
@@ -35,33 +39,49 @@ run_wrk() { # label url body-file alerts-per-request
     echo "$rps"
 }
 
-echo "== $(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+ROUNDS=${ROUNDS:-3}
+echo "== $(date -u +%FT%TZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds"
 
-# 1. The ceiling.
-$BIN/klaxon-http-bench bare 19090 2>/dev/null & PIDS+=($!)
-sleep 1
-bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
+# The three servers run side by side, idle but for the one under load: each round measures
+# all of them once, so a slow spell of the machine falls on all three alike.
+$BIN/klaxon-http-bench bare 19090 2>/dev/null & BARE=$!; PIDS+=($BARE)
+wait_ready http://127.0.0.1:19090/webhook/alertmanager POST
 
-# 2. Alertmanager 0.25.
 cat >"$WORK/am.yml" <<YAML
 route: {receiver: none}
 receivers: [{name: none}]
 YAML
 prometheus-alertmanager --config.file="$WORK/am.yml" --storage.path="$WORK/am" --web.listen-address=127.0.0.1:19093 \
-    --cluster.listen-address= --log.level=error & PIDS+=($!)
+    --cluster.listen-address= --log.level=error & AM=$!; PIDS+=($AM)
 wait_ready http://127.0.0.1:19093/-/ready
-am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1)
-am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100)
-echo "Alertmanager RSS after the runs: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/${PIDS[-1]}/status)"
 
-# 3. klaxon.
 export KLAXON_BENCH_RECEIVER=http://127.0.0.1:19094/call
 start=$(date +%s%N)
 $BIN/klaxon serve --config bench/rules --store "sqlite:$WORK/klaxon.db" --listen 127.0.0.1:19095 2>"$WORK/klaxon.log" & KLAXON=$!; PIDS+=($KLAXON)
 wait_ready http://127.0.0.1:19095/readyz
 echo "klaxon startup to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms"
-k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
-k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100)
+
+median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+k1s=""; r_bare=""; r_am1=""; r_am100=""
+for round in $(seq 1 "$ROUNDS"); do
+    echo "-- round $round"
+    bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
+    am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1)
+    am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100)
+    k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
+    k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100)
+    printf 'round %d ratios: 1-alert / bare %.2f, 1-alert / Alertmanager %.2f, 100-alert / Alertmanager %.2f\n' "$round" \
+        "$(echo "$k1 / $bare" | bc -l)" "$(echo "$k1 / $am1" | bc -l)" "$(echo "$k100 / $am100" | bc -l)"
+    k1s+="$k1 "
+    r_bare+="$(echo "$k1 / $bare" | bc -l) "
+    r_am1+="$(echo "$k1 / $am1" | bc -l) "
+    r_am100+="$(echo "$k100 / $am100" | bc -l) "
+done
+echo "Alertmanager RSS after the runs: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$AM/status)"
+# The references are done; what the rounds wrote goes to disk before latency is measured.
+kill "$BARE" "$AM"
+sync
+k1=$(echo $k1s | median)
 
 half=$(echo "$k1 / 2" | bc)
 echo "-- webhook latency at half the 1-alert rate (new incidents, first step in an hour):"
@@ -78,5 +98,5 @@ done
 echo "klaxon open incidents: $(open_incidents), RSS $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$KLAXON/status)"
 
 echo
-printf 'ratios: klaxon 1-alert / bare = %.2f (target >= 0.50); klaxon 1-alert / Alertmanager 1-alert = %.2f (target > 1); klaxon 100-alert alerts/s / Alertmanager 100-alert = %.2f (target >= 2)\n' \
-    "$(echo "$k1 / $bare" | bc -l)" "$(echo "$k1 / $am1" | bc -l)" "$(echo "$k100 / $am100" | bc -l)"
+printf 'median of %d rounds: klaxon 1-alert / bare = %.2f (target >= 0.50); klaxon 1-alert / Alertmanager 1-alert = %.2f (target > 1); klaxon 100-alert alerts/s / Alertmanager 100-alert = %.2f (target >= 2)\n' \
+    "$ROUNDS" "$(echo $r_bare | median)" "$(echo $r_am1 | median)" "$(echo $r_am100 | median)"
