@@ -58,12 +58,20 @@ final class BodyReader: Sendable {
             let done = state.withLock { state -> Bool in
                 for (id, pending) in state.pending where !pending.expired && pending.deadline <= now {
                     state.pending[id]?.expired = true
-                    pending.channel.close(mode: .input, promise: nil)
+                    Self.closeForReading(pending.channel)
                 }
                 if state.pending.isEmpty { state.sweeping = false }
                 return state.pending.isEmpty
             }
             if done { return }
         }
+    }
+
+    /// Ends the connection's input, or the whole connection where the input cannot be
+    /// closed alone: a read that never ends would hold its handler for good.
+    private static func closeForReading(_ channel: any Channel) {
+        let closed = channel.eventLoop.makePromise(of: Void.self)
+        closed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+        channel.close(mode: .input, promise: closed)
     }
 }

@@ -113,7 +113,8 @@ final class GroupCommit: Sendable {
             let began = !taken.isEmpty
             let group = began ? taken : takeGroup()
             startNextWriter()
-            if began && group.count > 1 {
+            // A DurabilityError comes after the commit: the batches are applied already.
+            if began && group.count > 1 && !(error is DurabilityError) {
                 for waiting in group {
                     do {
                         let summary = try await store.write { transaction in
