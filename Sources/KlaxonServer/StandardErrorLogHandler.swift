@@ -43,11 +43,29 @@ public struct StandardErrorLogHandler: LogHandler {
             merged["error.message"] = "\(error)"
             merged["error.type"] = "\(String(reflecting: type(of: error)))"
         }
-        var line = Self.timestamp() + " \(event.level) " + label + ":"
+        // Appended piece by piece: interpolating the level goes through reflection, and
+        // each interpolation builds a string of its own.
+        let message = event.message.description
+        var line = Self.timestamp()
+        line.reserveCapacity(line.utf8.count + label.utf8.count + message.utf8.count + 64)
+        line += " "
+        line += event.level.rawValue
+        line += " "
+        line += label
+        line += ":"
         if !merged.isEmpty {
-            line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+                line += " "
+                line += key
+                line += "="
+                line += value.description
+            }
         }
-        line += " [\(event.source)] \(event.message)\n"
+        line += " ["
+        line += event.source
+        line += "] "
+        line += message
+        line += "\n"
         writer.write(line)
     }
 

@@ -84,11 +84,17 @@ extension LabelSet: CustomStringConvertible {
     /// `{name="value", ...}` as Alertmanager prints label sets: `\`, `"` and newlines
     /// escaped in values.
     public var description: String {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(storage.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 5 })
+        bytes.append(UInt8(ascii: "{"))
         for (index, label) in storage.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { bytes += [UInt8(ascii: ","), UInt8(ascii: " ")] }
-            bytes += label.key.utf8
-            bytes += [UInt8(ascii: "="), UInt8(ascii: "\"")]
+            if index > 0 {
+                bytes.append(UInt8(ascii: ","))
+                bytes.append(UInt8(ascii: " "))
+            }
+            bytes.append(contentsOf: label.key.utf8)
+            bytes.append(UInt8(ascii: "="))
+            bytes.append(UInt8(ascii: "\""))
             Self.appendEscaped(label.value, to: &bytes)
             bytes.append(UInt8(ascii: "\""))
         }
@@ -107,8 +113,12 @@ extension LabelSet: CustomStringConvertible {
         value.withUTF8 { utf8 in
             for byte in utf8 {
                 switch byte {
-                case UInt8(ascii: "\\"), UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), byte]
-                case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case UInt8(ascii: "\\"), UInt8(ascii: "\""):
+                    bytes.append(UInt8(ascii: "\\"))
+                    bytes.append(byte)
+                case UInt8(ascii: "\n"):
+                    bytes.append(UInt8(ascii: "\\"))
+                    bytes.append(UInt8(ascii: "n"))
                 default: bytes.append(byte)
                 }
             }

@@ -13,6 +13,8 @@ public final class EngineRules: Sendable {
     public let providers: [String: any VoiceProvider]
     /// Every route of the tree by name.
     public let routes: [String: Route]
+    /// What ingest reads of each route, by name: looking up a whole route copies it.
+    let ingestSettings: [String: RouteIngestSettings]
 
     public init(repository: RuleRepository, providers: [String: any VoiceProvider]) {
         self.repository = repository
@@ -27,6 +29,9 @@ public final class EngineRules: Sendable {
         }
         collect(repository.routes)
         self.routes = routes
+        self.ingestSettings = routes.mapValues {
+            RouteIngestSettings(dedupeWindow: $0.effective.dedupe?.window, storm: $0.effective.storm)
+        }
     }
 
     /// Builds every configured provider's client with `registry`.
@@ -41,4 +46,10 @@ public final class EngineRules: Sendable {
         }
         return EngineRules(repository: repository, providers: providers)
     }
+}
+
+/// A route's settings that decide what a new alert joins.
+struct RouteIngestSettings: Sendable {
+    var dedupeWindow: Duration?
+    var storm: StormGuard?
 }

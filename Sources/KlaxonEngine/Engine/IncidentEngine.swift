@@ -181,8 +181,8 @@ public final class IncidentEngine: Sendable {
             summary.updated.insert(incident.id)
             return
         }
-        let route = rules.routes[match.route]
-        if let window = route?.effective.dedupe?.window,
+        let settings = rules.ingestSettings[match.route]
+        if let window = settings?.dedupeWindow,
             var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
         {
             incident = state.incidents[incident.id] ?? incident
@@ -193,7 +193,7 @@ public final class IncidentEngine: Sendable {
         }
         // The storm guard in force, when this incident would be one too many for the route.
         var storm: StormGuard?
-        if let guarded = route?.effective.storm {
+        if let guarded = settings?.storm {
             let since = now.adding(.zero - guarded.window)
             if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
                 var incident = state.incidents[found.id] ?? found

@@ -10,6 +10,7 @@ import VaporCSQLite
 final class SQLiteHandle: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: (statement: OpaquePointer, columns: [String])] = [:]
+    private var statementsByAddress: [UnsafeRawPointer: (sql: String, statement: OpaquePointer, columns: [String])] = [:]
     private let busyMilliseconds: Int32
 
     init(path: String, busyTimeout: Duration) throws {
@@ -31,6 +32,7 @@ final class SQLiteHandle: @unchecked Sendable {
     func close() {
         for (statement, _) in statements.values { sqlite_nio_sqlite3_finalize(statement) }
         statements.removeAll()
+        statementsByAddress.removeAll()
         sqlite_nio_sqlite3_close_v2(handle)
         handle = nil
     }
@@ -67,8 +69,22 @@ final class SQLiteHandle: @unchecked Sendable {
             switch value {
             case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, position, Int64(number))
             case .float(let number): status = sqlite_nio_sqlite3_bind_double(statement, position, number)
-            case .text(let text):
-                status = sqlite_nio_sqlite3_bind_text64(statement, position, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            case .text(var text):
+                // The string's own UTF-8, not a C copy of it (SQLITE_TRANSIENT copies anyway).
+                // An empty one may have no address, and a null pointer would bind NULL.
+                status = text.withUTF8 { utf8 in
+                    guard let bytes = utf8.baseAddress else {
+                        return sqlite_nio_sqlite3_bind_text64(statement, position, "", 0, transient, UInt8(SQLITE_UTF8))
+                    }
+                    return sqlite_nio_sqlite3_bind_text64(
+                        statement,
+                        position,
+                        UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self),
+                        UInt64(utf8.count),
+                        transient,
+                        UInt8(SQLITE_UTF8)
+                    )
+                }
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, position)
             case .blob(let buffer):
                 status = buffer.withUnsafeReadableBytes {
@@ -99,6 +115,23 @@ final class SQLiteHandle: @unchecked Sendable {
     }
 
     private func prepared(_ sql: String, handle: OpaquePointer) throws -> (OpaquePointer, [String]) {
+        // Most statements are constants: found by where their text lives, which hashes an
+        // address instead of hundreds of bytes. The text is compared too (a copy of the same
+        // string compares by identity, at once), so a reused address cannot mislead.
+        let address = sql.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        if let address, let cached = statementsByAddress[address], cached.sql == sql {
+            return (cached.statement, cached.columns)
+        }
+        let found = try preparedBySQL(sql, handle: handle)
+        if let address {
+            // Text built per call lands at a new address each time: keep the table small.
+            if statementsByAddress.count >= 256 { statementsByAddress.removeAll(keepingCapacity: true) }
+            statementsByAddress[address] = (sql, found.0, found.1)
+        }
+        return found
+    }
+
+    private func preparedBySQL(_ sql: String, handle: OpaquePointer) throws -> (OpaquePointer, [String]) {
         if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
@@ -126,3 +159,4 @@ final class SQLiteHandle: @unchecked Sendable {
 }
 
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
