@@ -159,4 +159,3 @@ final class SQLiteHandle: @unchecked Sendable {
 }
 
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
