@@ -88,12 +88,13 @@ struct WALSyncTests {
         try await harness.expectNoDanglingReferences()
     }
 
-    /// COMMIT does not sync (`synchronous=NORMAL`), so a webhook must not be answered before
-    /// the WAL sync that follows it: the ingest returns only once that sync is done.
+    /// COMMIT leaves the disk sync to WALSync (`synchronous=FULL`, deferred), so a webhook
+    /// must not be answered before the WAL sync that follows it: the ingest returns only
+    /// once that sync is done.
     @Test(.timeLimit(.minutes(1))) func aWebhookIsAnsweredOnlyAfterItsCommitIsSynced() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }
-        #expect(try await harness.store.writerSynchronousMode() == 1)
+        #expect(try await harness.store.writerSynchronousMode() == 2)
         let holding = Mutex(false)
         let syncs = Mutex(0)
         let release = DispatchSemaphore(value: 0)

@@ -13,9 +13,10 @@ final class SQLiteHandle: @unchecked Sendable {
     private var statementsByAddress: [UnsafeRawPointer: (sql: String, statement: OpaquePointer, columns: [String])] = [:]
     private let busyMilliseconds: Int32
 
-    init(path: String, busyTimeout: Duration) throws {
+    /// `vfs`: a registered VFS's name; nil for SQLite's default.
+    init(path: String, busyTimeout: Duration, vfs: String? = nil) throws {
         let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
-        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, vfs)
         guard status == SQLITE_OK, handle != nil else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite_nio_sqlite3_close(handle)

@@ -50,14 +50,20 @@ public final class SQLiteIncidentStore: IncidentStore {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let database = try await NIOThreadPool.singleton.runIfActive { try SQLiteHandle(path: path, busyTimeout: busyTimeout) }
+        let database = try await NIOThreadPool.singleton.runIfActive {
+            try SQLiteHandle(path: path, busyTimeout: busyTimeout, vfs: WALWriteGathering.register())
+        }
         var reader: SQLiteHandle?
         var walSync: WALSync?
         do {
             reader = try await NIOThreadPool.singleton.runIfActive { () throws -> SQLiteHandle in
                 _ = try database.query("PRAGMA journal_mode = WAL")
-                // COMMIT writes the WAL without syncing it; WALSync syncs it.
-                _ = try database.query("PRAGMA synchronous = NORMAL")
+                // FULL, so that COMMIT writes its gathered frames at its sync (WALWriteGathering);
+                // a transaction's COMMIT leaves the disk sync itself to WALSync.
+                _ = try database.query("PRAGMA synchronous = FULL")
+                // Checkpoints run on a connection of their own (startCheckpoints): a COMMIT
+                // whose WAL sync is deferred must never copy the WAL into the database file.
+                _ = try database.query("PRAGMA wal_autocheckpoint = 0")
                 let reader = try SQLiteHandle(path: path, busyTimeout: busyTimeout)
                 _ = try reader.query("PRAGMA query_only = 1")
                 return reader
@@ -89,7 +95,8 @@ public final class SQLiteIncidentStore: IncidentStore {
         return Int(rows.first?.column("user_version")?.integer ?? 0)
     }
 
-    /// The writer's `PRAGMA synchronous` (1: NORMAL, COMMIT does not sync the WAL).
+    /// The writer's `PRAGMA synchronous` (2: FULL, whose sync a transaction's COMMIT defers
+    /// to ``WALSync``).
     func writerSynchronousMode() async throws -> Int {
         try await gate.withGate { Int(try database.query("PRAGMA synchronous").first?.values.first?.integer ?? -1) }
     }
@@ -165,7 +172,8 @@ public final class SQLiteIncidentStore: IncidentStore {
     }
 
     /// Statements run inline. Only a write's BEGIN may wait long (another process holding
-    /// the write lock), and then it waits on the thread pool; COMMIT no longer syncs.
+    /// the write lock), and then it waits on the thread pool; a write's COMMIT writes the
+    /// WAL but leaves its disk sync to ``WALSync``, which every caller then waits for.
     private func transaction<T: Sendable>(
         _ begin: String,
         on database: SQLiteHandle,
@@ -192,7 +200,11 @@ public final class SQLiteIncidentStore: IncidentStore {
                 throw error
             }
             do {
-                _ = try database.query("COMMIT")
+                if begin == "BEGIN IMMEDIATE" {
+                    _ = try WALWriteGathering.deferringCommitSync { try database.query("COMMIT") }
+                } else {
+                    _ = try database.query("COMMIT")
+                }
             } catch {
                 _ = try? database.query("ROLLBACK")
                 throw StoreError("store could not commit: \(error)")
@@ -226,7 +238,6 @@ public final class SQLiteIncidentStore: IncidentStore {
             _ = try checkpointer.query("PRAGMA synchronous = FULL")
             return checkpointer
         }
-        try await gate.withGate { _ = try database.query("PRAGMA wal_autocheckpoint = 0") }
         let task = Task.detached { [gate, readGate] in
             func checkpoint() async -> (frames: Int, copied: Int) {
                 let row = try? await NIOThreadPool.singleton.runIfActive { try checkpointer.query("PRAGMA wal_checkpoint(PASSIVE)").first }

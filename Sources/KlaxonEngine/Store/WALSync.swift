@@ -9,9 +9,9 @@ import Musl
 /// Makes committed WAL frames durable with one `fdatasync` for many commits, on a thread
 /// of its own, while the writer goes on with the next transaction.
 ///
-/// The writer connection runs with `synchronous=NORMAL`: COMMIT writes its frames to the
-/// WAL and returns without a disk sync. A writer then calls ``sync()``, which returns once
-/// an `fdatasync` of the WAL file that began after that COMMIT has finished: the guarantee
+/// A write transaction's COMMIT writes its frames to the WAL and returns without a disk
+/// sync (``WALWriteGathering``). A writer then calls ``sync()``, which returns once an
+/// `fdatasync` of the WAL file that began after that COMMIT has finished: the guarantee
 /// of `synchronous=FULL` (whose COMMIT syncs the same file), but the disk's latency no
 /// longer stands between one transaction and the next.
 final class WALSync: Sendable {
