@@ -24,7 +24,9 @@ public struct AlertPlanner: Sendable {
         let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(route: Route, key: String)]) in
             let severity = router.severity(of: alert)
             let dropped = repository.severities.level(named: severity)?.drop == true
-            let routes = dropped ? [] : router.matchingRoutes(for: alert, severity: severity).map { ($0, Self.dedupeKey(alert, route: $0)) }
+            // Labelled as the result is: an unlabelled tuple array would be cast, element by element.
+            let routes: [(route: Route, key: String)] =
+                dropped ? [] : router.matchingRoutes(for: alert, severity: severity).map { (route: $0, key: Self.dedupeKey(alert, route: $0)) }
             return (severity, dropped, routes)
         }
         var counts: [String: Int] = [:]
