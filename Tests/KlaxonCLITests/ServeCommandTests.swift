@@ -107,6 +107,44 @@ struct ServeCommandTests {
         #expect(await second.stop() == 0)
     }
 
+    /// Files that cannot grow, as on a full disk: webhooks whose commit cannot be written
+    /// are answered 503 (Alertmanager retries 5xx), every webhook answered 200 is kept, the
+    /// process goes on serving, and once the WAL has been copied back and starts over,
+    /// webhooks are taken again.
+    @Test(.timeLimit(.minutes(2))) func aFullDiskAnswers503AndKeepsWhatWasAnswered200() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 2 MiB a file: the WAL reaches it within a burst of webhooks, before a checkpoint
+        // has copied it back so that it can start over.
+        let server = try await ServerProcess(arguments: arguments, fileSizeLimitBlocks: 4096)
+        var accepted: [String] = []
+        var refused = 0
+        for index in 0..<3000 where refused < 5 {
+            let body = #"[{"labels": {"alertname": "Burst\#(index)", "instance": "db-1"}, "severity": "info"}]"#
+            let answer = try await server.request(.POST, "/webhook/json/default", body: body)
+            switch answer.status {
+            case 200: accepted.append("Burst\(index)")
+            case 503: refused += 1
+            default: Issue.record("webhook \(index) answered \(answer.status): \(answer.body)")
+            }
+        }
+        #expect(refused > 0, "no webhook was refused; \(accepted.count) accepted")
+        #expect(try await server.request(.GET, "/healthz").status == 200)
+        // Once the WAL has been copied back, it starts over from its beginning: no growth needed.
+        var recovered = false
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !recovered, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let body = #"[{"labels": {"alertname": "After", "instance": "db-1"}, "severity": "info"}]"#
+            recovered = try await server.request(.POST, "/webhook/json/default", body: body).status == 200
+        }
+        #expect(recovered, "webhooks still refused 20 s after the burst")
+        let list = try await server.request(.GET, "/api/v1/incidents?state=open&limit=5000")
+        #expect(list.status == 200)
+        let missing = accepted.filter { !list.body.contains(#""title":"\#($0)""#) }
+        #expect(missing.isEmpty, "answered 200 but not kept: \(missing.prefix(5))")
+        #expect(await server.stop() == 0)
+    }
+
     @Test func brokenRulesStopTheStartWithTheirErrors() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let rules = directory.appendingPathComponent("rules.yaml")

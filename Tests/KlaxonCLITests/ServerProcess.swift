@@ -8,9 +8,25 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var baseURL = ""
 
     /// Starts the binary and waits until it logs the address it listens on.
-    init(arguments: [String], listen: String = "127.0.0.1:0", environment: [String: String] = [:]) async throws {
-        process.executableURL = KlaxonProcess.binary
-        process.arguments = ["serve", "--listen", listen] + arguments
+    /// `fileSizeLimitBlocks`: each file the process writes may grow to that many 512-byte
+    /// blocks (`ulimit -f`) and no further, as on a full disk; writes past it fail.
+    init(
+        arguments: [String],
+        listen: String = "127.0.0.1:0",
+        environment: [String: String] = [:],
+        fileSizeLimitBlocks: Int? = nil
+    ) async throws {
+        if let fileSizeLimitBlocks {
+            // Ignored, SIGXFSZ stays ignored across exec: a write past the limit then fails
+            // with EFBIG instead of killing the process.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments =
+                ["-c", "trap '' XFSZ; ulimit -f \(fileSizeLimitBlocks); exec \"$0\" \"$@\"", KlaxonProcess.binary.path, "serve", "--listen", listen]
+                + arguments
+        } else {
+            process.executableURL = KlaxonProcess.binary
+            process.arguments = ["serve", "--listen", listen] + arguments
+        }
         process.currentDirectoryURL = KlaxonProcess.packageRoot
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
