@@ -25,4 +25,16 @@ struct GroupCommitTests {
         #expect(try await harness.detail(repeated.id).alerts.count == 1)
         try await harness.expectNoDanglingReferences()
     }
+
+    /// A writer takes its group at once after an idle spell, and under a steady stream waits
+    /// until 2 ms after the last group was taken, unless enough webhooks wait already.
+    @Test func groupsAreTakenAtMostEveryTwoMillisecondsUnderAStream() {
+        let now = ContinuousClock.now
+        #expect(GroupCommit.linger(waiting: 1, lastTaken: nil, now: now) == nil)
+        #expect(GroupCommit.linger(waiting: 1, lastTaken: now - .milliseconds(5), now: now) == nil)
+        #expect(GroupCommit.linger(waiting: 1, lastTaken: now - .milliseconds(2), now: now) == nil)
+        #expect(GroupCommit.linger(waiting: 3, lastTaken: now - .microseconds(500), now: now) == .microseconds(1500))
+        #expect(GroupCommit.linger(waiting: GroupCommit.pipelineThreshold - 1, lastTaken: now, now: now) == .milliseconds(2))
+        #expect(GroupCommit.linger(waiting: GroupCommit.pipelineThreshold, lastTaken: now, now: now) == nil)
+    }
 }
