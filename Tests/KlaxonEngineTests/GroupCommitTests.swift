@@ -27,7 +27,7 @@ struct GroupCommitTests {
     }
 
     /// A writer takes its group at once after an idle spell, and under a steady stream waits
-    /// until 2 ms after the last group was taken, unless enough webhooks wait already.
+    /// until 2 ms after the last group was taken, unless enough alerts wait already.
     @Test func groupsAreTakenAtMostEveryTwoMillisecondsUnderAStream() {
         let now = ContinuousClock.now
         #expect(GroupCommit.linger(waiting: 1, lastTaken: nil, now: now) == nil)

@@ -6,7 +6,7 @@ import Synchronization
 /// Many webhooks, one transaction: batches that arrive while a transaction is under way
 /// wait and go into the next one together. A batch that finds the store idle is committed
 /// at once; under a steady stream, groups are taken at most every `minimumInterval` (2 ms)
-/// unless enough wait (``linger(waiting:lastTaken:now:)``).
+/// unless enough alerts wait (``linger(waiting:lastTaken:now:)``).
 ///
 /// Under load the next transaction starts as soon as the last one has committed, while the
 /// store still makes that commit durable: applying one group overlaps the disk sync of the
@@ -42,7 +42,13 @@ final class GroupCommit: Sendable {
         var lastTaken: ContinuousClock.Instant?
 
         func lingerBeforeTaking(now: ContinuousClock.Instant = .now) -> Duration? {
-            GroupCommit.linger(waiting: queue.count, lastTaken: lastTaken, now: now)
+            // Alerts, not batches: one webhook of a hundred alerts is a large commit already.
+            var alerts = 0
+            for waiting in queue {
+                alerts += waiting.batch.plans.count
+                if alerts >= GroupCommit.pipelineThreshold { return nil }
+            }
+            return GroupCommit.linger(waiting: alerts, lastTaken: lastTaken, now: now)
         }
 
         /// Whether to start a writer now: none waits, and either nothing is in flight or
@@ -59,11 +65,11 @@ final class GroupCommit: Sendable {
     /// Batches waiting that start a transaction while the last one is still being synced.
     static let pipelineThreshold = 16
     /// The least time between taking one group and the next, unless `pipelineThreshold`
-    /// batches wait (below).
+    /// alerts wait (below).
     static let minimumInterval = Duration.milliseconds(2)
 
     /// How long a writer waits before taking its group: until `minimumInterval` after the
-    /// last group was taken, when fewer than `pipelineThreshold` batches wait. Under a steady
+    /// last group was taken, when fewer than `pipelineThreshold` alerts wait. Under a steady
     /// stream of webhooks they then share a commit with those of the next millisecond or two
     /// instead of committing in twos and threes: each commit writes a dozen pages to the WAL
     /// however few webhooks it holds. A webhook that finds the store idle for longer is
