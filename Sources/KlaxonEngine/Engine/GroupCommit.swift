@@ -4,9 +4,10 @@ import KlaxonRules
 import Synchronization
 
 /// Many webhooks, one transaction: batches that arrive while a transaction is under way
-/// wait and go into the next one together. A batch that finds the store idle is committed
-/// at once; under a steady stream, groups are taken at most every `minimumInterval` (2 ms)
-/// unless enough alerts wait (``linger(waiting:lastTaken:now:)``).
+/// wait and go into the next one together. A batch that comes more than `minimumInterval`
+/// (2 ms) after the last group was taken is committed at once; under a steady stream,
+/// groups are taken at most that often unless enough alerts wait
+/// (``linger(waiting:lastTaken:now:)``).
 ///
 /// Under load the next transaction starts as soon as the last one has committed, while the
 /// store still makes that commit durable: applying one group overlaps the disk sync of the
@@ -72,8 +73,7 @@ final class GroupCommit: Sendable {
     /// last group was taken, when fewer than `pipelineThreshold` alerts wait. Under a steady
     /// stream of webhooks they then share a commit with those of the next millisecond or two
     /// instead of committing in twos and threes: each commit writes a dozen pages to the WAL
-    /// however few webhooks it holds. A webhook that finds the store idle for longer is
-    /// committed at once.
+    /// however few webhooks it holds.
     static func linger(waiting: Int, lastTaken: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> Duration? {
         guard waiting < pipelineThreshold, let lastTaken else { return nil }
         let wait = lastTaken + minimumInterval - now
