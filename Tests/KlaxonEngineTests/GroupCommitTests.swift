@@ -30,11 +30,11 @@ struct GroupCommitTests {
     /// until 2 ms after the last group was taken, unless enough alerts wait already.
     @Test func groupsAreTakenAtMostEveryTwoMillisecondsUnderAStream() {
         let now = ContinuousClock.now
-        #expect(GroupCommit.linger(waiting: 1, lastTaken: nil, now: now) == nil)
-        #expect(GroupCommit.linger(waiting: 1, lastTaken: now - .milliseconds(5), now: now) == nil)
-        #expect(GroupCommit.linger(waiting: 1, lastTaken: now - .milliseconds(2), now: now) == nil)
-        #expect(GroupCommit.linger(waiting: 3, lastTaken: now - .microseconds(500), now: now) == .microseconds(1500))
-        #expect(GroupCommit.linger(waiting: GroupCommit.pipelineThreshold - 1, lastTaken: now, now: now) == .milliseconds(2))
-        #expect(GroupCommit.linger(waiting: GroupCommit.pipelineThreshold, lastTaken: now, now: now) == nil)
+        #expect(GroupCommit.linger(alertsWaiting: 1, lastTaken: nil, now: now) == nil)
+        #expect(GroupCommit.linger(alertsWaiting: 1, lastTaken: now - .milliseconds(5), now: now) == nil)
+        #expect(GroupCommit.linger(alertsWaiting: 1, lastTaken: now - .milliseconds(2), now: now) == nil)
+        #expect(GroupCommit.linger(alertsWaiting: 3, lastTaken: now - .microseconds(500), now: now) == .microseconds(1500))
+        #expect(GroupCommit.linger(alertsWaiting: GroupCommit.pipelineThreshold - 1, lastTaken: now, now: now) == .milliseconds(2))
+        #expect(GroupCommit.linger(alertsWaiting: GroupCommit.pipelineThreshold, lastTaken: now, now: now) == nil)
     }
 }

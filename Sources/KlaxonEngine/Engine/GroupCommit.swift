@@ -7,7 +7,7 @@ import Synchronization
 /// wait and go into the next one together. A batch that comes more than `minimumInterval`
 /// (2 ms) after the last group was taken is committed at once; under a steady stream,
 /// groups are taken at most that often unless enough alerts wait
-/// (``linger(waiting:lastTaken:now:)``).
+/// (``linger(alertsWaiting:lastTaken:now:)``).
 ///
 /// Under load the next transaction starts as soon as the last one has committed, while the
 /// store still makes that commit durable: applying one group overlaps the disk sync of the
@@ -42,14 +42,14 @@ final class GroupCommit: Sendable {
         /// When the last group was taken.
         var lastTaken: ContinuousClock.Instant?
 
-        func lingerBeforeTaking(now: ContinuousClock.Instant = .now) -> Duration? {
+        func lingerBeforeTaking() -> Duration? {
             // Alerts, not batches: one webhook of a hundred alerts is a large commit already.
             var alerts = 0
             for waiting in queue {
                 alerts += waiting.batch.plans.count
                 if alerts >= GroupCommit.pipelineThreshold { return nil }
             }
-            return GroupCommit.linger(waiting: alerts, lastTaken: lastTaken, now: now)
+            return GroupCommit.linger(alertsWaiting: alerts, lastTaken: lastTaken, now: .now)
         }
 
         /// Whether to start a writer now: none waits, and either nothing is in flight or
@@ -74,8 +74,8 @@ final class GroupCommit: Sendable {
     /// stream of webhooks they then share a commit with those of the next millisecond or two
     /// instead of committing in twos and threes: each commit writes a dozen pages to the WAL
     /// however few webhooks it holds.
-    static func linger(waiting: Int, lastTaken: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> Duration? {
-        guard waiting < pipelineThreshold, let lastTaken else { return nil }
+    static func linger(alertsWaiting: Int, lastTaken: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> Duration? {
+        guard alertsWaiting < pipelineThreshold, let lastTaken else { return nil }
         let wait = lastTaken + minimumInterval - now
         return wait > .zero ? wait : nil
     }
