@@ -81,8 +81,8 @@ public struct StandardErrorLogHandler: LogHandler {
         var local = tm()
         localtime_r(&now, &local)
         var buffer = [CChar](repeating: 0, count: 64)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-        let text = String(cString: buffer)
+        let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
+        let text = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         lastTimestamp.withLock { $0 = (now, text) }
         return text
     }

@@ -83,4 +83,6 @@ print(
     )
 )
 try await store.close()
-try await httpClient.shutdown()
+// In top-level code `shutdown()` resolves to the overload that returns a future.
+func shutDown(_ client: HTTPClient) async throws { try await client.shutdown() }
+try await shutDown(httpClient)

@@ -37,7 +37,7 @@ enum WALWriteGathering {
 
     fileprivate static var isDeferringCommitSync: Bool { pthread_getspecific(deferKey) != nil }
 
-    nonisolated(unsafe) private static let deferKey: pthread_key_t = {
+    private static let deferKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         return key
