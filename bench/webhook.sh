@@ -83,11 +83,24 @@ kill "$BARE" "$AM"
 sync
 k1=$(echo $k1s | median)
 
+# klaxon's WAL syncs so far (all, then at most 25 ms, at most 100 ms): every webhook of a group
+# waits for its sync, so a stall of the disk under a latency run shows here.
+syncs() { curl -s http://127.0.0.1:19095/metrics | awk '/^klaxon_store_sync_seconds_count/ {c = $2} /^klaxon_store_sync_seconds_bucket\{le="0.025"\}/ {a = $2} /^klaxon_store_sync_seconds_bucket\{le="0.1"\}/ {b = $2} END {printf "%d %d %d", c, a, b}'; }
+report_syncs() { # before after
+    local c0 a0 b0 c1 a1 b1
+    read -r c0 a0 b0 <<<"$1"; read -r c1 a1 b1 <<<"$2"
+    echo "WAL syncs during the run: $((c1 - c0)); over 25 ms: $(((c1 - a1) - (c0 - a0))); over 100 ms: $(((c1 - b1) - (c0 - b0)))"
+}
+
 half=$(echo "$k1 / 2" | bc)
 echo "-- webhook latency at half the 1-alert rate (new incidents, first step in an hour):"
+before=$(syncs)
 $BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$half" 10 bench/bodies/webhook-1-alert.json | grep -v receipt
+report_syncs "$before" "$(syncs)"
 echo "-- receipt to first call at the webhook receiver, ${CALL_RATE:=100} new incidents a second, each calling at once:"
+before=$(syncs)
 $BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$CALL_RATE" 10 bench/bodies/webhook-1-alert-call.json
+report_syncs "$before" "$(syncs)"
 
 open_incidents() { curl -s 'http://127.0.0.1:19095/metrics' | awk '/^klaxon_incidents_open / {printf "%d", $2}'; }
 # Fill to at least 100,000 open incidents with more 1-alert payloads.

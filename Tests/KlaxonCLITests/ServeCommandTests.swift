@@ -107,6 +107,32 @@ struct ServeCommandTests {
         #expect(await second.stop() == 0)
     }
 
+    /// `/metrics` of the running process after one webhook: the README's metrics, with the
+    /// labels it names, and the time the WAL sync took.
+    @Test func metricsCountWhatTheWebhookDid() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await ServerProcess(arguments: arguments)
+        #expect(try await server.request(.POST, "/webhook/json/default", body: alert).status == 200)
+        try await waitForCalls(1)
+        let metrics = try await server.request(.GET, "/metrics").body
+        let samples = Dictionary(
+            metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, Double)? in
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+                return (String(line[..<space]), value)
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        #expect(samples[#"klaxon_alerts_received_total{source="json",status="firing"}"#] == 1)
+        #expect(samples[#"klaxon_escalation_steps_fired_total{route="all"}"#] == 1)
+        #expect(samples[#"klaxon_calls_total{provider="sim",outcome="accepted"}"#] == 1)
+        #expect(samples[#"klaxon_vendor_request_seconds_count{provider="sim"}"#] == 1)
+        #expect(samples[#"klaxon_http_request_seconds_count{endpoint="/webhook/json/{input}",status="2xx"}"#] == 1)
+        #expect((samples["klaxon_store_sync_seconds_count"] ?? 0) >= 1)
+        #expect(samples[#"klaxon_store_sync_seconds_bucket{le="+Inf"}"#] == samples["klaxon_store_sync_seconds_count"])
+        #expect(samples["klaxon_store_errors_total"] ?? 0 == 0)
+        #expect(await server.stop() == 0)
+    }
+
     /// Files that cannot grow, as on a full disk: webhooks whose commit cannot be written
     /// are answered 503 (Alertmanager retries 5xx), every webhook answered 200 is kept, the
     /// process goes on serving, and once the WAL has been copied back and starts over,

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 #if canImport(Glibc)
 import Glibc
@@ -79,6 +80,9 @@ final class WALSync: Sendable {
         private var stopped = false
         private let syncFile: @Sendable () throws -> Void
         private let closeFile: @Sendable () -> Void
+        /// How long each sync took: every webhook of a group waits for it, so a slow disk
+        /// shows here before it shows as late pages.
+        private let duration = Timer(label: "klaxon_store_sync_seconds")
 
         init(sync: @escaping @Sendable () throws -> Void, close: @escaping @Sendable () -> Void) {
             syncFile = sync
@@ -120,7 +124,9 @@ final class WALSync: Sendable {
                 let last = stopped
                 condition.unlock()
                 if !covered.isEmpty {
+                    let start = ContinuousClock.now
                     let result = Result { try syncFile() }
+                    duration.record(duration: ContinuousClock.now - start)
                     for done in covered { done(result) }
                 }
                 if last { break }
