@@ -113,18 +113,27 @@ struct ServeCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let server = try await ServerProcess(arguments: arguments)
         #expect(try await server.request(.POST, "/webhook/json/default", body: alert).status == 200)
-        try await waitForCalls(1)
-        let metrics = try await server.request(.GET, "/metrics").body
-        let samples = Dictionary(
-            metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, Double)? in
-                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
-                return (String(line[..<space]), value)
-            },
-            uniquingKeysWith: { first, _ in first }
-        )
+        func scrape() async throws -> [String: Double] {
+            let metrics = try await server.request(.GET, "/metrics").body
+            return Dictionary(
+                metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, Double)? in
+                    guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+                    return (String(line[..<space]), value)
+                },
+                uniquingKeysWith: { first, _ in first }
+            )
+        }
+        // The call is counted once the provider has answered, just after the simulator wrote it down.
+        let accepted = #"klaxon_calls_total{provider="sim",outcome="accepted"}"#
+        let deadline = ContinuousClock.now + .seconds(30)
+        var samples = try await scrape()
+        while samples[accepted] == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            samples = try await scrape()
+        }
         #expect(samples[#"klaxon_alerts_received_total{source="json",status="firing"}"#] == 1)
         #expect(samples[#"klaxon_escalation_steps_fired_total{route="all"}"#] == 1)
-        #expect(samples[#"klaxon_calls_total{provider="sim",outcome="accepted"}"#] == 1)
+        #expect(samples[accepted] == 1)
         #expect(samples[#"klaxon_vendor_request_seconds_count{provider="sim"}"#] == 1)
         #expect(samples[#"klaxon_http_request_seconds_count{endpoint="/webhook/json/{input}",status="2xx"}"#] == 1)
         #expect((samples["klaxon_store_sync_seconds_count"] ?? 0) >= 1)
