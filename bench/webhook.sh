@@ -81,6 +81,10 @@ echo "Alertmanager RSS after the runs: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /p
 # The references are done; what the rounds wrote goes to disk before latency is measured.
 kill "$BARE" "$AM"
 sync
+# The rounds write a few GB; for a while after that the virtual disk stalls some syncs for
+# 100-400 ms as it writes them back (bench/README.md). The latency runs measure klaxon, so
+# they start once that is done.
+sleep "${SETTLE:-20}"
 k1=$(echo $k1s | median)
 
 # klaxon's WAL syncs so far (all, then at most 25 ms, at most 100 ms): every webhook of a group
