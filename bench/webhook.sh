@@ -4,8 +4,9 @@
 #   2. Alertmanager 0.25's own POST /api/v2/alerts (the peer);
 #   3. klaxon serve on SQLite, POST /webhook/alertmanager, every request new alerts.
 # measured in ROUNDS (3) rounds, each of all three, and the median ratio over the rounds.
-# Then: paced latency at half klaxon's median 1-alert rate (webhook answer and receipt → first
-# call at a webhook receiver), RSS with 100,000 open incidents, startup to ready.
+# Then, SETTLE (20) seconds later: paced latency at half klaxon's median 1-alert rate (webhook
+# answer and receipt → first call at a webhook receiver, each with klaxon's slow WAL syncs),
+# RSS with 100,000 open incidents, startup to ready.
 # Needs: wrk and prometheus-alertmanager (apt-get install -y wrk prometheus-alertmanager).
 # Figures go to stderr; run as `bench/webhook.sh 2>&1 | grep -v Hummingbird`.
 set -euo pipefail
@@ -83,7 +84,7 @@ kill "$BARE" "$AM"
 sync
 # The rounds write a few GB; for a while after that the virtual disk stalls some syncs for
 # 100-400 ms as it writes them back (bench/README.md). The latency runs measure klaxon, so
-# they start once that is done.
+# they wait: 20 s was enough in three runs, and the slow syncs they print show if it was not.
 sleep "${SETTLE:-20}"
 k1=$(echo $k1s | median)
 
