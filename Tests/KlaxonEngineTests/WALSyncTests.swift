@@ -127,6 +127,39 @@ struct WALSyncTests {
         #expect(try await ingest.value.opened.count == 1)
         await watcher.value
     }
+
+    /// The scheduler starts on a new step once the webhook's transaction commits, before
+    /// that commit is on disk; but no vendor hears of the step until a sync has made every
+    /// commit before the call durable: the webhook's, the claim's and the call's own record.
+    @Test(.timeLimit(.minutes(1))) func aStepsCallWaitsForTheDiskBeforeTheVendor() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let holding = Mutex(false)
+        let release = DispatchSemaphore(value: 0)
+        let store = try await SQLiteIncidentStore.open(
+            path: harness.path,
+            walSync: { _ in WALSync(sync: { if holding.withLock({ $0 }) { release.wait() } }) }
+        )
+        defer { Task { try? await store.close() } }
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: harness.start))
+        holding.withLock { $0 = true }
+        let stopping = Mutex(false)
+        let scheduler = Task { await engine.runScheduler(isStopping: { stopping.withLock { $0 } }) }
+        let ingest = Task { try await engine.ingest([dbAlert("db-1")]) }
+        // Step 1 is due at once: its calls get recorded as started while every sync waits.
+        while try await engine.recentCalls().count < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(try await engine.recentCalls().allSatisfy { $0.state == .started })
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(harness.provider.requests.isEmpty, "a vendor was called before the disk had the call's record")
+        holding.withLock { $0 = false }
+        release.signal()
+        #expect(try await ingest.value.opened.count == 1)
+        while harness.provider.requests.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        stopping.withLock { $0 = true }
+        engine.wakeScheduler()
+        await scheduler.value
+    }
 }
 
 /// Adds one and returns the new count.

@@ -83,10 +83,14 @@ final class GroupCommit: Sendable {
     private let state = Mutex(State())
     private let store: any IncidentStore
     private let clock: EngineClock
+    private let committed: @Sendable (IngestSummary) -> Void
 
-    init(store: any IncidentStore, clock: EngineClock) {
+    /// `committed` sees each batch's summary once its transaction has committed, before
+    /// the commit is durable and the batch's caller is answered.
+    init(store: any IncidentStore, clock: EngineClock, committed: @escaping @Sendable (IngestSummary) -> Void = { _ in }) {
         self.store = store
         self.clock = clock
+        self.committed = committed
     }
 
     /// Returns once `batch` is committed.
@@ -136,6 +140,7 @@ final class GroupCommit: Sendable {
                     self.finished()
                 }
             )
+            for summary in taken.state.withLock({ $0.summaries }) { committed(summary) }
         } catch {
             defer { finished() }
             // Nothing taken: the transaction never began (the store is locked or gone), and
@@ -151,6 +156,7 @@ final class GroupCommit: Sendable {
                         let summary = try await store.write { transaction in
                             try await IncidentEngine.apply(waiting.batch, now: now, to: transaction)
                         }
+                        committed(summary)
                         waiting.continuation.resume(returning: summary)
                     } catch {
                         waiting.continuation.resume(throwing: error)

@@ -26,7 +26,11 @@ extension IncidentEngine {
     func claimDueSteps() async throws -> [ScheduledStep] {
         let now = clock.now()
         do {
-            return try await store.write { try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }
+            // No wait for the disk: each claimed step's next write (its calls recorded as
+            // started, or the step closed) waits for a sync that covers this commit too, and
+            // nothing leaves the process before that. A claim lost with the machine only
+            // leaves its steps pending, to be claimed again.
+            return try await store.write({ try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }, whenDurable: { _ in })
         } catch {
             metrics.storeError()
             throw error

@@ -15,7 +15,7 @@ public final class IncidentEngine: Sendable {
     public let clock: EngineClock
     let logger: Logger
     let metrics = EngineMetrics()
-    let wake = WakeSignal()
+    let wake: WakeSignal
     let groupCommit: GroupCommit
     let jitter: @Sendable () -> Double
     private let current: Mutex<EngineRules>
@@ -32,7 +32,14 @@ public final class IncidentEngine: Sendable {
         self.logger = logger
         self.jitter = jitter
         self.current = Mutex(rules)
-        self.groupCommit = GroupCommit(store: store, clock: clock)
+        let wake = WakeSignal()
+        self.wake = wake
+        // The scheduler wakes once a step is committed, not once it is durable: the commit
+        // that records a call as started comes later in the same WAL, and its disk sync,
+        // which the vendor waits for, covers this one too.
+        self.groupCommit = GroupCommit(store: store, clock: clock) { summary in
+            if let due = summary.firstStepDue { wake.signal(dueBy: due) }
+        }
     }
 
     /// The rule set new alerts and due steps use.
@@ -63,7 +70,6 @@ public final class IncidentEngine: Sendable {
         }
         metrics.alertsReceived(alerts)
         metrics.ingested(summary)
-        if let due = summary.firstStepDue { wake.signal(dueBy: due) }
         for id in summary.opened {
             logger.info("incident opened", metadata: ["incident": "\(id)"])
         }
