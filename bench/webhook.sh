@@ -3,7 +3,8 @@
 #   1. a bare Hummingbird endpoint that reads the body and answers 200 (the ceiling);
 #   2. Alertmanager 0.25's own POST /api/v2/alerts (the peer);
 #   3. klaxon serve on SQLite, POST /webhook/alertmanager, every request new alerts.
-# measured in ROUNDS (3) rounds, each of all three, and the median ratio over the rounds.
+# measured in ROUNDS (3) rounds, each of all three, and the median ratio over the rounds;
+# each run waits until the servers are idle.
 # Then, SETTLE (20) seconds later: paced latency at half klaxon's median 1-alert rate (webhook
 # answer and receipt → first call at a webhook receiver, each with klaxon's slow WAL syncs),
 # RSS with 100,000 open incidents, startup to ready.
@@ -28,8 +29,23 @@ BIN=.build-release/release
 
 wait_ready() { for _ in $(seq 1 500); do curl -sf -o /dev/null -X "${2:-GET}" "$1" && return 0; sleep 0.02; done; echo "not ready: $1" >&2; exit 1; }
 
+# Each run should find the other servers idle. Alertmanager spends about a sixth of a core
+# for some 5 s after a load (its garbage collector), and klaxon's 1-alert run comes right
+# after Alertmanager's 100-alert one. So each run first waits, for at most 20 s, until the
+# three servers together used under 3 % of a core for a second.
+cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
+wait_idle() {
+    local before after
+    for _ in $(seq 1 20); do
+        before=$(cpu_ticks "$BARE" "$AM" "$KLAXON"); sleep 1; after=$(cpu_ticks "$BARE" "$AM" "$KLAXON")
+        [ $((after - before)) -lt 3 ] && return 0
+    done
+    echo "(the servers were still busy after 20 s)" >&2
+}
+
 run_wrk() { # label url body-file alerts-per-request
     local out
+    wait_idle
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/wrk/post-unique.lua "$2" -- "$3")
     local rps p50 p99 errors
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
