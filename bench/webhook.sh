@@ -79,14 +79,25 @@ wait_ready http://127.0.0.1:19095/readyz
 echo "klaxon startup to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
 median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# klaxon's WAL syncs so far (all, then at most 25 ms, at most 100 ms): every webhook of a group
+# waits for its sync, so a stall of the disk under one of klaxon's runs shows here.
+syncs() { curl -s http://127.0.0.1:19095/metrics | awk '/^klaxon_store_sync_seconds_count/ {c = $2} /^klaxon_store_sync_seconds_bucket\{le="0.025"\}/ {a = $2} /^klaxon_store_sync_seconds_bucket\{le="0.1"\}/ {b = $2} END {printf "%d %d %d", c, a, b}'; }
+report_syncs() { # what before after
+    local c0 a0 b0 c1 a1 b1
+    read -r c0 a0 b0 <<<"$2"; read -r c1 a1 b1 <<<"$3"
+    echo "WAL syncs during $1: $((c1 - c0)); over 25 ms: $(((c1 - a1) - (c0 - a0))); over 100 ms: $(((c1 - b1) - (c0 - b0)))"
+}
+
 k1s=""; r_bare=""; r_am1=""; r_am100=""
 for round in $(seq 1 "$ROUNDS"); do
     echo "-- round $round"
     bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
     am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1)
     am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100)
+    before=$(syncs)
     k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
     k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100)
+    report_syncs "klaxon's two runs" "$before" "$(syncs)"
     printf 'round %d ratios: 1-alert / bare %.2f, 1-alert / Alertmanager %.2f, 100-alert / Alertmanager %.2f\n' "$round" \
         "$(echo "$k1 / $bare" | bc -l)" "$(echo "$k1 / $am1" | bc -l)" "$(echo "$k100 / $am100" | bc -l)"
     k1s+="$k1 "
@@ -104,24 +115,15 @@ sync
 sleep "${SETTLE:-20}"
 k1=$(echo $k1s | median)
 
-# klaxon's WAL syncs so far (all, then at most 25 ms, at most 100 ms): every webhook of a group
-# waits for its sync, so a stall of the disk under a latency run shows here.
-syncs() { curl -s http://127.0.0.1:19095/metrics | awk '/^klaxon_store_sync_seconds_count/ {c = $2} /^klaxon_store_sync_seconds_bucket\{le="0.025"\}/ {a = $2} /^klaxon_store_sync_seconds_bucket\{le="0.1"\}/ {b = $2} END {printf "%d %d %d", c, a, b}'; }
-report_syncs() { # before after
-    local c0 a0 b0 c1 a1 b1
-    read -r c0 a0 b0 <<<"$1"; read -r c1 a1 b1 <<<"$2"
-    echo "WAL syncs during the run: $((c1 - c0)); over 25 ms: $(((c1 - a1) - (c0 - a0))); over 100 ms: $(((c1 - b1) - (c0 - b0)))"
-}
-
 half=$(echo "$k1 / 2" | bc)
 echo "-- webhook latency at half the 1-alert rate (new incidents, first step in an hour):"
 before=$(syncs)
 $BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$half" 10 bench/bodies/webhook-1-alert.json | grep -v receipt
-report_syncs "$before" "$(syncs)"
+report_syncs "the run" "$before" "$(syncs)"
 echo "-- receipt to first call at the webhook receiver, ${CALL_RATE:=100} new incidents a second, each calling at once:"
 before=$(syncs)
 $BIN/klaxon-http-bench paced http://127.0.0.1:19095/webhook/alertmanager 19094 "$CALL_RATE" 10 bench/bodies/webhook-1-alert-call.json
-report_syncs "$before" "$(syncs)"
+report_syncs "the run" "$before" "$(syncs)"
 
 open_incidents() { curl -s 'http://127.0.0.1:19095/metrics' | awk '/^klaxon_incidents_open / {printf "%d", $2}'; }
 # Fill to at least 100,000 open incidents with more 1-alert payloads.
