@@ -145,6 +145,8 @@ struct WALSyncTests {
         holding.withLock { $0 = true }
         let stopping = Mutex(false)
         let scheduler = Task { await engine.runScheduler(isStopping: { stopping.withLock { $0 } }) }
+        // Nothing is due and the clock stands still: only the ingest's signal can wake it.
+        while !engine.wake.isWaiting { try await Task.sleep(for: .milliseconds(1)) }
         let ingest = Task { try await engine.ingest([dbAlert("db-1")]) }
         // Step 1 is due at once: its calls get recorded as started while every sync waits.
         while try await engine.recentCalls().count < 2 { try await Task.sleep(for: .milliseconds(1)) }

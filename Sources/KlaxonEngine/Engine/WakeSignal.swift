@@ -38,6 +38,9 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
+    /// Whether the scheduler is waiting for a signal; tests wait for this before they post.
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
     /// Returns after `delay` on `clock`, on a signal, or on cancellation, whichever comes first.
     func wait(upTo delay: Duration, clock: EngineClock) async {
         let signalled = state.withLock { state -> Bool in
