@@ -88,4 +88,19 @@ import Testing
         #expect(labels.description == #"{a="back\\slash", b="two \"quoted\"\nline", c="中文"}"#)
         #expect(LabelSet().description == "{}")
     }
+
+    /// Printed from the sender's text or from the names and values, a set reads the same.
+    @Test(
+        arguments: [
+            [:],
+            ["alertname": "HighErrorRate", "instance": "10.0.0.1:8080", "pod": "checkout-7d9f8b6c5-x2x9z", "seq": "w1-1"],
+            ["a": "", "b": "=", "c": ",", "d": ":", "e": "{}", "f": " spaced "],
+            ["b": "two \"quoted\"\nline", "a": "back\\slash", "c": "中文"],
+            ["x": "1 > 0 & 2 < 3", "y": "\u{1}"],
+        ] as [[String: String]]
+    )
+    func labelSetPrintsTheSameFromItsSourceText(_ storage: [String: String]) {
+        let written = LabelSet(storage)
+        #expect(LabelSet(storage, json: written.json).description == written.description)
+    }
 }
