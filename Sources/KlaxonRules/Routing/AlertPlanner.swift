@@ -1,8 +1,9 @@
 import KlaxonCore
 
 /// Turns alerts into ``AlertPlan``s with a repository: the dry run of `klaxon route`
-/// and the decision the incident engine acts on. Pure: no I/O, no clock.
-public struct AlertPlanner: Sendable {
+/// and the decision the incident engine acts on. Pure: no I/O, no clock. A class, as
+/// every webhook plans with it: handing it on is one reference, not a copy of its tables.
+public final class AlertPlanner: Sendable {
     public let router: AlertRouter
     public var repository: RuleRepository { router.repository }
     /// Each escalation's unrolled steps, made once: every alert of a route has the same.
@@ -20,10 +21,9 @@ public struct AlertPlanner: Sendable {
     /// that share the alert's route and dedupe key. `renderVoices: false` leaves `params`
     /// and `warnings` empty: the engine renders at call time and needs only the decisions.
     public func plan(_ alerts: [Alert], renderVoices: Bool = true) -> [AlertPlan] {
-        let repository = self.repository
         let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(route: Route, key: String)]) in
             let severity = router.severity(of: alert)
-            let dropped = repository.severities.level(named: severity)?.drop == true
+            let dropped = router.repository.severities.level(named: severity)?.drop == true
             // Labelled as the result is: an unlabelled tuple array would be cast, element by element.
             let routes: [(route: Route, key: String)] =
                 dropped ? [] : router.matchingRoutes(for: alert, severity: severity).map { (route: $0, key: Self.dedupeKey(alert, route: $0)) }
@@ -48,8 +48,7 @@ public struct AlertPlanner: Sendable {
                     dedupeKey: key,
                     severity: entry.severity,
                     count: max(1, counts[key] ?? 1),
-                    renderVoices: renderVoices,
-                    repository: repository
+                    renderVoices: renderVoices
                 )
                 (last, lastSeverity) = (made, entry.severity)
                 return made
@@ -60,13 +59,12 @@ public struct AlertPlanner: Sendable {
 
     /// Plans one alert that stands for `count` alerts of its incident.
     public func plan(_ alert: Alert, count: Int) -> AlertPlan {
-        let repository = self.repository
         let severity = router.severity(of: alert)
-        if repository.severities.level(named: severity)?.drop == true {
+        if router.repository.severities.level(named: severity)?.drop == true {
             return AlertPlan(alert: alert, severity: severity, dropped: true, matches: [])
         }
         let matches = router.matchingRoutes(for: alert).map {
-            match(alert, route: $0, dedupeKey: Self.dedupeKey(alert, route: $0), severity: severity, count: count, repository: repository)
+            match(alert, route: $0, dedupeKey: Self.dedupeKey(alert, route: $0), severity: severity, count: count)
         }
         return AlertPlan(alert: alert, severity: severity, dropped: false, matches: matches)
     }
@@ -77,20 +75,20 @@ public struct AlertPlanner: Sendable {
         dedupeKey: String,
         severity: String,
         count: Int,
-        renderVoices: Bool = true,
-        repository: RuleRepository
+        renderVoices: Bool = true
     ) -> RouteMatch {
-        let level = repository.severities.level(named: severity)
+        // Through the router each time: a local copy of the repository retains each of its tables.
+        let level = router.repository.severities.level(named: severity)
         let settings = route.effective
         let voiceName = settings.voice ?? level?.voice
         let escalationName = settings.escalation ?? level?.escalation
         let providers = settings.providers ?? level?.providers ?? []
         var params: [String] = []
         var warnings: [String] = []
-        if renderVoices, let voice = voiceName.flatMap({ repository.voices[$0] }) {
+        if renderVoices, let voice = voiceName.flatMap({ router.repository.voices[$0] }) {
             let context = ParamRenderer.context(for: alert, severity: severity, count: count, route: route.name)
             params = voice.params.map { $0.render(context) }
-            for provider in providers.compactMap({ repository.provider(named: $0) }) {
+            for provider in providers.compactMap({ router.repository.provider(named: $0) }) {
                 warnings += ParamRenderer.render(voice, for: provider, context: context)?.warnings ?? []
             }
         }

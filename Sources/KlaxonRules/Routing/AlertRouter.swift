@@ -6,8 +6,8 @@ import KlaxonCore
 ///
 /// Each list of routes is indexed by one equality matcher per route, so an alert is only
 /// tested against the routes that could match it; the result is the same as trying every
-/// route in order.
-public struct AlertRouter: Sendable {
+/// route in order. A class for the same reason as ``AlertPlanner``.
+public final class AlertRouter: Sendable {
     public let repository: RuleRepository
     private let root: IndexedRoutes
 
