@@ -28,10 +28,11 @@ struct WebhookRoutes: Sendable {
     }
 
     private func ingest(_ request: Request, context: KlaxonRequestContext, kind: AlertSource.Kind, input name: String?) async throws -> Response {
-        let repository = server.engine.rules.repository
-        let input = try Self.input(named: name, kind: kind, in: repository)
-        guard Credentials.sourceAllowed(request, input: input, server: repository.server) else { throw APIError.unauthorized }
-        let body = try await Self.readBody(request, context: context, limit: repository.server.bodyLimit, timeout: server.bodyTimeout)
+        // The rule set, not a copy of its repository: that would retain each of its tables.
+        let rules = server.engine.rules
+        let input = try Self.input(named: name, kind: kind, in: rules.repository)
+        guard Credentials.sourceAllowed(request, input: input, server: rules.repository.server) else { throw APIError.unauthorized }
+        let body = try await Self.readBody(request, context: context, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout)
         let bytes = Array(body.readableBytesView)
         let inputName = name ?? input?.name ?? "default"
         let alerts: [Alert]
@@ -43,7 +44,7 @@ struct WebhookRoutes: Sendable {
                 alerts = try GenericJSONAdapter.alerts(from: bytes, mapping: input?.mapping, input: inputName)
             case .email:
                 var limits = EmailLimits.default
-                limits.maxBytes = repository.server.bodyLimit
+                limits.maxBytes = rules.repository.server.bodyLimit
                 alerts = try EmailAdapter.alerts(from: bytes, mapping: input?.emailMapping ?? .default, input: inputName, limits: limits)
             }
         } catch {
