@@ -33,6 +33,7 @@ wait_ready() { for _ in $(seq 1 500); do curl -sf -o /dev/null -X "${2:-GET}" "$
 # for some 5 s after a load (its garbage collector), and klaxon's 1-alert run comes right
 # after Alertmanager's 100-alert one. So each run first waits, for at most 20 s, until the
 # three servers together used under 3 % of a core for a second.
+CLOCK_TICKS=$(getconf CLK_TCK)
 cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
 wait_idle() {
     local before after
@@ -43,16 +44,21 @@ wait_idle() {
     echo "(the servers were still busy after 20 s)" >&2
 }
 
-run_wrk() { # label url body-file alerts-per-request
-    local out
+run_wrk() { # label url body-file alerts-per-request server-pid
+    local out before after
     wait_idle
+    before=$(cpu_ticks "$5")
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/wrk/post-unique.lua "$2" -- "$3")
-    local rps p50 p99 errors
+    after=$(cpu_ticks "$5")
+    local rps p50 p99 errors requests
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1=="50%" {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
     errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}" >&2
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    # Beside the rate, the server's CPU time a request: what a change to the server's code moves.
+    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s  CPU %d µs a request\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}" \
+        $(((after - before) * 1000000 / CLOCK_TICKS / requests)) >&2
     echo "$rps"
 }
 
@@ -91,12 +97,12 @@ report_syncs() { # what before after
 k1s=""; r_bare=""; r_am1=""; r_am100=""
 for round in $(seq 1 "$ROUNDS"); do
     echo "-- round $round"
-    bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
-    am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1)
-    am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100)
+    bare=$(run_wrk "bare Hummingbird, 1-alert body" http://127.0.0.1:19090/webhook/alertmanager bench/bodies/webhook-1-alert.json 1 "$BARE")
+    am1=$(run_wrk "Alertmanager POST /api/v2/alerts, 1 alert" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-1-alert.json 1 "$AM")
+    am100=$(run_wrk "Alertmanager POST /api/v2/alerts, 100 alerts" http://127.0.0.1:19093/api/v2/alerts bench/bodies/api-100-alerts.json 100 "$AM")
     before=$(syncs)
-    k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1)
-    k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100)
+    k1=$(run_wrk "klaxon POST /webhook/alertmanager, 1 alert" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-1-alert.json 1 "$KLAXON")
+    k100=$(run_wrk "klaxon POST /webhook/alertmanager, 100 alerts" http://127.0.0.1:19095/webhook/alertmanager bench/bodies/webhook-100-alerts.json 100 "$KLAXON")
     report_syncs "klaxon's two runs" "$before" "$(syncs)"
     printf 'round %d ratios: 1-alert / bare %.2f, 1-alert / Alertmanager %.2f, 100-alert / Alertmanager %.2f\n' "$round" \
         "$(echo "$k1 / $bare" | bc -l)" "$(echo "$k1 / $am1" | bc -l)" "$(echo "$k100 / $am100" | bc -l)"
