@@ -57,8 +57,9 @@ run_wrk() { # label url body-file alerts-per-request server-pid
     errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
     # Beside the rate, the server's CPU time a request: what a change to the server's code moves.
-    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s  CPU %d µs a request\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}" \
-        $(((after - before) * 1000000 / CLOCK_TICKS / requests)) >&2
+    local cpu=0
+    [ "${requests:-0}" -gt 0 ] && cpu=$(((after - before) * 1000000 / CLOCK_TICKS / requests))
+    printf '%-44s %10.0f req/s %10.0f alerts/s  p50 %-8s p99 %-8s non-2xx %s  CPU %d µs a request\n' "$1" "$rps" "$(echo "$rps * $4" | bc)" "$p50" "$p99" "${errors:-0}" "$cpu" >&2
     echo "$rps"
 }
 
