@@ -70,12 +70,14 @@ struct SQLiteTransaction: IncidentTransaction {
     // showed in profiles. An incident's own key first (an exact index lookup: open and
     // acked incidents have no resolved_at); else a storm incident holding an alert with
     // this key. One statement for both, as a new alert (the common case) finds neither; not
-    // a UNION with ORDER BY, whose sorting cost more than the second statement.
+    // a UNION with ORDER BY, whose sorting cost more than the second statement. The storm
+    // keys are joined, not read with `IN (SELECT ...)`: SQLite builds that list in a
+    // temporary b-tree, opened and freed on every run.
     private static let activeIncidentByKey = """
         SELECT \(incidentColumns) FROM incidents WHERE id = coalesce(
             (SELECT max(id) FROM incidents WHERE key = ?1 AND resolved_at IS NULL),
-            (SELECT max(id) FROM incidents WHERE storm = 1 AND state != 'resolved'
-                AND id IN (SELECT incident_id FROM storm_keys WHERE key = ?1)))
+            (SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
+                WHERE storm_keys.key = ?1 AND incidents.storm = 1 AND incidents.state != 'resolved'))
         """
 
     func addStormKey(_ key: String, incidentID: Int64) async throws {
