@@ -216,19 +216,23 @@ struct SQLiteTransaction: IncidentTransaction {
     private static let stepColumns = "id, incident_id, step, due_at, state, recipients"
 
     func insertSteps(_ steps: [ScheduledStep]) async throws {
-        // One statement for all of them (at most 999 binds a statement: 199 steps of 5).
-        for chunk in stride(from: 0, to: steps.count, by: 199).map({ Array(steps[$0..<min($0 + 199, steps.count)]) }) {
+        // One statement for all of them (at most 999 binds a statement: 199 steps of 5),
+        // with no array made per step: every new incident comes here.
+        var start = steps.startIndex
+        while start < steps.endIndex {
+            let end = min(start + 199, steps.endIndex)
             var binds: [SQLiteData] = []
-            for step in chunk {
-                binds += [
-                    .int(step.incidentID), .int(step.step), .date(step.dueAt), .text(step.state.rawValue),
-                    .text(JSONColumn.encode(step.recipients.map { [$0.name, $0.phone] })),
-                ]
+            binds.reserveCapacity((end - start) * 5)
+            for step in steps[start..<end] {
+                binds.append(.int(step.incidentID))
+                binds.append(.int(step.step))
+                binds.append(.date(step.dueAt))
+                binds.append(.text(step.state.rawValue))
+                binds.append(.text(JSONColumn.encode(step.recipients)))
             }
-            _ = try query(
-                chunk.count <= Self.insertStepsStatements.count ? Self.insertStepsStatements[chunk.count - 1] : Self.insertSteps(chunk.count),
-                binds
-            )
+            let count = end - start
+            _ = try query(count <= Self.insertStepsStatements.count ? Self.insertStepsStatements[count - 1] : Self.insertSteps(count), binds)
+            start = end
         }
     }
 
@@ -445,11 +449,18 @@ enum JSONColumn {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func encode(_ lists: [[String]]) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        for (index, list) in lists.enumerated() {
+    /// Recipients as `[["name","phone"],...]`.
+    static func encode(_ recipients: [CallRecipient]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(recipients.reduce(2) { $0 + $1.name.utf8.count + $1.phone.utf8.count + 8 })
+        bytes.append(UInt8(ascii: "["))
+        for (index, recipient) in recipients.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            append(list, to: &bytes)
+            bytes.append(UInt8(ascii: "["))
+            JSONStringLiteral.append(recipient.name, to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+            JSONStringLiteral.append(recipient.phone, to: &bytes)
+            bytes.append(UInt8(ascii: "]"))
         }
         bytes.append(UInt8(ascii: "]"))
         return String(decoding: bytes, as: UTF8.self)
