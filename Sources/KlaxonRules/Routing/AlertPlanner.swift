@@ -21,12 +21,16 @@ public final class AlertPlanner: Sendable {
     /// that share the alert's route and dedupe key. `renderVoices: false` leaves `params`
     /// and `warnings` empty: the engine renders at call time and needs only the decisions.
     public func plan(_ alerts: [Alert], renderVoices: Bool = true) -> [AlertPlan] {
-        let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(route: Route, key: String)]) in
+        let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(entry: RouteEntry, key: String)]) in
             let severity = router.severity(of: alert)
             let dropped = router.repository.severities.level(named: severity)?.drop == true
             // Labelled as the result is: an unlabelled tuple array would be cast, element by element.
-            let routes: [(route: Route, key: String)] =
-                dropped ? [] : router.matchingRoutes(for: alert, severity: severity).map { (route: $0, key: Self.dedupeKey(alert, route: $0)) }
+            var routes: [(entry: RouteEntry, key: String)] = []
+            if !dropped {
+                for entry in router.matchingRouteEntries(for: alert, severity: severity) {
+                    routes.append((entry, Self.dedupeKey(alert, route: entry.route)))
+                }
+            }
             return (severity, dropped, routes)
         }
         var counts: [String: Int] = [:]
@@ -38,13 +42,13 @@ public final class AlertPlanner: Sendable {
         var last: RouteMatch?
         var lastSeverity = ""
         return zip(alerts, routed).map { alert, entry in
-            let matches = entry.routes.map { route, key in
-                if !renderVoices, let last, last.route == route.name, last.dedupeKey == key, lastSeverity == entry.severity {
+            let matches = entry.routes.map { routeEntry, key in
+                if !renderVoices, let last, last.route == routeEntry.route.name, last.dedupeKey == key, lastSeverity == entry.severity {
                     return last
                 }
                 let made = match(
                     alert,
-                    route: route,
+                    route: routeEntry.route,
                     dedupeKey: key,
                     severity: entry.severity,
                     count: max(1, counts[key] ?? 1),

@@ -29,15 +29,30 @@ public final class AlertRouter: Sendable {
 
     /// The routes that take `alert`, whose ``severity(of:)`` is `severity`.
     func matchingRoutes(for alert: Alert, severity: String) -> [Route] {
-        var result: [Route] = []
+        matchingRouteEntries(for: alert, severity: severity).map(\.route)
+    }
+
+    /// The same, without copying each route: planning looks up routes for every alert of
+    /// a webhook, and a copy of a route retains every table and string in it.
+    func matchingRouteEntries(for alert: Alert, severity: String) -> [RouteEntry] {
+        var result: [RouteEntry] = []
         root.collect(labels: alert.labels, severity: severity, into: &result)
         return result
     }
 }
 
+/// A route in the router's tables, shared rather than copied.
+final class RouteEntry: Sendable {
+    let route: Route
+
+    init(_ route: Route) {
+        self.route = route
+    }
+}
+
 /// One list of sibling routes with an index from an equality matcher to the routes using it.
 private struct IndexedRoutes: Sendable {
-    let routes: [Route]
+    let routes: [RouteEntry]
     let children: [IndexedRoutes]
     /// label name → label value → positions in `routes`.
     let index: [String: [String: [Int]]]
@@ -45,7 +60,7 @@ private struct IndexedRoutes: Sendable {
     let unindexed: [Int]
 
     init(_ routes: [Route]) {
-        self.routes = routes
+        self.routes = routes.map(RouteEntry.init)
         self.children = routes.map { IndexedRoutes($0.routes) }
         var index: [String: [String: [Int]]] = [:]
         var unindexed: [Int] = []
@@ -62,7 +77,7 @@ private struct IndexedRoutes: Sendable {
 
     /// Appends the routes that take an alert; returns whether any did.
     @discardableResult
-    func collect(labels: LabelSet, severity: String, into result: inout [Route]) -> Bool {
+    func collect(labels: LabelSet, severity: String, into result: inout [RouteEntry]) -> Bool {
         var candidates = unindexed
         for (name, byValue) in index {
             if let value = labels[name], let positions = byValue[value] { candidates.append(contentsOf: positions) }
@@ -70,13 +85,13 @@ private struct IndexedRoutes: Sendable {
         if candidates.count != unindexed.count, !unindexed.isEmpty || index.count > 1 { candidates.sort() }
         var matched = false
         for position in candidates {
-            let route = routes[position]
-            guard Self.matches(route, labels: labels, severity: severity) else { continue }
+            let entry = routes[position]
+            guard Self.matches(entry.route, labels: labels, severity: severity) else { continue }
             matched = true
             if !children[position].collect(labels: labels, severity: severity, into: &result) {
-                result.append(route)
+                result.append(entry)
             }
-            if !route.continue { break }
+            if !entry.route.continue { break }
         }
         return matched
     }
