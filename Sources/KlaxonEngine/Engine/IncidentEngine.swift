@@ -80,18 +80,29 @@ public final class IncidentEngine: Sendable {
     static func apply(_ batch: GroupCommit.Batch, now: Date, to transaction: any IncidentTransaction) async throws -> IngestSummary {
         var summary = IngestSummary()
         var state = BatchState()
-        for (plan, encoded) in zip(batch.plans, batch.encoded) {
-            if plan.dropped {
+        // By index: a loop over the plans would copy each, and with it every string and
+        // table of its alert and matches.
+        for index in batch.plans.indices {
+            if batch.plans[index].dropped {
                 summary.dropped += 1
                 continue
             }
-            if plan.matches.isEmpty { summary.unrouted += 1 }
-            for match in plan.matches {
-                if match.dropped {
+            if batch.plans[index].matches.isEmpty { summary.unrouted += 1 }
+            for matchIndex in batch.plans[index].matches.indices {
+                if batch.plans[index].matches[matchIndex].dropped {
                     summary.dropped += 1
                     continue
                 }
-                try await apply(plan, match, encoded, rules: batch.rules, now: now, to: transaction, state: &state, summary: &summary)
+                try await apply(
+                    batch.plans[index],
+                    batch.plans[index].matches[matchIndex],
+                    batch.encoded[index],
+                    rules: batch.rules,
+                    now: now,
+                    to: transaction,
+                    state: &state,
+                    summary: &summary
+                )
             }
         }
         try await state.flush(now: now, to: transaction)
@@ -160,23 +171,22 @@ public final class IncidentEngine: Sendable {
         state: inout BatchState,
         summary: inout IngestSummary
     ) async throws {
-        let alert = plan.alert
         let key = match.dedupeKey
         let record = IncidentAlert(
             incidentID: 0,
-            fingerprint: alert.fingerprint,
+            fingerprint: plan.alert.fingerprint,
             key: key,
-            status: alert.status,
-            labels: alert.labels,
-            annotations: alert.annotations,
+            status: plan.alert.status,
+            labels: plan.alert.labels,
+            annotations: plan.alert.annotations,
             severity: plan.severity,
-            source: alert.source.description,
-            startsAt: alert.startsAt,
-            endsAt: alert.endsAt,
+            source: plan.alert.source.description,
+            startsAt: plan.alert.startsAt,
+            endsAt: plan.alert.endsAt,
             firstSeen: now,
             lastSeen: now
         )
-        if alert.status == .resolved {
+        if record.status == .resolved {
             try await resolveAlert(record, now: now, in: transaction, state: &state, summary: &summary)
             return
         }

@@ -28,7 +28,7 @@ public final class AlertPlanner: Sendable {
             var routes: [(entry: RouteEntry, key: String)] = []
             if !dropped {
                 for entry in router.matchingRouteEntries(for: alert, severity: severity) {
-                    routes.append((entry, Self.dedupeKey(alert, route: entry.route)))
+                    routes.append((entry, Self.dedupeKey(alert, route: entry)))
                 }
             }
             return (severity, dropped, routes)
@@ -48,7 +48,7 @@ public final class AlertPlanner: Sendable {
                 }
                 let made = match(
                     alert,
-                    route: routeEntry.route,
+                    route: routeEntry,
                     dedupeKey: key,
                     severity: entry.severity,
                     count: max(1, counts[key] ?? 1),
@@ -67,7 +67,7 @@ public final class AlertPlanner: Sendable {
         if router.repository.severities.level(named: severity)?.drop == true {
             return AlertPlan(alert: alert, severity: severity, dropped: true, matches: [])
         }
-        let matches = router.matchingRoutes(for: alert).map {
+        let matches = router.matchingRouteEntries(for: alert, severity: severity).map {
             match(alert, route: $0, dedupeKey: Self.dedupeKey(alert, route: $0), severity: severity, count: count)
         }
         return AlertPlan(alert: alert, severity: severity, dropped: false, matches: matches)
@@ -75,7 +75,7 @@ public final class AlertPlanner: Sendable {
 
     private func match(
         _ alert: Alert,
-        route: Route,
+        route entry: RouteEntry,
         dedupeKey: String,
         severity: String,
         count: Int,
@@ -83,21 +83,21 @@ public final class AlertPlanner: Sendable {
     ) -> RouteMatch {
         // Through the router each time: a local copy of the repository retains each of its tables.
         let level = router.repository.severities.level(named: severity)
-        let settings = route.effective
+        let settings = entry.route.effective
         let voiceName = settings.voice ?? level?.voice
         let escalationName = settings.escalation ?? level?.escalation
         let providers = settings.providers ?? level?.providers ?? []
         var params: [String] = []
         var warnings: [String] = []
         if renderVoices, let voice = voiceName.flatMap({ router.repository.voices[$0] }) {
-            let context = ParamRenderer.context(for: alert, severity: severity, count: count, route: route.name)
+            let context = ParamRenderer.context(for: alert, severity: severity, count: count, route: entry.route.name)
             params = voice.params.map { $0.render(context) }
             for provider in providers.compactMap({ router.repository.provider(named: $0) }) {
                 warnings += ParamRenderer.render(voice, for: provider, context: context)?.warnings ?? []
             }
         }
         return RouteMatch(
-            route: route.name,
+            route: entry.route.name,
             priority: settings.priority ?? level?.priority ?? Self.defaultPriority,
             dedupeKey: dedupeKey,
             voice: voiceName,
@@ -112,12 +112,13 @@ public final class AlertPlanner: Sendable {
 
     /// Route name plus the `dedupe.by` label values; else Alertmanager's group key; else
     /// the alert's fingerprint.
-    public static func dedupeKey(_ alert: Alert, route: Route) -> String {
-        if let dedupe = route.effective.dedupe {
-            return route.name + "|" + dedupe.by.map { "\($0)=\(alert.labels.value(of: $0))" }.joined(separator: ",")
+    static func dedupeKey(_ alert: Alert, route entry: RouteEntry) -> String {
+        let name = entry.route.name
+        if let dedupe = entry.route.effective.dedupe {
+            return name + "|" + dedupe.by.map { "\($0)=\(alert.labels.value(of: $0))" }.joined(separator: ",")
         }
-        if let groupKey = alert.groupKey, !groupKey.isEmpty { return route.name + "|" + groupKey }
-        return route.name + "|" + alert.fingerprint
+        if let groupKey = alert.groupKey, !groupKey.isEmpty { return name + "|" + groupKey }
+        return name + "|" + alert.fingerprint
     }
 
     /// The chain's steps with each `repeat` round unrolled after the previous one.

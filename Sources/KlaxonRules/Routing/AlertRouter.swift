@@ -24,12 +24,7 @@ public final class AlertRouter: Sendable {
 
     /// The routes that take `alert`, in order.
     public func matchingRoutes(for alert: Alert) -> [Route] {
-        matchingRoutes(for: alert, severity: severity(of: alert))
-    }
-
-    /// The routes that take `alert`, whose ``severity(of:)`` is `severity`.
-    func matchingRoutes(for alert: Alert, severity: String) -> [Route] {
-        matchingRouteEntries(for: alert, severity: severity).map(\.route)
+        matchingRouteEntries(for: alert, severity: severity(of: alert)).map(\.route)
     }
 
     /// The same, without copying each route: planning looks up routes for every alert of
@@ -86,7 +81,7 @@ private struct IndexedRoutes: Sendable {
         var matched = false
         for position in candidates {
             let entry = routes[position]
-            guard Self.matches(entry.route, labels: labels, severity: severity) else { continue }
+            guard Self.matches(entry, labels: labels, severity: severity) else { continue }
             matched = true
             if !children[position].collect(labels: labels, severity: severity, into: &result) {
                 result.append(entry)
@@ -96,9 +91,9 @@ private struct IndexedRoutes: Sendable {
         return matched
     }
 
-    private static func matches(_ route: Route, labels: LabelSet, severity: String) -> Bool {
-        if let severities = route.severities, !severities.contains(severity) { return false }
-        for matcher in route.matchers where !matcher.matches(labels) { return false }
+    private static func matches(_ entry: RouteEntry, labels: LabelSet, severity: String) -> Bool {
+        if let severities = entry.route.severities, !severities.contains(severity) { return false }
+        for matcher in entry.route.matchers where !matcher.matches(labels) { return false }
         return true
     }
 }
