@@ -123,6 +123,16 @@ public final class IncidentEngine: Sendable {
         /// them: any other alert of such an incident is new, no need to look for it.
         var opened: [Int64: Set<String>] = [:]
 
+        /// The last alert source and its text: the alerts of a webhook share theirs.
+        var lastSource: (source: AlertSource, text: String)?
+
+        mutating func text(of source: AlertSource) -> String {
+            if let lastSource, lastSource.source == source { return lastSource.text }
+            let text = source.description
+            lastSource = (source, text)
+            return text
+        }
+
         /// The open or acked incident holding `key`.
         mutating func activeIncident(key: String, in transaction: any IncidentTransaction) async throws -> Incident? {
             if let id = keys[key] { return incidents[id] }
@@ -180,7 +190,7 @@ public final class IncidentEngine: Sendable {
             labels: plan.alert.labels,
             annotations: plan.alert.annotations,
             severity: plan.severity,
-            source: plan.alert.source.description,
+            source: state.text(of: plan.alert.source),
             startsAt: plan.alert.startsAt,
             endsAt: plan.alert.endsAt,
             firstSeen: now,
