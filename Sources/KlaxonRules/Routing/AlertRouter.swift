@@ -27,8 +27,9 @@ public final class AlertRouter: Sendable {
         matchingRouteEntries(for: alert, severity: severity(of: alert)).map(\.route)
     }
 
-    /// The same, without copying each route: planning looks up routes for every alert of
-    /// a webhook, and a copy of a route retains every table and string in it.
+    /// The routes that take `alert`, whose ``severity(of:)`` is `severity`, as the router
+    /// holds them: planning looks up routes for every alert of a webhook, and a copy of a
+    /// route retains every table and string in it.
     func matchingRouteEntries(for alert: Alert, severity: String) -> [RouteEntry] {
         var result: [RouteEntry] = []
         root.collect(labels: alert.labels, severity: severity, into: &result)
