@@ -122,8 +122,12 @@ struct SQLiteTransaction: IncidentTransaction {
         ).map(Self.incident)
     }
 
+    /// On the thread pool, not inline: it scans every incident of the filter (about 15 ms
+    /// at 300,000 open), and the open-incident gauge counts them every 5 s; inline, that
+    /// would hold one of the few threads that serve webhooks.
     func countIncidents(_ filter: IncidentFilter) async throws -> Int {
-        try count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
+        let sql = "SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))"
+        return try await NIOThreadPool.singleton.runIfActive { [self] in try count(sql) }
     }
 
     private func count(_ sql: String, _ binds: [SQLiteData] = []) throws -> Int {
