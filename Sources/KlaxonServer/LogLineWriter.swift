@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonEngine
 import Synchronization
 
 /// Writes log lines to a file descriptor from a thread of its own. A `write(2)` to a log
@@ -28,8 +29,10 @@ public final class LogLineWriter: Sendable {
         self.fileDescriptor = fileDescriptor
         self.limit = limit
         self.gathering = gathering
-        let thread = Thread { [self] in run() }
-        thread.name = "klaxon-log"
+        let thread = Thread { [self] in
+            nameCurrentThread("klaxon-log")
+            run()
+        }
         thread.start()
     }
 

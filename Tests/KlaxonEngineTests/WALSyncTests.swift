@@ -41,6 +41,17 @@ struct WALSyncTests {
         #expect(calls.withLock { $0 } == 2)
     }
 
+    @Test func theSyncThreadCarriesItsNameForTopAndPerf() async throws {
+        let name = Mutex("")
+        let walSync = WALSync(sync: {
+            let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            name.withLock { $0 = comm.trimmingCharacters(in: .newlines) }
+        })
+        defer { walSync.shutdown() }
+        try await walSync.sync()
+        #expect(name.withLock { $0 } == "klaxon-wal-sync")
+    }
+
     @Test(.timeLimit(.minutes(1))) func afterShutdownTheFileIsClosedAndSyncsFail() async throws {
         let closed = Mutex(0)
         let walSync = WALSync(sync: {}, close: { closed.withLock { $0 += 1 } })

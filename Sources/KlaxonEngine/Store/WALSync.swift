@@ -42,8 +42,10 @@ final class WALSync: Sendable {
     init(sync: @escaping @Sendable () throws -> Void, close: @escaping @Sendable () -> Void = {}) {
         worker = Worker(sync: sync, close: close)
         let worker = self.worker
-        let thread = Thread { worker.run() }
-        thread.name = "klaxon-wal-sync"
+        let thread = Thread {
+            nameCurrentThread("klaxon-wal-sync")
+            worker.run()
+        }
         thread.start()
     }
 
