@@ -37,7 +37,9 @@ public struct StandardErrorLogHandler: LogHandler {
             merged.merge(provided) { _, provided in provided }
         }
         if let explicit = event.metadata, !explicit.isEmpty {
-            merged.merge(explicit) { _, explicit in explicit }
+            // Most lines carry only their own metadata ("incident opened" for every new
+            // incident): taken as it is, without building a merged dictionary.
+            if merged.isEmpty { merged = explicit } else { merged.merge(explicit) { _, explicit in explicit } }
         }
         if let error = event.error {
             merged["error.message"] = "\(error)"
@@ -53,7 +55,12 @@ public struct StandardErrorLogHandler: LogHandler {
         line += " "
         line += label
         line += ":"
-        if !merged.isEmpty {
+        if merged.count == 1, let (key, value) = merged.first {
+            line += " "
+            line += key
+            line += "="
+            line += value.description
+        } else if !merged.isEmpty {
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
                 line += " "
                 line += key

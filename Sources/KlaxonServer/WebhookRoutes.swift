@@ -94,7 +94,11 @@ struct WebhookRoutes: Sendable {
     /// within `timeout` (a slow or stalled client holds no handler for long).
     static func readBody(_ request: Request, context: KlaxonRequestContext, limit: Int, timeout: Duration) async throws -> ByteBuffer {
         let tooLarge = APIError(.contentTooLarge, "body too large", detail: "the limit is \(limit) bytes (server.body_limit)")
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        // The first Content-Length field, read in place: `headers[.contentLength]` joins all
+        // of them into a new string, a microsecond of every webhook.
+        if let declared = request.headers.first(where: { $0.name == .contentLength }).flatMap({ Int($0.value) }), declared > limit {
+            throw tooLarge
+        }
         let body: ByteBuffer?
         do {
             body = try await BodyReader.shared.read(request, channel: context.channel, limit: limit, timeout: timeout)

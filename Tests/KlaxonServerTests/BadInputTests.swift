@@ -86,6 +86,23 @@ struct BadInputTests {
         }
     }
 
+    /// A declared length over the limit is refused before any of the body is read: the 413
+    /// comes at once though the body never arrives (2,000,000 bytes declared against the
+    /// default limit of 1 MiB; the body timeout is a minute here).
+    @Test(.timeLimit(.minutes(1))) func aDeclaredLengthOverTheLimitGets413AtOnce() async throws {
+        try await withKlaxon(yaml, bodyTimeout: .seconds(60)) { klaxon in
+            let port = try #require(klaxon.baseURL.split(separator: ":").last.flatMap { Int($0) })
+            let head =
+                "POST /webhook/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer am-secret\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n"
+            let started = ContinuousClock.now
+            let answer = try await exchangeUntilClosed(port: port, send: head + #"{"version":"4","#, firstReadOnly: true)
+            #expect(answer.hasPrefix("HTTP/1.1 413"))
+            #expect(answer.contains("body too large"))
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
     @Test func tokensAreRequiredWhereConfigured() async throws {
         try await withKlaxon(yaml) { klaxon in
             let firing = try sample("alertmanager-0.25-firing.json")
@@ -156,10 +173,12 @@ struct BadInputTests {
 
 /// Sends `text` on a new connection to 127.0.0.1:`port` and returns everything read until
 /// the server closes the connection; fails after 10 s without that.
-private func exchangeUntilClosed(port: Int, send text: String) async throws -> String {
+/// Sends `text` and reads until the server closes the connection, or only what the first
+/// read returns (`firstReadOnly`: an answer sent while the connection stays open).
+private func exchangeUntilClosed(port: Int, send text: String, firstReadOnly: Bool = false) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
-            continuation.resume(with: Result { try blockingExchange(port: port, send: text) })
+            continuation.resume(with: Result { try blockingExchange(port: port, send: text, firstReadOnly: firstReadOnly) })
         }
     }
 }
@@ -168,7 +187,7 @@ private struct SocketError: Error, CustomStringConvertible {
     var description: String
 }
 
-private func blockingExchange(port: Int, send text: String) throws -> String {
+private func blockingExchange(port: Int, send text: String, firstReadOnly: Bool) throws -> String {
     let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard socket >= 0 else { throw SocketError(description: "socket() failed") }
     defer { close(socket) }
@@ -193,5 +212,6 @@ private func blockingExchange(port: Int, send text: String) throws -> String {
             throw SocketError(description: "connection not closed; read so far: \(String(decoding: received, as: UTF8.self))")
         }
         received += buffer[0..<count]
+        if firstReadOnly { return String(decoding: received, as: UTF8.self) }
     }
 }

@@ -5,12 +5,12 @@ import Testing
 
 @Suite struct StandardErrorLogHandlerTests {
     /// The lines read from a pipe the handler writes to.
-    private func lines(_ body: (Logger) -> Void) -> [String] {
+    private func lines(requestID: String? = "r1", _ body: (Logger) -> Void) -> [String] {
         var descriptors: [Int32] = [0, 0]
         #expect(pipe(&descriptors) == 0)
         let writer = LogLineWriter(fileDescriptor: descriptors[1])
         var logger = Logger(label: "klaxon") { StandardErrorLogHandler(label: $0, level: .info, writer: writer) }
-        logger[metadataKey: "request"] = "r1"
+        if let requestID { logger[metadataKey: "request"] = "\(requestID)" }
         body(logger)
         writer.flush()
         close(descriptors[1])
@@ -28,5 +28,17 @@ import Testing
         let pattern = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info klaxon: incident=7 request=r1 \[KlaxonServerTests\] incident opened$/
         #expect(lines.first?.wholeMatch(of: pattern) != nil, "\(lines)")
         #expect(lines.last?.hasSuffix(" warning klaxon: request=r1 [KlaxonServerTests] plain") == true, "\(lines)")
+    }
+
+    /// A line's own metadata alone (the engine's logger has none of its own) is written as
+    /// it is with one key, and sorted with more.
+    @Test func writesALinesOwnMetadataAloneSorted() {
+        let lines = lines(requestID: nil) { logger in
+            logger.info("incident opened", metadata: ["incident": "7"])
+            logger.info("call placed", metadata: ["to": "+86137****0001", "call": "c1", "incident": "7"])
+        }
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasSuffix(" info klaxon: incident=7 [KlaxonServerTests] incident opened") == true, "\(lines)")
+        #expect(lines.last?.hasSuffix(" info klaxon: call=c1 incident=7 to=+86137****0001 [KlaxonServerTests] call placed") == true, "\(lines)")
     }
 }

@@ -283,6 +283,8 @@ struct JSONScanner {
     /// The slow path: the string from `start` has an escape at `index`.
     private mutating func parseEscapedString(from start: Int) throws(IngestError) -> String {
         scratch.removeAll(keepingCapacity: true)
+        // Room for a typical escaped value at once, rather than growing byte by byte.
+        scratch.reserveCapacity(256)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]
