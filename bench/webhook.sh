@@ -86,13 +86,14 @@ wait_ready http://127.0.0.1:19095/readyz
 echo "klaxon startup to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
 median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# klaxon's WAL syncs so far (all, then at most 25 ms, at most 100 ms): every webhook of a group
-# waits for its sync, so a stall of the disk under one of klaxon's runs shows here.
-syncs() { curl -s http://127.0.0.1:19095/metrics | awk '/^klaxon_store_sync_seconds_count/ {c = $2} /^klaxon_store_sync_seconds_bucket\{le="0.025"\}/ {a = $2} /^klaxon_store_sync_seconds_bucket\{le="0.1"\}/ {b = $2} END {printf "%d %d %d", c, a, b}'; }
+# klaxon's WAL syncs so far (all, then at most 5 ms, 25 ms, 100 ms): every webhook of a group
+# waits for its sync, so a stall of the disk under one of klaxon's runs shows here. Syncs over
+# 5 ms are what sets the paced p99 (bench/README.md, 2026-11-24).
+syncs() { curl -s http://127.0.0.1:19095/metrics | awk '/^klaxon_store_sync_seconds_count/ {c = $2} /^klaxon_store_sync_seconds_bucket\{le="0.005"\}/ {f = $2} /^klaxon_store_sync_seconds_bucket\{le="0.025"\}/ {a = $2} /^klaxon_store_sync_seconds_bucket\{le="0.1"\}/ {b = $2} END {printf "%d %d %d %d", c, f, a, b}'; }
 report_syncs() { # what before after
-    local c0 a0 b0 c1 a1 b1
-    read -r c0 a0 b0 <<<"$2"; read -r c1 a1 b1 <<<"$3"
-    echo "WAL syncs during $1: $((c1 - c0)); over 25 ms: $(((c1 - a1) - (c0 - a0))); over 100 ms: $(((c1 - b1) - (c0 - b0)))"
+    local c0 f0 a0 b0 c1 f1 a1 b1
+    read -r c0 f0 a0 b0 <<<"$2"; read -r c1 f1 a1 b1 <<<"$3"
+    echo "WAL syncs during $1: $((c1 - c0)); over 5 ms: $(((c1 - f1) - (c0 - f0))); over 25 ms: $(((c1 - a1) - (c0 - a0))); over 100 ms: $(((c1 - b1) - (c0 - b0)))"
 }
 
 k1s=""; r_bare=""; r_am1=""; r_am100=""
