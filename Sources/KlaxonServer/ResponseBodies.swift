@@ -182,21 +182,43 @@ struct IngestBody: ResponseGenerator {
         unrouted = summary.unrouted
     }
 
-    /// The same keys, sorted, as the API's encoder writes them.
-    var json: String {
-        func list(_ ids: [Int64]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
-        return """
-            {"alerts":\(alerts),"deduplicated":\(deduplicated),"dropped":\(dropped),"opened":\(list(opened)),\
-            "resolved":\(list(resolved)),"status":"\(status)","unrouted":\(unrouted),"updated":\(list(updated))}
-            """
+    /// The same keys, sorted, as the API's encoder writes them, written straight into the
+    /// response's buffer: every webhook answers with one.
+    var json: ByteBuffer {
+        func write(_ ids: [Int64], into buffer: inout ByteBuffer) {
+            buffer.writeStaticString("[")
+            for (index, id) in ids.enumerated() {
+                if index > 0 { buffer.writeStaticString(",") }
+                buffer.writeString(String(id))
+            }
+            buffer.writeStaticString("]")
+        }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(160 + 12 * (opened.count + resolved.count + updated.count))
+        buffer.writeStaticString(#"{"alerts":"#)
+        buffer.writeString(String(alerts))
+        buffer.writeStaticString(#","deduplicated":"#)
+        buffer.writeString(String(deduplicated))
+        buffer.writeStaticString(#","dropped":"#)
+        buffer.writeString(String(dropped))
+        buffer.writeStaticString(#","opened":"#)
+        write(opened, into: &buffer)
+        buffer.writeStaticString(#","resolved":"#)
+        write(resolved, into: &buffer)
+        buffer.writeStaticString(#","status":""#)
+        buffer.writeString(status)
+        buffer.writeStaticString(#"","unrouted":"#)
+        buffer.writeString(String(unrouted))
+        buffer.writeStaticString(#","updated":"#)
+        write(updated, into: &buffer)
+        buffer.writeStaticString("}")
+        return buffer
     }
 
+    private static let headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: json))
-        )
+        Response(status: .ok, headers: Self.headers, body: .init(byteBuffer: json))
     }
 }
 

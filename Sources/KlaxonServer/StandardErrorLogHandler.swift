@@ -9,8 +9,12 @@ import Synchronization
 /// order, without the logging task waiting for the disk.
 public struct StandardErrorLogHandler: LogHandler {
     public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
+    /// The logger's metadata. Hummingbird sets one key, its request id, on every request's
+    /// logger: the first key is kept inline, so that costs no dictionary. A key is in one of
+    /// the two, never both.
+    private var firstMetadata: (key: String, value: Logger.MetadataValue)?
+    private var moreMetadata: Logger.Metadata = [:]
     private let label: String
     private let writer: LogLineWriter
 
@@ -26,9 +30,30 @@ public struct StandardErrorLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
+    public var metadata: Logger.Metadata {
+        get {
+            guard let first = firstMetadata else { return moreMetadata }
+            var all = moreMetadata
+            all[first.key] = first.value
+            return all
+        }
+        set {
+            firstMetadata = nil
+            moreMetadata = newValue
+        }
+    }
+
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        get { firstMetadata?.key == key ? firstMetadata?.value : moreMetadata[key] }
+        set {
+            if firstMetadata?.key == key {
+                firstMetadata = newValue.map { (key, $0) }
+            } else if firstMetadata == nil, moreMetadata.isEmpty, let newValue {
+                firstMetadata = (key, newValue)
+            } else {
+                moreMetadata[key] = newValue
+            }
+        }
     }
 
     public func log(event: LogEvent) {

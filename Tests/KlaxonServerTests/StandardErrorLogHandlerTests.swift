@@ -41,4 +41,30 @@ import Testing
         #expect(lines.first?.hasSuffix(" info klaxon: incident=7 [KlaxonServerTests] incident opened") == true, "\(lines)")
         #expect(lines.last?.hasSuffix(" info klaxon: call=c1 incident=7 to=+86137****0001 [KlaxonServerTests] call placed") == true, "\(lines)")
     }
+
+    /// Metadata set key by key (the first kept apart from the rest) reads back and prints
+    /// like a dictionary's: replaced, removed and replaced wholesale.
+    @Test func keepsMetadataSetKeyByKey() {
+        var handler = StandardErrorLogHandler(label: "klaxon", level: .info)
+        handler[metadataKey: "request"] = "r1"
+        handler[metadataKey: "input"] = "am"
+        #expect(handler.metadata == ["request": "r1", "input": "am"])
+        handler[metadataKey: "request"] = "r2"
+        #expect(handler[metadataKey: "request"] == "r2")
+        handler[metadataKey: "request"] = nil
+        #expect(handler.metadata == ["input": "am"])
+        handler[metadataKey: "route"] = "db"
+        #expect(handler.metadata == ["input": "am", "route": "db"])
+        handler.metadata = ["only": "1"]
+        #expect(handler[metadataKey: "input"] == nil)
+        handler[metadataKey: "next"] = "2"
+        #expect(handler.metadata == ["only": "1", "next": "2"])
+
+        let lines = lines(requestID: "r9") { logger in
+            var logger = logger
+            logger[metadataKey: "input"] = "am"
+            logger.info("received", metadata: ["alerts": "3"])
+        }
+        #expect(lines.first?.hasSuffix(" info klaxon: alerts=3 input=am request=r9 [KlaxonServerTests] received") == true, "\(lines)")
+    }
 }
