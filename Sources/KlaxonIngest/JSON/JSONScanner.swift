@@ -286,7 +286,13 @@ struct JSONScanner {
         // Room for a typical escaped value at once, rather than growing byte by byte.
         scratch.reserveCapacity(256)
         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        let ordinary = Self.ordinaryInString
         while index < bytes.count {
+            // A run of bytes that need no attention is copied at once, not byte by byte.
+            let run = index
+            while index < bytes.count, ordinary[Int(bytes[index])] { index += 1 }
+            if index > run { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index])) }
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
