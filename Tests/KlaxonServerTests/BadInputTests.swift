@@ -172,9 +172,8 @@ struct BadInputTests {
 }
 
 /// Sends `text` on a new connection to 127.0.0.1:`port` and returns everything read until
-/// the server closes the connection; fails after 10 s without that.
-/// Sends `text` and reads until the server closes the connection, or only what the first
-/// read returns (`firstReadOnly`: an answer sent while the connection stays open).
+/// the server closes the connection, or only what the first read returns (`firstReadOnly`:
+/// an answer sent while the connection stays open); fails after 10 s without either.
 private func exchangeUntilClosed(port: Int, send text: String, firstReadOnly: Bool = false) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
