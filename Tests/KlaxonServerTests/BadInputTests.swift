@@ -78,7 +78,7 @@ struct BadInputTests {
             let head =
                 "POST /webhook/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer am-secret\r\n"
                 + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
-            let answer = try await exchangeUntilClosed(port: port, send: head + partial)
+            let answer = try await exchange(port: port, send: head + partial)
             #expect(answer.hasPrefix("HTTP/1.1 408"))
             #expect(answer.contains("body too slow"))
             let list = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
@@ -96,7 +96,7 @@ struct BadInputTests {
                 "POST /webhook/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer am-secret\r\n"
                 + "Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n"
             let started = ContinuousClock.now
-            let answer = try await exchangeUntilClosed(port: port, send: head + #"{"version":"4","#, firstReadOnly: true)
+            let answer = try await exchange(port: port, send: head + #"{"version":"4","#, untilClosed: false)
             #expect(answer.hasPrefix("HTTP/1.1 413"))
             #expect(answer.contains("body too large"))
             #expect(ContinuousClock.now - started < .seconds(5))
@@ -172,12 +172,12 @@ struct BadInputTests {
 }
 
 /// Sends `text` on a new connection to 127.0.0.1:`port` and returns everything read until
-/// the server closes the connection, or only what the first read returns (`firstReadOnly`:
-/// an answer sent while the connection stays open); fails after 10 s without either.
-private func exchangeUntilClosed(port: Int, send text: String, firstReadOnly: Bool = false) async throws -> String {
+/// the server closes the connection, or, without `untilClosed`, what the first read returns
+/// (an answer sent while the connection stays open); fails after 10 s without either.
+private func exchange(port: Int, send text: String, untilClosed: Bool = true) async throws -> String {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
-            continuation.resume(with: Result { try blockingExchange(port: port, send: text, firstReadOnly: firstReadOnly) })
+            continuation.resume(with: Result { try blockingExchange(port: port, send: text, untilClosed: untilClosed) })
         }
     }
 }
@@ -186,7 +186,7 @@ private struct SocketError: Error, CustomStringConvertible {
     var description: String
 }
 
-private func blockingExchange(port: Int, send text: String, firstReadOnly: Bool) throws -> String {
+private func blockingExchange(port: Int, send text: String, untilClosed: Bool) throws -> String {
     let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard socket >= 0 else { throw SocketError(description: "socket() failed") }
     defer { close(socket) }
@@ -211,6 +211,6 @@ private func blockingExchange(port: Int, send text: String, firstReadOnly: Bool)
             throw SocketError(description: "connection not closed; read so far: \(String(decoding: received, as: UTF8.self))")
         }
         received += buffer[0..<count]
-        if firstReadOnly { return String(decoding: received, as: UTF8.self) }
+        if !untilClosed { return String(decoding: received, as: UTF8.self) }
     }
 }
