@@ -109,9 +109,13 @@ public enum KlaxonServe {
             }
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw ServeError(["store \(url.prefix { $0 != "@" }): the PostgreSQL store is not built yet; use sqlite:PATH"])
+            do {
+                return try await PostgresIncidentStore.open(url: url, logger: logger)
+            } catch {
+                throw ServeError(["\(error)"])
+            }
         }
-        throw ServeError(["store \(url): expected sqlite:PATH"])
+        throw ServeError(["store \(PostgresIncidentStore.redacted(url)): expected sqlite:PATH or postgres://USER@HOST/DATABASE"])
     }
 
     /// `--listen`, else `server.listen`, else 127.0.0.1:9095. With no token configured

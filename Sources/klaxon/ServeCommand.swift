@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT to listen on (default: server.listen, else 127.0.0.1:9095).")
     var listen: String?
 
-    @Option(help: "Store URL, sqlite:PATH (default: the rules' store:, else sqlite:data/klaxon.db).")
+    @Option(help: "Store URL, sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: the rules' store:, else sqlite:data/klaxon.db).")
     var store: String?
 
     func run() async throws {

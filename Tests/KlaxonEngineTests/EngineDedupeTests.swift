@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Incident engine: dedupe, resolve, ack")
 struct EngineDedupeTests {
-    @Test func firingAlertOpensIncidentAndCallsFirstStep() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func firingAlertOpensIncidentAndCallsFirstStep(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let summary = try await harness.ingest(dbAlert())
         #expect(summary.opened.count == 1)
@@ -28,8 +28,8 @@ struct EngineDedupeTests {
         #expect(detail.events.map(\.kind) == ["opened", "step_fired", "call_placed", "call_placed"])
     }
 
-    @Test func sameAlertAgainPlacesNoSecondCall() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func sameAlertAgainPlacesNoSecondCall(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let first = try await harness.ingest(dbAlert())
         try await harness.engine.runDueSteps()
@@ -44,8 +44,8 @@ struct EngineDedupeTests {
         #expect(detail.steps.count == 2)
     }
 
-    @Test func alertmanagerGroupKeyCollapsesGroupChangesAndReplicas() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func alertmanagerGroupKeyCollapsesGroupChangesAndReplicas(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
         let first = try await harness.ingest(dbAlert("db-1", groupKey: group))
@@ -71,8 +71,8 @@ struct EngineDedupeTests {
         #expect(resolved.steps.map(\.state) == [.done, .cancelled])
     }
 
-    @Test func oneBatchCanOpenJoinResolveAndOpenAgain() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func oneBatchCanOpenJoinResolveAndOpenAgain(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let group = "{}:{team=\"db\"}"
         let summary = try await harness.ingest(
@@ -98,8 +98,8 @@ struct EngineDedupeTests {
         try await harness.expectNoDanglingReferences()
     }
 
-    @Test func resolvedBeforeSecondStepCancelsIt() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func resolvedBeforeSecondStepCancelsIt(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         try await harness.engine.runDueSteps()
@@ -109,8 +109,8 @@ struct EngineDedupeTests {
         #expect(try await harness.detail(opened.opened[0]).incident.state == .resolved)
     }
 
-    @Test func sameKeyAfterResolveOpensNewIncident() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func sameKeyAfterResolveOpensNewIncident(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let first = try await harness.ingest(dbAlert())
         _ = try await harness.ingest(dbAlert(status: .resolved))
@@ -119,16 +119,16 @@ struct EngineDedupeTests {
         #expect(second.opened != first.opened)
     }
 
-    @Test func resolvedAlertWithoutIncidentIsIgnored() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func resolvedAlertWithoutIncidentIsIgnored(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let summary = try await harness.ingest(dbAlert(status: .resolved))
         #expect(summary.ignored == 1)
         #expect(try await harness.engine.incidents(.all).isEmpty)
     }
 
-    @Test func ackStopsEscalation() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func ackStopsEscalation(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         try await harness.engine.runDueSteps()
@@ -145,8 +145,8 @@ struct EngineDedupeTests {
         #expect(detail.steps.map(\.state) == [.done, .cancelled])
     }
 
-    @Test func ackOfUnknownOrResolvedIncidentIsRefused() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func ackOfUnknownOrResolvedIncidentIsRefused(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         await #expect(throws: EngineError.notFound("no incident 99")) { try await harness.engine.ack(incidentID: 99, by: "x") }
         let opened = try await harness.ingest(dbAlert())
@@ -159,8 +159,8 @@ struct EngineDedupeTests {
 
 @Suite("Incident engine: concurrent webhooks")
 struct EngineConcurrencyTests {
-    @Test func concurrentBatchesShareTransactionsAndDedupeAcrossThem() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func concurrentBatchesShareTransactionsAndDedupeAcrossThem(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         // 50 replicas post the same alert at once, and 50 distinct alerts arrive with them.
         let summaries = try await withThrowingTaskGroup(of: IngestSummary.self) { group in

@@ -9,14 +9,14 @@ import Testing
 
 @Suite("Incident engine: durability, callbacks, schema")
 struct EngineDurabilityTests {
-    @Test func pendingStepSurvivesRestartAndFiresOnce() async throws {
-        let first = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func pendingStepSurvivesRestartAndFiresOnce(on kind: StoreKind) async throws {
+        let first = try await EngineHarness.make(on: kind)
         let opened = try await first.ingest(dbAlert())
         try await first.engine.runDueSteps()
         try await first.store.close()
 
         // A new process on the same file, 10 minutes later.
-        let second = try await EngineHarness.make(directory: first.directory)
+        let second = try await EngineHarness.make(on: kind, directory: first.directory, databaseURL: first.databaseURL)
         defer { Task { try? await second.close() } }
         second.clock.advance(by: .seconds(600))
         #expect(try await second.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
@@ -26,8 +26,8 @@ struct EngineDurabilityTests {
         #expect(try await second.detail(opened.opened[0]).steps.map(\.state) == [.done, .done])
     }
 
-    @Test func interruptedStepCallsAgainOnlyWhomNobodyRecordedAsCalled() async throws {
-        let first = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func interruptedStepCallsAgainOnlyWhomNobodyRecordedAsCalled(on kind: StoreKind) async throws {
+        let first = try await EngineHarness.make(on: kind)
         let opened = try await first.ingest(dbAlert())
         // The process claimed step 1, recorded alice's call as accepted and bob's as
         // started, then died before the vendor's answer for bob was recorded.
@@ -52,7 +52,7 @@ struct EngineDurabilityTests {
         }
         try await first.store.close()
 
-        let second = try await EngineHarness.make(directory: first.directory)
+        let second = try await EngineHarness.make(on: kind, directory: first.directory, databaseURL: first.databaseURL)
         defer { Task { try? await second.close() } }
         #expect(try await second.engine.recoverInterruptedWork() == (steps: 1, calls: 1))
         #expect(try await second.engine.runDueSteps() == 1)
@@ -63,8 +63,8 @@ struct EngineDurabilityTests {
         try await second.expectNoDanglingReferences()
     }
 
-    @Test func answeredCallAcknowledgesWhenEscalationSaysSo() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func answeredCallAcknowledgesWhenEscalationSaysSo(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         try await harness.engine.runDueSteps()
@@ -187,7 +187,7 @@ struct EngineDurabilityTests {
 
         let upgraded = try await EngineHarness.make(directory: old.directory)
         defer { Task { try? await upgraded.store.close() } }
-        #expect(try await upgraded.store.schemaVersion() == 4)
+        #expect(try await upgraded.sqlite.schemaVersion() == 4)
         #expect([try await upgraded.detail(first), try await upgraded.detail(second)] == before)
         #expect(try Self.schema(upgraded.path, "SELECT name FROM sqlite_master WHERE sql LIKE '%AUTOINCREMENT%'").isEmpty)
         let upgradedIndexes = try Self.schema(
@@ -197,7 +197,7 @@ struct EngineDurabilityTests {
         #expect(upgradedIndexes == indexes)
         #expect(try tables.map { try Self.schema(upgraded.path, "SELECT name FROM pragma_table_info('\($0)')") } == columns)
         #expect(indexes.contains("incidents_key") && indexes.contains("calls_vendor") && indexes.contains("events_incident"))
-        #expect(try await upgraded.store.danglingReferences().isEmpty)
+        #expect(try await upgraded.sqlite.danglingReferences().isEmpty)
 
         let third = try await upgraded.ingest(dbAlert("db-4", groupKey: "c")).opened[0]
         #expect(third == second + 1)
@@ -206,7 +206,7 @@ struct EngineDurabilityTests {
         let detail = try await upgraded.detail(third)
         #expect(detail.steps.map(\.id).min()! > before.flatMap { $0.steps.map(\.id) }.max()!)
         #expect(detail.calls.map(\.id).min()! > before.flatMap { $0.calls.map(\.id) }.max()!)
-        #expect(try await upgraded.store.danglingReferences().isEmpty)
+        #expect(try await upgraded.sqlite.danglingReferences().isEmpty)
     }
 
     private static func schema(_ path: String, _ sql: String) throws -> [String] {
@@ -251,7 +251,7 @@ struct EngineDurabilityTests {
         try await harness.store.write { transaction in
             try await transaction.appendEvent(TimelineEvent(incidentID: 4242, at: harness.start, kind: "opened", actor: "test", detail: "orphan"))
         }
-        let dangling = try await harness.store.danglingReferences()
+        let dangling = try await harness.sqlite.danglingReferences()
         #expect(dangling.count == 1 && dangling[0].hasPrefix("events row "), "\(dangling)")
     }
 

@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Incident engine: escalation on an injected clock")
 struct EngineEscalationTests {
-    @Test func secondStepFiresAtExactlyItsDelay() async throws {
-        let harness = try await EngineHarness.make()
+    @Test(arguments: StoreKind.allCases) func secondStepFiresAtExactlyItsDelay(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         #expect(try await harness.engine.runDueSteps() == 1)
@@ -18,9 +18,9 @@ struct EngineEscalationTests {
         #expect(detail.calls.last?.startedAt == harness.start.addingTimeInterval(600))
     }
 
-    @Test func repeatRunsTheChainAgain() async throws {
+    @Test(arguments: StoreKind.allCases) func repeatRunsTheChainAgain(on kind: StoreKind) async throws {
         let yaml = engineRules.replacingOccurrences(of: "    stop_on: [answered]", with: "    repeat: 1\n    repeat_after: 5m")
-        let harness = try await EngineHarness.make(yaml)
+        let harness = try await EngineHarness.make(yaml, on: kind)
         defer { Task { try? await harness.close() } }
         _ = try await harness.ingest(dbAlert())
         try await harness.engine.runDueSteps()
@@ -33,7 +33,7 @@ struct EngineEscalationTests {
         #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob", "carol"])
     }
 
-    @Test func quietHoursDeferUntilTheyEnd() async throws {
+    @Test(arguments: StoreKind.allCases) func quietHoursDeferUntilTheyEnd(on kind: StoreKind) async throws {
         let yaml =
             engineRules + """
 
@@ -44,7 +44,7 @@ struct EngineEscalationTests {
                 """
         // 2026-06-01 23:30 in Shanghai (15:30 UTC).
         let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T15:30:00Z"))
-        let harness = try await EngineHarness.make(yaml, start: start)
+        let harness = try await EngineHarness.make(yaml, on: kind, start: start)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         #expect(try await harness.engine.runDueSteps() == 1)
@@ -60,7 +60,7 @@ struct EngineEscalationTests {
         #expect(harness.provider.calledNames.sorted() == ["alice", "bob", "carol"])
     }
 
-    @Test func quietHoursSkip() async throws {
+    @Test(arguments: StoreKind.allCases) func quietHoursSkip(on kind: StoreKind) async throws {
         let yaml =
             engineRules + """
 
@@ -69,7 +69,7 @@ struct EngineEscalationTests {
                       times: ["00:00-23:59"]
                       action: skip
                 """
-        let harness = try await EngineHarness.make(yaml)
+        let harness = try await EngineHarness.make(yaml, on: kind)
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         #expect(try await harness.engine.runDueSteps() == 1)
@@ -77,7 +77,7 @@ struct EngineEscalationTests {
         #expect(try await harness.detail(opened.opened[0]).steps.first?.state == .skipped)
     }
 
-    @Test func rateLimitHoldsBackCallsBeyondTheLimit() async throws {
+    @Test(arguments: StoreKind.allCases) func rateLimitHoldsBackCallsBeyondTheLimit(on kind: StoreKind) async throws {
         let yaml =
             engineRules + """
 
@@ -85,7 +85,7 @@ struct EngineEscalationTests {
                       calls: 2
                       window: 1h
                 """
-        let harness = try await EngineHarness.make(yaml)
+        let harness = try await EngineHarness.make(yaml, on: kind)
         defer { Task { try? await harness.close() } }
         for instance in ["db-1", "db-2", "db-3"] {
             _ = try await harness.ingest(dbAlert(instance))
@@ -103,7 +103,7 @@ struct EngineEscalationTests {
         #expect(harness.provider.calledNames.suffix(2) == ["alice", "bob"])
     }
 
-    @Test func stormTurnsManyIncidentsIntoOneSummaryCall() async throws {
+    @Test(arguments: StoreKind.allCases) func stormTurnsManyIncidentsIntoOneSummaryCall(on kind: StoreKind) async throws {
         let yaml =
             engineRules + """
 
@@ -111,7 +111,7 @@ struct EngineEscalationTests {
                       threshold: 2
                       window: 5m
                 """
-        let harness = try await EngineHarness.make(yaml)
+        let harness = try await EngineHarness.make(yaml, on: kind)
         defer { Task { try? await harness.close() } }
         let batch = (1...12).map { dbAlert("db-\($0)") }
         let summary = try await harness.engine.ingest(batch)

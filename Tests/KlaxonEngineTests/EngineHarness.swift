@@ -61,22 +61,40 @@ let engineRules = """
         priority: 2
     """
 
-/// An engine on a fresh SQLite file with a manual clock, starting at `start`.
+/// Which store an engine test runs on: the tests of the engine's decisions run on both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// An engine on a fresh SQLite file (or PostgreSQL database) with a manual clock, starting
+/// at `start`.
 struct EngineHarness {
     let directory: URL
     let path: String
+    /// The PostgreSQL database's URL; nil on SQLite.
+    let databaseURL: String?
     let clock: ManualClock
     let start: Date
     let provider: RecordingProvider
     let engine: IncidentEngine
-    let store: SQLiteIncidentStore
+    let store: any IncidentStore
 
+    /// The SQLite store, for the tests of SQLite's own machinery.
+    var sqlite: SQLiteIncidentStore { store as! SQLiteIncidentStore }
+
+    /// `directory` (SQLite) or `databaseURL` (PostgreSQL) reopens an earlier harness's store.
     static func make(
         _ yaml: String = engineRules,
+        on kind: StoreKind = .sqlite,
         start: Date = Date(timeIntervalSince1970: 1_780_000_000),
         provider: RecordingProvider = RecordingProvider(),
         directory: URL? = nil,
+        databaseURL: String? = nil,
         migrations: Int = SQLiteSchema.version,
+        lease: Duration = .seconds(30),
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws -> EngineHarness {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-engine-\(UUID().uuidString)")
@@ -85,7 +103,17 @@ struct EngineHarness {
         let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
         #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))", sourceLocation: sourceLocation)
         let repository = try #require(loaded.repository, sourceLocation: sourceLocation)
-        let store = try await SQLiteIncidentStore.open(path: path, migrations: migrations)
+        let store: any IncidentStore
+        var url: String?
+        switch kind {
+        case .sqlite:
+            store = try await SQLiteIncidentStore.open(path: path, migrations: migrations)
+        case .postgres:
+            let database: String
+            if let databaseURL { database = databaseURL } else { database = try await TestPostgres.makeDatabase() }
+            url = database
+            store = try await PostgresIncidentStore.open(url: database, lease: lease)
+        }
         let clock = ManualClock()
         let engine = IncidentEngine(
             store: store,
@@ -93,7 +121,16 @@ struct EngineHarness {
             clock: clock.engineClock(start: start),
             jitter: { 0 }
         )
-        return EngineHarness(directory: directory, path: path, clock: clock, start: start, provider: provider, engine: engine, store: store)
+        return EngineHarness(
+            directory: directory,
+            path: path,
+            databaseURL: url,
+            clock: clock,
+            start: start,
+            provider: provider,
+            engine: engine,
+            store: store
+        )
     }
 
     func ingest(_ alerts: Alert...) async throws -> IngestSummary {
@@ -110,7 +147,9 @@ struct EngineHarness {
     }
 
     /// Every row's declared parent exists (the store does not enforce foreign keys per statement).
+    /// On PostgreSQL the database enforces them.
     func expectNoDanglingReferences(sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
+        guard let store = store as? SQLiteIncidentStore else { return }
         let dangling = try await store.danglingReferences()
         #expect(dangling.isEmpty, "\(dangling)", sourceLocation: sourceLocation)
     }

@@ -105,7 +105,7 @@ struct WALSyncTests {
     @Test(.timeLimit(.minutes(1))) func aWebhookIsAnsweredOnlyAfterItsCommitIsSynced() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }
-        #expect(try await harness.store.writerSynchronousMode() == 2)
+        #expect(try await harness.sqlite.writerSynchronousMode() == 2)
         let holding = Mutex(false)
         let syncs = Mutex(0)
         let release = DispatchSemaphore(value: 0)

@@ -449,15 +449,21 @@ enum HuaweiTestSupport {
         let fake = Support.fake(clock: clock)
         try await withFakeServer(fake.router()) { baseURL in
             let client = try Support.client(baseURL, clock: clock, timeout: .seconds(1))
-            // A first call fetches the token, so only the second call's request can time out
-            // (a token request slowed by a loaded machine once did, and failed this test).
-            #expect(try Support.result(await client.placeCalls(Support.call())).isAccepted)
+            // Calls until one is accepted, so that the token is fetched and only the timed call's
+            // own request can time out: on a loaded machine (the whole suite at once) even the
+            // token request has taken over the second.
+            var warmedUp = false
+            for _ in 0..<5 where !warmedUp {
+                warmedUp = try Support.result(await client.placeCalls(Support.call())).isAccepted
+            }
+            #expect(warmedUp)
+            let before = await Support.businessRequests(fake).count
             await fake.state.enqueue(.delay(.seconds(3)))
             let failure = try #require(Support.error(try Support.result(await client.placeCalls(Support.call()))))
             #expect(failure.retryable)
             #expect(failure.error.code == "klaxon.timeout")
             #expect(failure.error.message.contains("createVoiceNotification timed out"))
-            #expect(await Support.businessRequests(fake).count == 2, "one request for each call: a timeout is not retried inside the client")
+            #expect(await Support.businessRequests(fake).count == before + 1, "one request for the call: a timeout is not retried inside the client")
         }
     }
 

@@ -42,6 +42,17 @@ extension IncidentEngine {
     /// new incident wakes it. Returns when `isStopping` says so (graceful shutdown), after
     /// every call in flight has finished.
     public func runScheduler(idle: Duration = .seconds(30), isStopping: @escaping @Sendable () -> Bool = { false }) async {
+        // In real time, not the engine's clock: liveness is judged by the database's clock.
+        let heartbeats = store.heartbeatInterval.map { interval in
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if Task.isCancelled { break }
+                    await keepAlive()
+                }
+            }
+        }
+        defer { heartbeats?.cancel() }
         await withDiscardingTaskGroup { group in
             // The open-incident gauge is counted here, not on every commit: counting is a
             // scan of the open incidents.
@@ -77,6 +88,17 @@ extension IncidentEngine {
         }
     }
 
+    /// For a store several instances share: tells it this one is alive, then takes over
+    /// the work of instances it has stopped hearing from.
+    public func keepAlive() async {
+        do {
+            try await store.heartbeat()
+            try await recoverInterruptedWork()
+        } catch {
+            logger.error("cannot reach the shared store to keep this instance alive; retrying", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Wakes the scheduler now (a graceful shutdown, a reload).
     public func wakeScheduler() {
         wake.signal()
@@ -85,7 +107,9 @@ extension IncidentEngine {
     /// Run once at start, before the scheduler: steps a stopped process left running go
     /// back to pending, and calls it recorded as started without an answer become
     /// `interrupted`. Their recipients are called again unless a vendor's acceptance was
-    /// recorded: a possible duplicate call beats a lost page.
+    /// recorded: a possible duplicate call beats a lost page. On a store several instances
+    /// share, the stopped processes are the instances it no longer hears from, and
+    /// ``keepAlive()`` runs this again on every heartbeat.
     @discardableResult
     public func recoverInterruptedWork() async throws -> (steps: Int, calls: Int) {
         let now = clock.now()

@@ -21,9 +21,18 @@ public protocol IncidentStore: Sendable {
     /// Answers whether the store can be reached, for `/readyz`.
     func ping() async throws
     func close() async throws
+    /// How often a store that several processes share must hear from this one (through
+    /// ``heartbeat()``), so that the others can tell when it is gone; nil when the store is
+    /// this process's alone.
+    var heartbeatInterval: Duration? { get }
+    /// Tells a shared store that this process is alive.
+    func heartbeat() async throws
 }
 
 extension IncidentStore {
+    public var heartbeatInterval: Duration? { nil }
+    public func heartbeat() async throws {}
+
     /// For stores whose commit is durable when ``write(_:)`` returns.
     public func write<T: Sendable>(
         _ body: @Sendable (any IncidentTransaction) async throws -> T,

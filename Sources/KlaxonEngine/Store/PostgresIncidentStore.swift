@@ -1,0 +1,277 @@
+import Foundation
+import KlaxonCore
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The store several `klaxon serve` instances share: a PostgreSQL database.
+///
+/// Every write transaction first takes one transaction-scoped advisory lock, so writes
+/// are serialised across all instances as they are on SQLite's single writer: two
+/// instances given the same alert find each other's incident, and a due step is claimed
+/// by exactly one of them. Commits are durable when they return (PostgreSQL's
+/// `synchronous_commit`), and many webhooks still share one (``GroupCommit``).
+///
+/// Each instance has a row in `instances`, written when it opens the store and refreshed
+/// by ``heartbeat()``. The steps an instance claims carry its id; once the database has
+/// not heard from it for `lease`, or it said goodbye on closing, the other instances take
+/// its running steps over, as a restarted SQLite process does its own.
+public final class PostgresIncidentStore: IncidentStore {
+    private let client: PostgresClient
+    private let run: Task<Void, Never>
+    private let logger: Logger
+    private let lockTimeout: Duration
+    private let lease: Duration
+    /// This process's row in `instances`.
+    public let instanceID: String
+    /// The URL without its password, for messages.
+    public let displayURL: String
+
+    /// The lock every write transaction takes: "klaxon" in ASCII.
+    static let writeLock: Int64 = 0x6b6c_6178_6f6e
+
+    /// The database server's clock in milliseconds since 1970, for liveness: instances'
+    /// own clocks need not agree.
+    static let serverMilliseconds = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=...`),
+    /// brings the schema up to date and registers this instance. A write waits up to
+    /// `lockTimeout` for another instance's, then fails with ``StoreError`` (a 503).
+    public static func open(
+        url: String,
+        lockTimeout: Duration = .seconds(5),
+        lease: Duration = .seconds(30),
+        logger: Logger = Logger(label: "klaxon.store"),
+        migrations: Int = PostgresSchema.version
+    ) async throws -> PostgresIncidentStore {
+        let (configuration, displayURL) = try configuration(url)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // Queries wait for the client's run(); started here, it has begun before the first.
+        var run: Task<Void, Never>?
+        await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
+            run = Task {
+                started.resume()
+                await client.run()
+            }
+        }
+        let store = PostgresIncidentStore(
+            client: client,
+            run: run!,
+            logger: logger,
+            lockTimeout: lockTimeout,
+            lease: lease,
+            displayURL: displayURL
+        )
+        do {
+            try await store.migrate(upTo: migrations)
+            try await store.heartbeat()
+        } catch {
+            store.run.cancel()
+            await store.run.value
+            throw error as? StoreError ?? StoreError("cannot prepare PostgreSQL store \(displayURL): \(error)")
+        }
+        return store
+    }
+
+    private init(client: PostgresClient, run: Task<Void, Never>, logger: Logger, lockTimeout: Duration, lease: Duration, displayURL: String) {
+        self.client = client
+        self.run = run
+        self.logger = logger
+        self.lockTimeout = lockTimeout
+        self.lease = lease
+        self.instanceID = UUID().uuidString.lowercased()
+        self.displayURL = displayURL
+    }
+
+    /// The client's configuration for `url`, and the URL without its password.
+    static func configuration(_ url: String) throws -> (PostgresClient.Configuration, String) {
+        guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
+            let host = components.host, !host.isEmpty
+        else {
+            throw StoreError("store \(redacted(url)): expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw StoreError("store \(redacted(url)): the URL names no user (postgres://USER@HOST/DATABASE)")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let tls: PostgresClient.Configuration.TLS
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        switch mode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        default:
+            throw StoreError("store \(redacted(url)): sslmode must be disable, prefer or require, got \"\(mode)\"")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: user,
+            password: components.password,
+            database: database.isEmpty ? user : database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = 8
+        configuration.options.connectTimeout = .seconds(5)
+        return (configuration, redacted(url))
+    }
+
+    /// `url` with its password replaced, for messages and logs.
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
+    /// A short account of a PostgreSQL error: the server's message and SQLSTATE, or what
+    /// failed on the way. Not `description`, which PostgresNIO keeps generic on purpose.
+    static func describe(_ error: PSQLError) -> String {
+        if let message = error.serverInfo?[.message] {
+            return "PostgreSQL: \(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying as? PSQLError { return describe(underlying) }
+        if let underlying = error.underlying { return "PostgreSQL \(error.code): \(underlying)" }
+        return "PostgreSQL: \(error.code)"
+    }
+
+    private func migrate(upTo target: Int) async throws {
+        try await transaction(write: true) { connection in
+            _ = try await connection.query("CREATE TABLE IF NOT EXISTS klaxon_schema (version INTEGER NOT NULL)", logger: logger)
+            let rows = try await connection.query("SELECT version FROM klaxon_schema", logger: logger).collect()
+            var current = 0
+            if let row = rows.first {
+                current = Int(try row.makeRandomAccess()["version"].decode(Int32.self))
+            } else {
+                _ = try await connection.query("INSERT INTO klaxon_schema (version) VALUES (0)", logger: logger)
+            }
+            if current > PostgresSchema.version {
+                throw StoreError(
+                    "PostgreSQL store \(displayURL) has schema version \(current), newer than this klaxon knows (\(PostgresSchema.version)); run a newer klaxon"
+                )
+            }
+            guard current < target else { return }
+            for version in current..<target {
+                for statement in PostgresSchema.migrations[version] {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                logger.info("store schema migrated", metadata: ["store": "\(displayURL)", "version": "\(version + 1)"])
+            }
+            _ = try await connection.query("UPDATE klaxon_schema SET version = \(Int32(target))", logger: logger)
+        }
+    }
+
+    /// The schema version of the database.
+    public func schemaVersion() async throws -> Int {
+        try await transaction(write: false) { connection in
+            let rows = try await connection.query("SELECT version FROM klaxon_schema", logger: logger).collect()
+            return Int(try rows.first?.makeRandomAccess()["version"].decode(Int32.self) ?? 0)
+        }
+    }
+
+    // MARK: IncidentStore
+
+    public func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
+        try await transaction(write: true) { connection in
+            try await body(self.transaction(on: connection))
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
+        try await transaction(write: false) { connection in
+            try await body(self.transaction(on: connection))
+        }
+    }
+
+    private func transaction(on connection: PostgresConnection) -> PostgresTransaction {
+        PostgresTransaction(connection: connection, logger: logger, instanceID: instanceID, leaseMilliseconds: lease.milliseconds)
+    }
+
+    /// Runs `body` between BEGIN and COMMIT on one leased connection; a write first takes
+    /// the write lock (waiting up to the lock timeout), a read sees one snapshot.
+    private func transaction<T>(
+        write: Bool,
+        readOnly: Bool = true,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                if write {
+                    _ = try await connection.query("BEGIN", logger: logger)
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(lockTimeout.milliseconds)"), logger: logger)
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.writeLock))"), logger: logger)
+                } else {
+                    _ = try await connection.query(
+                        PostgresQuery(unsafeSQL: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"),
+                        logger: logger
+                    )
+                }
+                let result: T
+                do {
+                    result = try await body(connection)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                _ = try await connection.query("COMMIT", logger: logger)
+                return result
+            }
+        } catch let error as PSQLError {
+            throw StoreError("store unavailable: \(Self.describe(error))")
+        }
+    }
+
+    public func ping() async throws {
+        do {
+            _ = try await client.query("SELECT 1", logger: logger).collect()
+        } catch let error as PSQLError {
+            throw StoreError("store unavailable: \(Self.describe(error))")
+        }
+    }
+
+    public var heartbeatInterval: Duration? { lease / 3 }
+
+    /// Refreshes this instance's row (written anew if another instance's clean-up took it).
+    public func heartbeat() async throws {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int64(ProcessInfo.processInfo.processIdentifier)
+        try await transaction(write: false, readOnly: false) { connection in
+            _ = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO instances (id, host, pid, started_at, seen_at)
+                        VALUES ($1, $2, $3, \(Self.serverMilliseconds), \(Self.serverMilliseconds))
+                        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+                        """,
+                    binds: PostgresBindings([.text(instanceID), .text(host), .int(pid)])
+                ),
+                logger: logger
+            )
+        }
+    }
+
+    /// Says goodbye (so the others need not wait out the lease for steps this instance
+    /// left running) and closes the connections.
+    public func close() async throws {
+        defer { run.cancel() }
+        do {
+            try await transaction(write: false, readOnly: false) { connection in
+                _ = try await connection.query(
+                    PostgresQuery(unsafeSQL: "DELETE FROM instances WHERE id = $1", binds: PostgresBindings([.text(instanceID)])),
+                    logger: logger
+                )
+            }
+        } catch {
+            logger.warning("could not remove this instance from the store", metadata: ["error": "\(error)"])
+        }
+        run.cancel()
+        await run.value
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,464 @@
+import Foundation
+import KlaxonCore
+import Logging
+import PostgresNIO
+
+/// The statements of one transaction on a leased connection. Only made by
+/// ``PostgresIncidentStore`` inside its BEGIN and COMMIT. The SQL is ``SQLiteTransaction``'s
+/// where both dialects agree; what differs is said where it does.
+struct PostgresTransaction: IncidentTransaction {
+    let connection: PostgresConnection
+    let logger: Logger
+    /// This process's row in `instances`, written into the steps it claims.
+    let instanceID: String
+    /// How long an instance may go unheard before its running steps are taken over.
+    let leaseMilliseconds: Int64
+
+    private func query(_ sql: String, _ binds: [PostgresBind] = []) async throws -> [PostgresRandomAccessRow] {
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect()
+            return rows.map { $0.makeRandomAccess() }
+        } catch let error as PSQLError {
+            throw StoreError(PostgresIncidentStore.describe(error))
+        }
+    }
+
+    private func insert(_ sql: String, _ binds: [PostgresBind]) async throws -> Int64 {
+        guard let row = try await query(sql + " RETURNING id", binds).first else { throw StoreError("INSERT returned no id") }
+        return try row.int64("id")
+    }
+
+    private func count(_ sql: String, _ binds: [PostgresBind] = []) async throws -> Int {
+        Int(try await query(sql, binds).first?.int64("n") ?? 0)
+    }
+
+    // MARK: Incidents
+
+    private static let incidentColumns =
+        "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm"
+
+    func insertIncident(_ incident: Incident) async throws -> Int64 {
+        try await insert(
+            """
+            INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
+                opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            """,
+            Self.incidentBinds(incident)
+        )
+    }
+
+    func updateIncident(_ incident: Incident) async throws {
+        _ = try await query(
+            """
+            UPDATE incidents SET key = $1, route = $2, state = $3, severity = $4, priority = $5, title = $6, voice = $7,
+                providers = $8, escalation = $9, opened_at = $10, last_seen = $11, count = $12, acked_at = $13,
+                acked_by = $14, resolved_at = $15, resolved_by = $16, storm = $17
+            WHERE id = $18
+            """,
+            Self.incidentBinds(incident) + [.int(incident.id)]
+        )
+    }
+
+    private static func incidentBinds(_ incident: Incident) -> [PostgresBind] {
+        [
+            .text(incident.key), .text(incident.route), .text(incident.state.rawValue), .text(incident.severity),
+            .int(incident.priority), .text(incident.title), .text(incident.voice), .text(JSONColumn.encode(incident.providers)),
+            .text(incident.escalation), .date(incident.openedAt), .date(incident.lastSeen), .int(incident.count),
+            .date(incident.ackedAt), .text(incident.ackedBy), .date(incident.resolvedAt), .text(incident.resolvedBy),
+            .bool(incident.storm),
+        ]
+    }
+
+    func incident(id: Int64) async throws -> Incident? {
+        try await query("SELECT \(Self.incidentColumns) FROM incidents WHERE id = $1", [.int(id)]).first.map(Self.incident)
+    }
+
+    func activeIncident(key: String) async throws -> Incident? {
+        try await query(
+            """
+            SELECT \(Self.incidentColumns) FROM incidents WHERE id = coalesce(
+                (SELECT max(id) FROM incidents WHERE key = $1 AND resolved_at IS NULL),
+                (SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
+                    WHERE storm_keys.key = $1 AND incidents.storm AND incidents.state != 'resolved'))
+            """,
+            [.text(key)]
+        ).first.map(Self.incident)
+    }
+
+    func addStormKey(_ key: String, incidentID: Int64) async throws {
+        _ = try await query("INSERT INTO storm_keys (key, incident_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [.text(key), .int(incidentID)])
+    }
+
+    func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
+        try await query(
+            "SELECT \(Self.incidentColumns) FROM incidents WHERE key = $1 AND state = 'resolved' AND resolved_at >= $2 ORDER BY id DESC LIMIT 1",
+            [.text(key), .date(since)]
+        ).first.map(Self.incident)
+    }
+
+    func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
+        try await query(
+            """
+            SELECT \(Self.incidentColumns) FROM incidents
+            WHERE route = $1 AND storm AND state != 'resolved' AND last_seen >= $2 ORDER BY id DESC LIMIT 1
+            """,
+            [.text(route), .date(since)]
+        ).first.map(Self.incident)
+    }
+
+    func countIncidents(route: String, openedSince since: Date) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM incidents WHERE route = $1 AND opened_at >= $2 AND NOT storm", [.text(route), .date(since)])
+    }
+
+    private static func condition(_ filter: IncidentFilter) -> String {
+        switch filter {
+        case .open: "state = 'open'"
+        case .acked: "state = 'acked'"
+        case .resolved: "state = 'resolved'"
+        case .active: "state != 'resolved'"
+        case .all: "TRUE"
+        }
+    }
+
+    func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident] {
+        try await query(
+            "SELECT \(Self.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT $1",
+            [.int(limit)]
+        ).map(Self.incident)
+    }
+
+    func countIncidents(_ filter: IncidentFilter) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
+    }
+
+    private static func incident(_ row: PostgresRandomAccessRow) throws -> Incident {
+        Incident(
+            id: try row.int64("id"),
+            key: try row.string("key"),
+            route: try row.string("route"),
+            state: IncidentState(rawValue: try row.string("state")) ?? .open,
+            severity: try row.string("severity"),
+            priority: Int(try row.int64("priority")),
+            title: try row.string("title"),
+            voice: try row.optionalString("voice"),
+            providers: JSONColumn.decode([String].self, try row.string("providers")) ?? [],
+            escalation: try row.optionalString("escalation"),
+            openedAt: try row.date("opened_at"),
+            lastSeen: try row.date("last_seen"),
+            count: Int(try row.int64("count")),
+            ackedAt: try row.optionalDate("acked_at"),
+            ackedBy: try row.optionalString("acked_by"),
+            resolvedAt: try row.optionalDate("resolved_at"),
+            resolvedBy: try row.optionalString("resolved_by"),
+            storm: try row["storm"].decode(Bool.self)
+        )
+    }
+
+    // MARK: Alerts
+
+    private static let alertColumns =
+        "incident_id, fingerprint, key, status, labels, annotations, severity, source, starts_at, ends_at, first_seen, last_seen"
+
+    func upsertAlert(_ alert: IncidentAlert, encoded: EncodedLabels?) async throws {
+        _ = try await query(
+            """
+            INSERT INTO alerts (\(Self.alertColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
+                key = excluded.key, status = excluded.status, labels = excluded.labels,
+                annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
+                starts_at = excluded.starts_at, ends_at = excluded.ends_at, last_seen = excluded.last_seen
+            """,
+            [
+                .int(alert.incidentID), .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
+                .text(encoded?.labels ?? alert.labels.json),
+                .text(encoded?.annotations ?? alert.annotations.json),
+                .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
+                .date(alert.firstSeen), .date(alert.lastSeen),
+            ]
+        )
+    }
+
+    func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
+        try await query(
+            "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = $1 ORDER BY first_seen, fingerprint COLLATE \"C\"",
+            [.int(incidentID)]
+        ).map(Self.alert)
+    }
+
+    func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert? {
+        try await query(
+            "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = $1 AND fingerprint = $2",
+            [.int(incidentID), .text(fingerprint)]
+        ).first.map(Self.alert)
+    }
+
+    func countFiringAlerts(incidentID: Int64) async throws -> Int {
+        try await count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = $1 AND status = 'firing'", [.int(incidentID)])
+    }
+
+    private static func alert(_ row: PostgresRandomAccessRow) throws -> IncidentAlert {
+        IncidentAlert(
+            incidentID: try row.int64("incident_id"),
+            fingerprint: try row.string("fingerprint"),
+            key: try row.string("key"),
+            status: AlertStatus(rawValue: try row.string("status")) ?? .firing,
+            labels: LabelSet(JSONColumn.decode([String: String].self, try row.string("labels")) ?? [:]),
+            annotations: LabelSet(JSONColumn.decode([String: String].self, try row.string("annotations")) ?? [:]),
+            severity: try row.string("severity"),
+            source: try row.string("source"),
+            startsAt: try row.optionalDate("starts_at"),
+            endsAt: try row.optionalDate("ends_at"),
+            firstSeen: try row.date("first_seen"),
+            lastSeen: try row.date("last_seen")
+        )
+    }
+
+    // MARK: Steps
+
+    private static let stepColumns = "id, incident_id, step, due_at, state, recipients"
+
+    func insertSteps(_ steps: [ScheduledStep]) async throws {
+        guard !steps.isEmpty else { return }
+        // One statement for all of them; at most 65,535 binds a statement.
+        for start in stride(from: steps.startIndex, to: steps.endIndex, by: 10_000) {
+            let chunk = steps[start..<min(start + 10_000, steps.endIndex)]
+            var binds: [PostgresBind] = []
+            binds.reserveCapacity(chunk.count * 5)
+            var values: [String] = []
+            for step in chunk {
+                let first = binds.count + 1
+                values.append("($\(first), $\(first + 1), $\(first + 2), $\(first + 3), $\(first + 4))")
+                binds += [
+                    .int(step.incidentID), .int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients)),
+                ]
+            }
+            _ = try await query("INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES " + values.joined(separator: ", "), binds)
+        }
+    }
+
+    func steps(incidentID: Int64) async throws -> [ScheduledStep] {
+        try await query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = $1 ORDER BY step, id", [.int(incidentID)])
+            .map(Self.step)
+    }
+
+    /// Claims for this instance. Writes are serialised already (the store's lock); `SKIP
+    /// LOCKED` keeps a claim from waiting on a step another transaction holds all the same.
+    func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep] {
+        try await query(
+            """
+            UPDATE steps SET state = 'running', claimed_by = $3
+            WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING \(Self.stepColumns)
+            """,
+            [.date(now), .int(limit), .text(instanceID)]
+        ).map(Self.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+    }
+
+    func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {
+        if let dueAt {
+            _ = try await query("UPDATE steps SET state = $1, due_at = $2 WHERE id = $3", [.text(state.rawValue), .date(dueAt), .int(id)])
+        } else {
+            _ = try await query("UPDATE steps SET state = $1 WHERE id = $2", [.text(state.rawValue), .int(id)])
+        }
+    }
+
+    func cancelPendingSteps(incidentID: Int64) async throws -> Int {
+        try await query(
+            "UPDATE steps SET state = 'cancelled' WHERE incident_id = $1 AND state = 'pending' RETURNING id",
+            [.int(incidentID)]
+        ).count
+    }
+
+    func nextDueDate() async throws -> Date? {
+        try await query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
+    }
+
+    /// The running steps whose instance is gone: it said so when it stopped, or the
+    /// database has not heard from it for a lease. The live instances' steps are theirs.
+    private var orphanedSteps: String {
+        """
+        SELECT id FROM steps WHERE state = 'running' AND (claimed_by IS NULL OR claimed_by NOT IN (
+            SELECT id FROM instances WHERE seen_at >= \(PostgresIncidentStore.serverMilliseconds) - \(leaseMilliseconds)))
+        """
+    }
+
+    func requeueRunningSteps() async throws -> [ScheduledStep] {
+        try await query(
+            "UPDATE steps SET state = 'pending', claimed_by = NULL WHERE id IN (\(orphanedSteps)) RETURNING \(Self.stepColumns)"
+        ).map(Self.step).sorted { $0.id < $1.id }
+    }
+
+    private static func step(_ row: PostgresRandomAccessRow) throws -> ScheduledStep {
+        let pairs = JSONColumn.decode([[String]].self, try row.string("recipients")) ?? []
+        return ScheduledStep(
+            id: try row.int64("id"),
+            incidentID: try row.int64("incident_id"),
+            step: Int(try row.int64("step")),
+            dueAt: try row.date("due_at"),
+            state: StepState(rawValue: try row.string("state")) ?? .pending,
+            recipients: pairs.compactMap { $0.count == 2 ? CallRecipient(name: $0[0], phone: $0[1]) : nil }
+        )
+    }
+
+    // MARK: Calls
+
+    private static let callColumns =
+        "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
+
+    func insertCall(_ call: CallRecord) async throws -> Int64 {
+        try await insert(
+            """
+            INSERT INTO calls (call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts,
+                vendor_call_id, status, digits, error, started_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            """,
+            Self.callBinds(call)
+        )
+    }
+
+    func updateCall(_ call: CallRecord) async throws {
+        _ = try await query(
+            """
+            UPDATE calls SET call_id = $1, incident_id = $2, step_id = $3, step = $4, recipient = $5, phone = $6, state = $7,
+                provider = $8, attempts = $9, vendor_call_id = $10, status = $11, digits = $12, error = $13, started_at = $14,
+                updated_at = $15
+            WHERE id = $16
+            """,
+            Self.callBinds(call) + [.int(call.id)]
+        )
+    }
+
+    private static func callBinds(_ call: CallRecord) -> [PostgresBind] {
+        [
+            .text(call.callID), .int(call.incidentID), .int(call.stepID), .int(call.step),
+            .text(call.recipient.name), .text(call.recipient.phone), .text(call.state.rawValue), .text(call.provider),
+            .int(call.attempts), .text(call.vendorCallID), .text(call.status?.rawValue), .text(call.digits),
+            .text(call.error), .date(call.startedAt), .date(call.updatedAt),
+        ]
+    }
+
+    func calls(incidentID: Int64) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls WHERE incident_id = $1 ORDER BY id", [.int(incidentID)]).map(Self.call)
+    }
+
+    func calls(stepID: Int64) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls WHERE step_id = $1 ORDER BY id", [.int(stepID)]).map(Self.call)
+    }
+
+    func recentCalls(limit: Int) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls ORDER BY id DESC LIMIT $1", [.int(limit)]).map(Self.call)
+    }
+
+    func call(provider: String, vendorCallID: String) async throws -> CallRecord? {
+        try await query(
+            "SELECT \(Self.callColumns) FROM calls WHERE provider = $1 AND vendor_call_id = $2 ORDER BY id DESC LIMIT 1",
+            [.text(provider), .text(vendorCallID)]
+        ).first.map(Self.call)
+    }
+
+    func calls(callID: String) async throws -> [CallRecord] {
+        try await query("SELECT \(Self.callColumns) FROM calls WHERE call_id = $1 ORDER BY id", [.text(callID)]).map(Self.call)
+    }
+
+    func countCalls(route: String, phone: String, startedSince since: Date) async throws -> Int {
+        try await count(
+            """
+            SELECT COUNT(*) AS n FROM calls JOIN incidents ON incidents.id = calls.incident_id
+            WHERE incidents.route = $1 AND calls.phone = $2 AND calls.started_at >= $3
+                AND calls.state IN ('started', 'accepted', 'interrupted')
+            """,
+            [.text(route), .text(phone), .date(since)]
+        )
+    }
+
+    /// Only the calls of steps whose instance is gone (``requeueRunningSteps()``): a live
+    /// instance's started calls are still waiting for their vendor.
+    func interruptStartedCalls(at date: Date) async throws -> [CallRecord] {
+        try await query(
+            """
+            UPDATE calls SET state = 'interrupted', updated_at = $1 WHERE state = 'started' AND step_id IN (\(orphanedSteps))
+            RETURNING \(Self.callColumns)
+            """,
+            [.date(date)]
+        ).map(Self.call).sorted { $0.id < $1.id }
+    }
+
+    private static func call(_ row: PostgresRandomAccessRow) throws -> CallRecord {
+        CallRecord(
+            id: try row.int64("id"),
+            callID: try row.string("call_id"),
+            incidentID: try row.int64("incident_id"),
+            stepID: try row.int64("step_id"),
+            step: Int(try row.int64("step")),
+            recipient: CallRecipient(name: try row.string("recipient"), phone: try row.string("phone")),
+            state: CallRecordState(rawValue: try row.string("state")) ?? .started,
+            provider: try row.optionalString("provider"),
+            attempts: Int(try row.int64("attempts")),
+            vendorCallID: try row.optionalString("vendor_call_id"),
+            status: try row.optionalString("status").flatMap(CallStatus.init(rawValue:)),
+            digits: try row.optionalString("digits"),
+            error: try row.optionalString("error"),
+            startedAt: try row.date("started_at"),
+            updatedAt: try row.date("updated_at")
+        )
+    }
+
+    // MARK: Timeline
+
+    func appendEvent(_ event: TimelineEvent) async throws {
+        _ = try await query(
+            "INSERT INTO events (incident_id, at, kind, actor, detail, call_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            [.int(event.incidentID), .date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
+        )
+    }
+
+    func events(incidentID: Int64) async throws -> [TimelineEvent] {
+        try await query(
+            "SELECT id, incident_id, at, kind, actor, detail, call_id FROM events WHERE incident_id = $1 ORDER BY id",
+            [.int(incidentID)]
+        ).map { row in
+            TimelineEvent(
+                id: try row.int64("id"),
+                incidentID: try row.int64("incident_id"),
+                at: try row.date("at"),
+                kind: try row.string("kind"),
+                actor: try row.string("actor"),
+                detail: try row.string("detail"),
+                callID: try row.optionalString("call_id")
+            )
+        }
+    }
+}
+
+/// A statement's parameter: the store keeps text, whole numbers (times as milliseconds
+/// since 1970, as in SQLite) and one flag.
+enum PostgresBind {
+    case text(String?)
+    case int(Int64?)
+    case bool(Bool)
+
+    static func int(_ value: Int) -> PostgresBind { .int(Int64(value)) }
+    static func date(_ value: Date?) -> PostgresBind { .int(value?.millisecondsSince1970) }
+}
+
+extension PostgresBindings {
+    init(_ values: [PostgresBind]) {
+        self.init(capacity: values.count)
+        for value in values {
+            switch value {
+            case .text(let text): append(text)
+            case .int(let number): append(number)
+            case .bool(let flag): append(flag)
+            }
+        }
+    }
+}
+
+extension PostgresRandomAccessRow {
+    func int64(_ name: String) throws -> Int64 { try self[name].decode(Int64.self) }
+    func string(_ name: String) throws -> String { try self[name].decode(String.self) }
+    func optionalString(_ name: String) throws -> String? { try self[name].decode(String?.self) }
+    func date(_ name: String) throws -> Date { Date(millisecondsSince1970: try int64(name)) }
+    func optionalDate(_ name: String) throws -> Date? { try self[name].decode(Int64?.self).map(Date.init(millisecondsSince1970:)) }
+}
