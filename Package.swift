@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "KlaxonCLITests",
             dependencies: [
-                "klaxon", "VendorFakes",
+                "klaxon", "VendorFakes", "KlaxonTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 import NIOHTTP1
 import Testing
 
@@ -74,6 +75,31 @@ struct ServeCommandTests {
         try await Task.sleep(for: .seconds(1))
         #expect(calledNames() == ["alice", "bob"])
         #expect(await second.stop() == 0)
+    }
+
+    /// Two processes on one PostgreSQL database, as behind a load balancer: each is posted
+    /// the same alert, one incident and one call come of it, and when one is killed the
+    /// other places the next step.
+    @Test func twoInstancesOnOnePostgreSQLDatabaseShareTheIncidentAndItsSteps() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = try await TestPostgres.makeDatabase()
+        let arguments = ["--config", directory.appendingPathComponent("rules.yaml").path, "--store", url]
+        let a = try await ServerProcess(arguments: arguments)
+        let b = try await ServerProcess(arguments: arguments)
+        async let fromA = a.request(.POST, "/webhook/json/default", body: alert)
+        async let fromB = b.request(.POST, "/webhook/json/default", body: alert)
+        #expect(try await fromA.status == 200)
+        #expect(try await fromB.status == 200)
+        try await waitForCalls(1)
+        await a.kill()
+
+        // Step 2 is due 4 s after the alert: b places it.
+        try await waitForCalls(2)
+        try await Task.sleep(for: .seconds(1))
+        #expect(calledNames() == ["alice", "bob"])
+        let list = try await b.request(.GET, "/api/v1/incidents?state=all")
+        #expect(list.body.components(separatedBy: #""title":"DiskFull""#).count == 2, "one incident: \(list.body)")
+        #expect(await b.stop() == 0)
     }
 
     @Test func anAlertAnswered200SurvivesSIGKILL() async throws {

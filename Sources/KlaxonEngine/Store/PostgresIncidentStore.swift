@@ -3,6 +3,7 @@ import KlaxonCore
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The store several `klaxon serve` instances share: a PostgreSQL database.
 ///
@@ -21,6 +22,7 @@ public final class PostgresIncidentStore: IncidentStore {
     private let run: Task<Void, Never>
     private let logger: Logger
     private let lockTimeout: Duration
+    private let connectTimeout: Duration
     private let lease: Duration
     /// This process's row in `instances`.
     public let instanceID: String
@@ -36,15 +38,18 @@ public final class PostgresIncidentStore: IncidentStore {
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=...`),
     /// brings the schema up to date and registers this instance. A write waits up to
-    /// `lockTimeout` for another instance's, then fails with ``StoreError`` (a 503).
+    /// `lockTimeout` for another instance's, and any operation up to `connectTimeout` for a
+    /// connection, then fails with ``StoreError`` (a 503).
     public static func open(
         url: String,
         lockTimeout: Duration = .seconds(5),
+        connectTimeout: Duration = .seconds(5),
         lease: Duration = .seconds(30),
         logger: Logger = Logger(label: "klaxon.store"),
         migrations: Int = PostgresSchema.version
     ) async throws -> PostgresIncidentStore {
-        let (configuration, displayURL) = try configuration(url)
+        var (configuration, displayURL) = try configuration(url)
+        configuration.options.connectTimeout = connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         // Queries wait for the client's run(); started here, it has begun before the first.
         var run: Task<Void, Never>?
@@ -59,6 +64,7 @@ public final class PostgresIncidentStore: IncidentStore {
             run: run!,
             logger: logger,
             lockTimeout: lockTimeout,
+            connectTimeout: connectTimeout,
             lease: lease,
             displayURL: displayURL
         )
@@ -68,16 +74,26 @@ public final class PostgresIncidentStore: IncidentStore {
         } catch {
             store.run.cancel()
             await store.run.value
-            throw error as? StoreError ?? StoreError("cannot prepare PostgreSQL store \(displayURL): \(error)")
+            if let error = error as? StoreError, error.message.contains(displayURL) { throw error }
+            throw StoreError("cannot open PostgreSQL store \(displayURL): \(error)")
         }
         return store
     }
 
-    private init(client: PostgresClient, run: Task<Void, Never>, logger: Logger, lockTimeout: Duration, lease: Duration, displayURL: String) {
+    private init(
+        client: PostgresClient,
+        run: Task<Void, Never>,
+        logger: Logger,
+        lockTimeout: Duration,
+        connectTimeout: Duration,
+        lease: Duration,
+        displayURL: String
+    ) {
         self.client = client
         self.run = run
         self.logger = logger
         self.lockTimeout = lockTimeout
+        self.connectTimeout = connectTimeout
         self.lease = lease
         self.instanceID = UUID().uuidString.lowercased()
         self.displayURL = displayURL
@@ -112,7 +128,6 @@ public final class PostgresIncidentStore: IncidentStore {
             tls: tls
         )
         configuration.options.maximumConnections = 8
-        configuration.options.connectTimeout = .seconds(5)
         return (configuration, redacted(url))
     }
 
@@ -135,14 +150,14 @@ public final class PostgresIncidentStore: IncidentStore {
     }
 
     private func migrate(upTo target: Int) async throws {
-        try await transaction(write: true) { connection in
-            _ = try await connection.query("CREATE TABLE IF NOT EXISTS klaxon_schema (version INTEGER NOT NULL)", logger: logger)
-            let rows = try await connection.query("SELECT version FROM klaxon_schema", logger: logger).collect()
+        let displayURL = self.displayURL
+        try await transaction(write: true) { connection, logger in
+            try await connection.execute("CREATE TABLE IF NOT EXISTS klaxon_schema (version INTEGER NOT NULL)", logger: logger)
             var current = 0
-            if let row = rows.first {
-                current = Int(try row.makeRandomAccess()["version"].decode(Int32.self))
+            if let row = try await connection.execute("SELECT version FROM klaxon_schema", logger: logger).first {
+                current = Int(try row.int64("version"))
             } else {
-                _ = try await connection.query("INSERT INTO klaxon_schema (version) VALUES (0)", logger: logger)
+                try await connection.execute("INSERT INTO klaxon_schema (version) VALUES (0)", logger: logger)
             }
             if current > PostgresSchema.version {
                 throw StoreError(
@@ -152,33 +167,32 @@ public final class PostgresIncidentStore: IncidentStore {
             guard current < target else { return }
             for version in current..<target {
                 for statement in PostgresSchema.migrations[version] {
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.execute(statement, logger: logger)
                 }
                 logger.info("store schema migrated", metadata: ["store": "\(displayURL)", "version": "\(version + 1)"])
             }
-            _ = try await connection.query("UPDATE klaxon_schema SET version = \(Int32(target))", logger: logger)
+            try await connection.execute("UPDATE klaxon_schema SET version = $1", [.int(target)], logger: logger)
         }
     }
 
     /// The schema version of the database.
     public func schemaVersion() async throws -> Int {
-        try await transaction(write: false) { connection in
-            let rows = try await connection.query("SELECT version FROM klaxon_schema", logger: logger).collect()
-            return Int(try rows.first?.makeRandomAccess()["version"].decode(Int32.self) ?? 0)
+        try await transaction(write: false) { connection, logger in
+            Int(try await connection.execute("SELECT version FROM klaxon_schema", logger: logger).first?.int64("version") ?? 0)
         }
     }
 
     // MARK: IncidentStore
 
     public func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
-        try await transaction(write: true) { connection in
-            try await body(self.transaction(on: connection))
+        try await withoutActuallyEscaping(body) { body in
+            try await transaction(write: true) { connection, _ in try await body(self.transaction(on: connection)) }
         }
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
-        try await transaction(write: false) { connection in
-            try await body(self.transaction(on: connection))
+        try await withoutActuallyEscaping(body) { body in
+            try await transaction(write: false) { connection, _ in try await body(self.transaction(on: connection)) }
         }
     }
 
@@ -187,34 +201,59 @@ public final class PostgresIncidentStore: IncidentStore {
     }
 
     /// Runs `body` between BEGIN and COMMIT on one leased connection; a write first takes
-    /// the write lock (waiting up to the lock timeout), a read sees one snapshot.
-    private func transaction<T>(
+    /// the write lock (waiting up to the lock timeout), a read sees one snapshot. Every
+    /// statement's result is read to its end: PostgresNIO reports a statement's error
+    /// there, and a COMMIT after an unseen error would roll back without a word.
+    private func transaction<T: Sendable>(
         write: Bool,
         readOnly: Bool = true,
-        _ body: (PostgresConnection) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        let logger = self.logger
-        do {
-            return try await client.withConnection { connection in
+        let (logger, lockTimeout) = (self.logger, self.lockTimeout)
+        return try await leased { connection in
+            try await connection.execute(write || !readOnly ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let result: T
+            do {
                 if write {
-                    _ = try await connection.query("BEGIN", logger: logger)
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(lockTimeout.milliseconds)"), logger: logger)
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.writeLock))"), logger: logger)
-                } else {
-                    _ = try await connection.query(
-                        PostgresQuery(unsafeSQL: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"),
-                        logger: logger
-                    )
+                    try await connection.execute("SET LOCAL lock_timeout = \(lockTimeout.milliseconds)", logger: logger)
+                    try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
                 }
-                let result: T
-                do {
-                    result = try await body(connection)
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
+                result = try await body(connection, logger)
+                try await connection.execute("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.execute("ROLLBACK", logger: logger)
+                throw error
+            }
+            return result
+        }
+    }
+
+    /// Runs `work` on a connection from the pool. The pool waits for a connection for as
+    /// long as it takes (it keeps trying a server that is down), so a connection not had
+    /// within the connect timeout fails the operation: a webhook gets its 503 in seconds.
+    private func leased<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let connected = Flag()
+        let (client, deadline) = (self.client, self.connectTimeout)
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        connected.value.withLock { $0 = true }
+                        return try await work(connection)
+                    }
                 }
-                _ = try await connection.query("COMMIT", logger: logger)
-                return result
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    if connected.value.withLock({ $0 }) { return nil }
+                    throw StoreError("store unavailable: no connection to PostgreSQL within \(deadline)")
+                }
+                while let result = try await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw CancellationError()
             }
         } catch let error as PSQLError {
             throw StoreError("store unavailable: \(Self.describe(error))")
@@ -222,29 +261,24 @@ public final class PostgresIncidentStore: IncidentStore {
     }
 
     public func ping() async throws {
-        do {
-            _ = try await client.query("SELECT 1", logger: logger).collect()
-        } catch let error as PSQLError {
-            throw StoreError("store unavailable: \(Self.describe(error))")
-        }
+        _ = try await transaction(write: false) { connection, logger in try await connection.execute("SELECT 1", logger: logger).count }
     }
 
     public var heartbeatInterval: Duration? { lease / 3 }
 
     /// Refreshes this instance's row (written anew if another instance's clean-up took it).
     public func heartbeat() async throws {
-        let host = ProcessInfo.processInfo.hostName
-        let pid = Int64(ProcessInfo.processInfo.processIdentifier)
-        try await transaction(write: false, readOnly: false) { connection in
-            _ = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO instances (id, host, pid, started_at, seen_at)
-                        VALUES ($1, $2, $3, \(Self.serverMilliseconds), \(Self.serverMilliseconds))
-                        ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
-                        """,
-                    binds: PostgresBindings([.text(instanceID), .text(host), .int(pid)])
-                ),
+        let binds: [PostgresBind] = [
+            .text(instanceID), .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
+        ]
+        try await transaction(write: false, readOnly: false) { connection, logger in
+            try await connection.execute(
+                """
+                INSERT INTO instances (id, host, pid, started_at, seen_at)
+                VALUES ($1, $2, $3, \(Self.serverMilliseconds), \(Self.serverMilliseconds))
+                ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+                """,
+                binds,
                 logger: logger
             )
         }
@@ -253,19 +287,32 @@ public final class PostgresIncidentStore: IncidentStore {
     /// Says goodbye (so the others need not wait out the lease for steps this instance
     /// left running) and closes the connections.
     public func close() async throws {
-        defer { run.cancel() }
+        let instanceID = self.instanceID
         do {
-            try await transaction(write: false, readOnly: false) { connection in
-                _ = try await connection.query(
-                    PostgresQuery(unsafeSQL: "DELETE FROM instances WHERE id = $1", binds: PostgresBindings([.text(instanceID)])),
-                    logger: logger
-                )
+            try await transaction(write: false, readOnly: false) { connection, logger in
+                try await connection.execute("DELETE FROM instances WHERE id = $1", [.text(instanceID)], logger: logger)
             }
         } catch {
             logger.warning("could not remove this instance from the store", metadata: ["error": "\(error)"])
         }
         run.cancel()
         await run.value
+    }
+}
+
+private final class Flag: Sendable {
+    let value = Mutex(false)
+}
+
+extension PostgresConnection {
+    /// Runs one statement and reads all its rows, so that its error, if any, is thrown here.
+    @discardableResult
+    func execute(_ sql: String, _ binds: [PostgresBind] = [], logger: Logger) async throws -> [PostgresRandomAccessRow] {
+        do {
+            return try await query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect().map { $0.makeRandomAccess() }
+        } catch let error as PSQLError {
+            throw StoreError(PostgresIncidentStore.describe(error))
+        }
     }
 }
 

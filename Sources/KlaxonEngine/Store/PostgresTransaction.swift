@@ -15,12 +15,7 @@ struct PostgresTransaction: IncidentTransaction {
     let leaseMilliseconds: Int64
 
     private func query(_ sql: String, _ binds: [PostgresBind] = []) async throws -> [PostgresRandomAccessRow] {
-        do {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect()
-            return rows.map { $0.makeRandomAccess() }
-        } catch let error as PSQLError {
-            throw StoreError(PostgresIncidentStore.describe(error))
-        }
+        try await connection.execute(sql, binds, logger: logger)
     }
 
     private func insert(_ sql: String, _ binds: [PostgresBind]) async throws -> Int64 {

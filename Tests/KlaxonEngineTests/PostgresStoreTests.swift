@@ -1,0 +1,144 @@
+import Foundation
+import KlaxonCore
+import KlaxonEngine
+import KlaxonTestSupport
+import Testing
+
+/// What only the PostgreSQL store does: several instances on one database. The engine's
+/// own behaviour is tested on both stores in the other suites.
+@Suite("PostgreSQL store: several instances on one database")
+struct PostgresStoreTests {
+    @Test func twoInstancesGivenTheSameAlertsOpenOneIncidentEachAndCallOnce() async throws {
+        let a = try await EngineHarness.make(on: .postgres)
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer { Task { try? await a.close(); try? await b.close() } }
+
+        // Alertmanager replicas post every alert to both instances at once.
+        let alerts = (1...20).map { dbAlert("db-\($0)") }
+        try await withThrowingTaskGroup(of: IngestSummary.self) { group in
+            for alert in alerts {
+                group.addTask { try await a.ingest(alert) }
+                group.addTask { try await b.ingest(alert) }
+            }
+            var opened = 0
+            var deduplicated = 0
+            for try await summary in group {
+                opened += summary.opened.count
+                deduplicated += summary.deduplicated
+            }
+            #expect(opened == 20)
+            #expect(deduplicated == 20)
+        }
+        // Both schedulers find the due first steps; each is claimed and called once.
+        async let fromA = a.engine.runDueSteps()
+        async let fromB = b.engine.runDueSteps()
+        #expect(try await fromA + fromB == 20)
+        let called = a.provider.requests + b.provider.requests
+        #expect(called.count == 20)
+        #expect(Set(called.map { $0.params.first ?? "" }) == Set((1...20).map { "db-\($0)" }))
+        #expect(called.allSatisfy { $0.recipients.map(\.name) == ["alice", "bob"] })
+    }
+
+    @Test func aStepLeftRunningByAnInstanceThatStoppedIsTakenOverAfterTheLease() async throws {
+        let a = try await EngineHarness.make(on: .postgres, lease: .seconds(1))
+        let opened = try await a.ingest(dbAlert())
+        // Instance a claims step 1, records alice's call as accepted and bob's as started,
+        // and is then heard from no more (killed: no goodbye, no heartbeat).
+        try await a.store.write { transaction in
+            let step = try #require(try await transaction.claimDueSteps(now: a.start, limit: 10).first)
+            for (index, recipient) in step.recipients.enumerated() {
+                _ = try await transaction.insertCall(
+                    CallRecord(
+                        callID: "aaaaaaaaaaaa",
+                        incidentID: step.incidentID,
+                        stepID: step.id,
+                        step: 1,
+                        recipient: recipient,
+                        state: index == 0 ? .accepted : .started,
+                        provider: "sim",
+                        startedAt: a.start,
+                        updatedAt: a.start
+                    )
+                )
+            }
+        }
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL, lease: .seconds(1))
+        defer { Task { try? await a.close(); try? await b.close() } }
+
+        // Within the lease the step is a's: b leaves it alone.
+        #expect(try await b.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
+        #expect(try await b.engine.runDueSteps() == 0)
+
+        try await Task.sleep(for: .milliseconds(1500))
+        await b.engine.keepAlive()
+        #expect(try await b.engine.runDueSteps() == 1)
+        #expect(b.provider.calledNames == ["bob"])
+        #expect(a.provider.requests.isEmpty)
+        let detail = try await b.detail(opened.opened[0])
+        #expect(detail.calls.map(\.state) == [.accepted, .interrupted, .accepted])
+        #expect(detail.events.map(\.kind).contains("step_requeued"))
+    }
+
+    @Test func aLiveInstanceKeepsItsRunningStepsPastTheLeaseByItsHeartbeat() async throws {
+        let a = try await EngineHarness.make(on: .postgres, lease: .seconds(1))
+        _ = try await a.ingest(dbAlert())
+        _ = try await a.store.write { try await $0.claimDueSteps(now: a.start, limit: 10) }
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL, lease: .seconds(1))
+        defer { Task { try? await a.close(); try? await b.close() } }
+        for _ in 0..<5 {
+            try await Task.sleep(for: .milliseconds(300))
+            try await a.store.heartbeat()
+            await b.engine.keepAlive()
+        }
+        #expect(try await b.engine.runDueSteps() == 0)
+        #expect(b.provider.requests.isEmpty)
+    }
+
+    @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let holder = try await PostgresIncidentStore.open(url: url)
+        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200))
+        defer { Task { try? await holder.close(); try? await waiter.close() } }
+        let held = Task { try await holder.write { _ in try await Task.sleep(for: .seconds(2)) } }
+        try await Task.sleep(for: .milliseconds(300))
+        let error = await #expect(throws: StoreError.self) { try await waiter.write { try await $0.countIncidents(.all) } }
+        #expect(error?.message.contains("lock timeout") == true, "\(String(describing: error))")
+        try await held.value
+        #expect(try await waiter.write { try await $0.countIncidents(.all) } == 0)
+    }
+
+    @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let first = try await PostgresIncidentStore.open(url: url)
+        #expect(try await first.schemaVersion() == PostgresSchema.version)
+        try await first.close()
+        let again = try await PostgresIncidentStore.open(url: url)
+        #expect(try await again.schemaVersion() == PostgresSchema.version)
+        try await again.close()
+
+        try await TestPostgres.execute("UPDATE klaxon_schema SET version = 99", in: url)
+        let error = await #expect(throws: StoreError.self) { try await PostgresIncidentStore.open(url: url) }
+        #expect(error?.message.contains("schema version 99, newer than this klaxon knows") == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: [
+        ("mysql://u@h/db", "expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
+        ("postgres://h/db", "the URL names no user"),
+        ("postgres://u:secret@h/db?sslmode=maybe", "sslmode must be disable, prefer or require, got \"maybe\""),
+    ])
+    func badURLsAreRefusedWithTheirPasswordHidden(url: String, message: String) async throws {
+        let error = await #expect(throws: StoreError.self) { try await PostgresIncidentStore.open(url: url) }
+        #expect(error?.message.contains(message) == true, "\(String(describing: error))")
+        #expect(error?.message.contains("secret") == false)
+    }
+
+    @Test func anUnreachableServerFailsOpeningWithoutThePassword() async throws {
+        let error = await #expect(throws: StoreError.self) {
+            try await PostgresIncidentStore.open(url: "postgres://klaxon:secret@127.0.0.1:1/klaxon?sslmode=disable", connectTimeout: .milliseconds(500))
+        }
+        let message = error?.message ?? ""
+        #expect(message.contains("no connection to PostgreSQL within"), "\(message)")
+        #expect(message.contains("postgres://klaxon:***@127.0.0.1:1/klaxon"), "\(message)")
+        #expect(!message.contains("secret"))
+    }
+}
