@@ -11,7 +11,12 @@ struct PostgresStoreTests {
     @Test func twoInstancesGivenTheSameAlertsOpenOneIncidentEachAndCallOnce() async throws {
         let a = try await EngineHarness.make(on: .postgres)
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer { Task { try? await a.close(); try? await b.close() } }
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
 
         // Alertmanager replicas post every alert to both instances at once.
         let alerts = (1...20).map { dbAlert("db-\($0)") }
@@ -63,7 +68,12 @@ struct PostgresStoreTests {
             }
         }
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL, lease: .seconds(1))
-        defer { Task { try? await a.close(); try? await b.close() } }
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
 
         // Within the lease the step is a's: b leaves it alone.
         #expect(try await b.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
@@ -84,7 +94,12 @@ struct PostgresStoreTests {
         _ = try await a.ingest(dbAlert())
         _ = try await a.store.write { try await $0.claimDueSteps(now: a.start, limit: 10) }
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL, lease: .seconds(1))
-        defer { Task { try? await a.close(); try? await b.close() } }
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
         for _ in 0..<5 {
             try await Task.sleep(for: .milliseconds(300))
             try await a.store.heartbeat()
@@ -98,7 +113,12 @@ struct PostgresStoreTests {
         let url = try await TestPostgres.makeDatabase()
         let holder = try await PostgresIncidentStore.open(url: url)
         let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200))
-        defer { Task { try? await holder.close(); try? await waiter.close() } }
+        defer {
+            Task {
+                try? await holder.close()
+                try? await waiter.close()
+            }
+        }
         let held = Task { try await holder.write { _ in try await Task.sleep(for: .seconds(2)) } }
         try await Task.sleep(for: .milliseconds(300))
         let error = await #expect(throws: StoreError.self) { try await waiter.write { try await $0.countIncidents(.all) } }
@@ -134,7 +154,10 @@ struct PostgresStoreTests {
 
     @Test func anUnreachableServerFailsOpeningWithoutThePassword() async throws {
         let error = await #expect(throws: StoreError.self) {
-            try await PostgresIncidentStore.open(url: "postgres://klaxon:secret@127.0.0.1:1/klaxon?sslmode=disable", connectTimeout: .milliseconds(500))
+            try await PostgresIncidentStore.open(
+                url: "postgres://klaxon:secret@127.0.0.1:1/klaxon?sslmode=disable",
+                connectTimeout: .milliseconds(500)
+            )
         }
         let message = error?.message ?? ""
         #expect(message.contains("no connection to PostgreSQL within"), "\(message)")

@@ -21,7 +21,10 @@ public enum TestPostgres {
     public static func execute(_ sql: String, in url: String) async throws {
         let cluster = try await shared.value
         guard let name = URLComponents(string: url)?.path.dropFirst(), !name.isEmpty else { throw TestPostgresError("no database in \(url)") }
-        try await cluster.run("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres", "-d", String(name), "-c", sql])
+        try await cluster.run(
+            "psql",
+            ["-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres", "-d", String(name), "-c", sql]
+        )
     }
 
     private static let shared = Task { try await Cluster.start() }

@@ -231,20 +231,32 @@ public final class PostgresIncidentStore: IncidentStore {
     /// Runs `work` on a connection from the pool. The pool waits for a connection for as
     /// long as it takes (it keeps trying a server that is down), so a connection not had
     /// within the connect timeout fails the operation: a webhook gets its 503 in seconds.
+    /// Once `work` has its connection the deadline no longer applies, and after the deadline
+    /// `work` never starts, so a transaction is never cut off halfway.
     private func leased<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let connected = Flag()
+        let race = LeaseRace()
         let (client, deadline) = (self.client, self.connectTimeout)
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
                     try await client.withConnection { connection in
-                        connected.value.withLock { $0 = true }
+                        let started = race.state.withLock { state -> Bool in
+                            guard !state.timedOut else { return false }
+                            state.connected = true
+                            return true
+                        }
+                        guard started else { throw CancellationError() }
                         return try await work(connection)
                     }
                 }
                 group.addTask {
                     try await Task.sleep(for: deadline)
-                    if connected.value.withLock({ $0 }) { return nil }
+                    let timedOut = race.state.withLock { state -> Bool in
+                        guard !state.connected else { return false }
+                        state.timedOut = true
+                        return true
+                    }
+                    guard timedOut else { return nil }
                     throw StoreError("store unavailable: no connection to PostgreSQL within \(deadline)")
                 }
                 while let result = try await group.next() {
@@ -300,8 +312,9 @@ public final class PostgresIncidentStore: IncidentStore {
     }
 }
 
-private final class Flag: Sendable {
-    let value = Mutex(false)
+/// Whichever comes first of a connection and the deadline (``PostgresIncidentStore``).
+private final class LeaseRace: Sendable {
+    let state = Mutex((connected: false, timedOut: false))
 }
 
 extension PostgresConnection {
@@ -309,7 +322,9 @@ extension PostgresConnection {
     @discardableResult
     func execute(_ sql: String, _ binds: [PostgresBind] = [], logger: Logger) async throws -> [PostgresRandomAccessRow] {
         do {
-            return try await query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect().map { $0.makeRandomAccess() }
+            return try await query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect().map {
+                $0.makeRandomAccess()
+            }
         } catch let error as PSQLError {
             throw StoreError(PostgresIncidentStore.describe(error))
         }
