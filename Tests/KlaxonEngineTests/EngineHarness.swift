@@ -94,7 +94,6 @@ struct EngineHarness {
         directory: URL? = nil,
         databaseURL: String? = nil,
         migrations: Int = SQLiteSchema.version,
-        lease: Duration = .seconds(30),
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws -> EngineHarness {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-engine-\(UUID().uuidString)")
@@ -112,7 +111,7 @@ struct EngineHarness {
             let database: String
             if let databaseURL { database = databaseURL } else { database = try await TestPostgres.makeDatabase() }
             url = database
-            store = try await PostgresIncidentStore.open(url: database, lease: lease)
+            store = try await PostgresIncidentStore.open(url: database)
         }
         let clock = ManualClock()
         let engine = IncidentEngine(

@@ -45,7 +45,7 @@ struct PostgresStoreTests {
     }
 
     @Test func aStepLeftRunningByAnInstanceThatStoppedIsTakenOverAfterTheLease() async throws {
-        let a = try await EngineHarness.make(on: .postgres, lease: .seconds(1))
+        let a = try await EngineHarness.make(on: .postgres)
         let opened = try await a.ingest(dbAlert())
         // Instance a claims step 1, records alice's call as accepted and bob's as started,
         // and is then heard from no more (killed: no goodbye, no heartbeat).
@@ -67,7 +67,7 @@ struct PostgresStoreTests {
                 )
             }
         }
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL, lease: .seconds(1))
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
         defer {
             Task {
                 try? await a.close()
@@ -75,11 +75,12 @@ struct PostgresStoreTests {
             }
         }
 
-        // Within the lease the step is a's: b leaves it alone.
+        // Within the lease (30 s) the step is a's: b leaves it alone.
         #expect(try await b.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
         #expect(try await b.engine.runDueSteps() == 0)
 
-        try await Task.sleep(for: .milliseconds(1500))
+        // The database last heard from a 31 s ago: b's next heartbeat takes the step over.
+        try await Self.lastHeard(from: a, secondsAgo: 31)
         await b.engine.keepAlive()
         #expect(try await b.engine.runDueSteps() == 1)
         #expect(b.provider.calledNames == ["bob"])
@@ -90,23 +91,29 @@ struct PostgresStoreTests {
     }
 
     @Test func aLiveInstanceKeepsItsRunningStepsPastTheLeaseByItsHeartbeat() async throws {
-        let a = try await EngineHarness.make(on: .postgres, lease: .seconds(1))
+        let a = try await EngineHarness.make(on: .postgres)
         _ = try await a.ingest(dbAlert())
         _ = try await a.store.write { try await $0.claimDueSteps(now: a.start, limit: 10) }
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL, lease: .seconds(1))
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
         defer {
             Task {
                 try? await a.close()
                 try? await b.close()
             }
         }
-        for _ in 0..<5 {
-            try await Task.sleep(for: .milliseconds(300))
-            try await a.store.heartbeat()
-            await b.engine.keepAlive()
-        }
+        // a's claim is older than the lease, but a has just said it is alive.
+        try await Self.lastHeard(from: a, secondsAgo: 31)
+        try await a.store.heartbeat()
+        await b.engine.keepAlive()
         #expect(try await b.engine.runDueSteps() == 0)
         #expect(b.provider.requests.isEmpty)
+    }
+
+    /// Moves the time the database last heard from `instance` back, by its own clock.
+    static func lastHeard(from instance: EngineHarness, secondsAgo: Int) async throws {
+        let id = try #require(instance.store as? PostgresIncidentStore).instanceID
+        let url = try #require(instance.databaseURL)
+        try await TestPostgres.execute("UPDATE instances SET seen_at = seen_at - \(secondsAgo * 1000) WHERE id = '\(id)'", in: url)
     }
 
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
@@ -119,10 +126,19 @@ struct PostgresStoreTests {
                 try? await waiter.close()
             }
         }
-        let held = Task { try await holder.write { _ in try await Task.sleep(for: .seconds(2)) } }
-        try await Task.sleep(for: .milliseconds(300))
+        // The holder's write takes the lock and keeps it until told.
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let held = Task {
+            try await holder.write { _ in
+                enter.yield()
+                for await _ in released { break }
+            }
+        }
+        for await _ in entered { break }
         let error = await #expect(throws: StoreError.self) { try await waiter.write { try await $0.countIncidents(.all) } }
         #expect(error?.message.contains("lock timeout") == true, "\(String(describing: error))")
+        release.yield()
         try await held.value
         #expect(try await waiter.write { try await $0.countIncidents(.all) } == 0)
     }

@@ -60,7 +60,9 @@ struct BadInputTests {
             let started = ContinuousClock.now
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             #expect(response.status == .requestTimeout)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Well before the client's own 30 s: the server gave up, not the client. Not
+            // tighter: with the whole suite at once on two cores it once took 5.09 s.
+            #expect(ContinuousClock.now - started < .seconds(20))
             let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
             #expect(body.contains("body too slow"))
             continuation.finish()
@@ -99,7 +101,9 @@ struct BadInputTests {
             let answer = try await exchange(port: port, send: head + #"{"version":"4","#, untilClosed: false)
             #expect(answer.hasPrefix("HTTP/1.1 413"))
             #expect(answer.contains("body too large"))
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Well before the client's own 30 s: the server gave up, not the client. Not
+            // tighter: with the whole suite at once on two cores it once took 5.09 s.
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 
