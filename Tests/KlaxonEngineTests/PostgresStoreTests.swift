@@ -160,12 +160,24 @@ struct PostgresStoreTests {
     @Test(arguments: [
         ("mysql://u@h/db", "expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
         ("postgres://h/db", "the URL names no user"),
-        ("postgres://u:secret@h/db?sslmode=maybe", "sslmode must be disable, prefer or require, got \"maybe\""),
+        ("postgres://u:secret@h/db?sslmode=maybe", "sslmode must be disable, prefer, require or verify-full, got \"maybe\""),
     ])
     func badURLsAreRefusedWithTheirPasswordHidden(url: String, message: String) async throws {
         let error = await #expect(throws: StoreError.self) { try await PostgresIncidentStore.open(url: url) }
         #expect(error?.message.contains(message) == true, "\(String(describing: error))")
         #expect(error?.message.contains("secret") == false)
+    }
+
+    /// The test cluster offers no TLS: `prefer` goes on without it, `require` refuses.
+    @Test func sslmodePreferGoesOnWithoutTLSAndRequireRefuses() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let plain = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=prefer")
+        let store = try await PostgresIncidentStore.open(url: plain)
+        try await store.ping()
+        try await store.close()
+        let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
+        let error = await #expect(throws: StoreError.self) { try await PostgresIncidentStore.open(url: required, connectTimeout: .seconds(1)) }
+        #expect(error != nil)
     }
 
     @Test func anUnreachableServerFailsOpeningWithoutThePassword() async throws {

@@ -110,14 +110,20 @@ public final class PostgresIncidentStore: IncidentStore {
             throw StoreError("store \(redacted(url)): the URL names no user (postgres://USER@HOST/DATABASE)")
         }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        // libpq's modes: `prefer` and `require` encrypt without checking the certificate
+        // (Debian's PostgreSQL offers TLS with a self-signed one), `verify-full` checks it
+        // and the host name.
+        var unchecked = TLSConfiguration.makeClientConfiguration()
+        unchecked.certificateVerification = .none
         let tls: PostgresClient.Configuration.TLS
         let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         switch mode {
         case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require": tls = .require(.makeClientConfiguration())
+        case "prefer": tls = .prefer(unchecked)
+        case "require": tls = .require(unchecked)
+        case "verify-full": tls = .require(.makeClientConfiguration())
         default:
-            throw StoreError("store \(redacted(url)): sslmode must be disable, prefer or require, got \"\(mode)\"")
+            throw StoreError("store \(redacted(url)): sslmode must be disable, prefer, require or verify-full, got \"\(mode)\"")
         }
         var configuration = PostgresClient.Configuration(
             host: host,
