@@ -51,7 +51,8 @@ public final class PostgresIncidentStore: IncidentStore {
         var (configuration, displayURL) = try configuration(url)
         configuration.options.connectTimeout = connectTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        // Queries wait for the client's run(); started here, it has begun before the first.
+        // Queries wait for the client's run() (and log a warning if it has not begun): the
+        // store waits for its task to start before the first.
         var run: Task<Void, Never>?
         await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
             run = Task {
