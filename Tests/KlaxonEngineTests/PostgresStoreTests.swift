@@ -4,9 +4,10 @@ import KlaxonEngine
 import KlaxonTestSupport
 import Testing
 
-/// What only the PostgreSQL store does: several instances on one database. The engine's
-/// own behaviour is tested on both stores in the other suites.
-@Suite("PostgreSQL store: several instances on one database")
+/// What only the PostgreSQL store does: several instances on one database, its lock, a
+/// server that goes away, its URLs. The engine's own behaviour is tested on both stores in
+/// the other suites.
+@Suite("PostgreSQL store: instances, the write lock, outages, URLs")
 struct PostgresStoreTests {
     @Test func twoInstancesGivenTheSameAlertsOpenOneIncidentEachAndCallOnce() async throws {
         let a = try await EngineHarness.make(on: .postgres)
@@ -178,6 +179,36 @@ struct PostgresStoreTests {
         let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
         let error = await #expect(throws: StoreError.self) { try await PostgresIncidentStore.open(url: required, connectTimeout: .seconds(1)) }
         #expect(error != nil)
+    }
+
+    /// The server goes away (a crash, a failover, a cut network) and comes back: the
+    /// webhooks meanwhile fail whole within the connect timeout (their senders retry on the
+    /// 503), what was committed before is kept, and the store works again without a restart.
+    @Test func aServerThatGoesAwayFailsWritesQuicklyAndTheStoreRecoversWhenItIsBack() async throws {
+        let cluster = try await TestPostgresCluster.start(durable: true)
+        // The default connect timeout (5 s): a shorter one can miss a connection made while
+        // the rest of the suite loads the two cores.
+        let harness = try await EngineHarness.make(on: .postgres, databaseURL: try await cluster.makeDatabase())
+        defer { Task { try? await harness.close() } }
+        _ = try await harness.ingest(dbAlert("db-1"))
+
+        await cluster.stopServer()
+        // A webhook and /readyz's ping, side by side: each fails after the connect timeout.
+        let ping = Task { try await harness.store.ping() }
+        let error = await #expect(throws: StoreError.self) { try await harness.ingest(dbAlert("db-2")) }
+        #expect(error?.message.contains("no connection to PostgreSQL within") == true, "\(String(describing: error))")
+        await #expect(throws: StoreError.self) { try await ping.value }
+
+        try await cluster.startServer()
+        var summary: IngestSummary?
+        for _ in 0..<50 where summary == nil {
+            summary = try? await harness.ingest(dbAlert("db-2"))
+            if summary == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(summary?.opened.count == 1)
+        try await harness.store.ping()
+        #expect(try await harness.engine.runDueSteps() == 2)
+        #expect(Set(harness.provider.requests.map { $0.params.first ?? "" }) == ["db-1", "db-2"])
     }
 
     @Test func anUnreachableServerFailsOpeningWithoutThePassword() async throws {

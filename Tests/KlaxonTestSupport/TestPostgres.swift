@@ -1,107 +1,149 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A throw-away PostgreSQL cluster for the tests: started once per test process on
-/// 127.0.0.1 and a free port, with a fresh database for each test, and stopped when the
-/// process exits. Needs Debian's `postgresql` (which `scripts/test` installs); as root the
-/// server runs as the `postgres` user, since PostgreSQL refuses to run as root.
+/// Throw-away PostgreSQL clusters for the tests, on 127.0.0.1 and a free port, stopped
+/// when the process exits. One is shared by the whole test process, with a fresh database
+/// for each test; a test that stops its server makes one of its own. Needs Debian's
+/// `postgresql` (which `scripts/test` installs); as root the server runs as the `postgres`
+/// user, since PostgreSQL refuses to run as root.
 public enum TestPostgres {
-    /// The URL of a new, empty database.
+    /// The URL of a new, empty database on the shared cluster.
     public static func makeDatabase() async throws -> String {
-        let cluster = try await shared.value
-        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await cluster.run("psql", ["-q", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres", "-c", "CREATE DATABASE \(name)"])
-        return "postgres://postgres@127.0.0.1:\(cluster.port)/\(name)?sslmode=disable"
+        try await shared.value.makeDatabase()
     }
 
     /// Runs `sql` in the database of `url` (one from ``makeDatabase()``) through `psql`.
     public static func execute(_ sql: String, in url: String) async throws {
-        let cluster = try await shared.value
-        guard let name = URLComponents(string: url)?.path.dropFirst(), !name.isEmpty else { throw TestPostgresError("no database in \(url)") }
-        try await cluster.run(
-            "psql",
-            ["-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", "postgres", "-d", String(name), "-c", sql]
-        )
+        try await shared.value.execute(sql, in: url)
     }
 
-    private static let shared = Task { try await Cluster.start() }
+    private static let shared = Task { try await TestPostgresCluster.start() }
+}
 
-    struct Cluster: Sendable {
-        let binaries: String
-        let directory: String
-        let port: Int
-        let asUser: String?
+/// One throw-away cluster (``TestPostgres``).
+public final class TestPostgresCluster: Sendable {
+    let binaries: String
+    let directory: String
+    public let port: Int
+    let asUser: String?
+    let durable: Bool
 
-        static func start() async throws -> Cluster {
-            let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
-            guard let version = versions.compactMap(Int.init).max() else {
-                throw TestPostgresError("PostgreSQL's server is not installed (/usr/lib/postgresql/*/bin); scripts/test installs Debian's postgresql")
-            }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-test-postgres-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var asUser: String?
-            if getuid() == 0 {
-                guard let user = getpwnam("postgres") else { throw TestPostgresError("running as root, and there is no postgres user") }
-                chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
-                asUser = "postgres"
-            }
-            let cluster = Cluster(binaries: "/usr/lib/postgresql/\(version)/bin", directory: directory, port: try freePort(), asUser: asUser)
-            try await cluster.run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
-            // The server as a child of its own, not through pg_ctl: a daemon started that way
-            // inherits the descriptor by which Foundation sees pg_ctl exit, and it never does.
-            // No disk syncs: the tests check klaxon's behaviour, not PostgreSQL's durability.
-            let server = cluster.process(
-                "postgres",
-                [
-                    "-D", "\(directory)/data", "-p", "\(cluster.port)", "-k", directory, "-c", "listen_addresses=127.0.0.1",
-                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                ]
-            )
-            let log = "\(directory)/server.log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            server.standardError = server.standardOutput
-            try server.run()
-            stopAtExit(cluster)
-            for _ in 0..<200 {
-                if (try? await cluster.run("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(cluster.port)"])) != nil { return cluster }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+    private init(binaries: String, directory: String, port: Int, asUser: String?, durable: Bool) {
+        self.binaries = binaries
+        self.directory = directory
+        self.port = port
+        self.asUser = asUser
+        self.durable = durable
+    }
+
+    /// Makes a new cluster and starts its server. Not `durable`, it skips disk syncs: the
+    /// tests check klaxon's behaviour, not PostgreSQL's durability, unless they stop the
+    /// server, whose commits must then survive it.
+    public static func start(durable: Bool = false) async throws -> TestPostgresCluster {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        guard let version = versions.compactMap(Int.init).max() else {
+            throw TestPostgresError("PostgreSQL's server is not installed (/usr/lib/postgresql/*/bin); scripts/test installs Debian's postgresql")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-test-postgres-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var asUser: String?
+        if getuid() == 0 {
+            guard let user = getpwnam("postgres") else { throw TestPostgresError("running as root, and there is no postgres user") }
+            chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
+            asUser = "postgres"
+        }
+        let cluster = TestPostgresCluster(
+            binaries: "/usr/lib/postgresql/\(version)/bin",
+            directory: directory,
+            port: try freePort(),
+            asUser: asUser,
+            durable: durable
+        )
+        try await cluster.run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        stopAtExit(cluster)
+        try await cluster.startServer()
+        return cluster
+    }
+
+    /// Starts the server (again, after ``stopServer()``) and waits until it answers.
+    public func startServer() async throws {
+        // The server as a child of its own, not through pg_ctl: a daemon started that way
+        // inherits the descriptor by which Foundation sees pg_ctl exit, and it never does.
+        var arguments = ["-D", "\(directory)/data", "-p", "\(port)", "-k", directory, "-c", "listen_addresses=127.0.0.1"]
+        if !durable { arguments += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] }
+        let server = process("postgres", arguments)
+        let log = "\(directory)/server.log"
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        server.standardOutput = handle
+        server.standardError = handle
+        try server.run()
+        for _ in 0..<200 {
+            if (try? await run("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"])) != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw TestPostgresError("PostgreSQL did not start within 10 s: \(text)")
+    }
+
+    /// Stops the server at once (an immediate shutdown, as a crash or a lost network looks
+    /// to a client) and waits until it has gone.
+    public func stopServer() async {
+        guard let pid = serverPID() else { return }
+        kill(pid, SIGQUIT)
+        for _ in 0..<250 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// The URL of a new, empty database.
+    public func makeDatabase() async throws -> String {
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await run("psql", ["-q", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-c", "CREATE DATABASE \(name)"])
+        return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
+    }
+
+    /// Runs `sql` in the database of `url` through `psql`.
+    public func execute(_ sql: String, in url: String) async throws {
+        guard let name = URLComponents(string: url)?.path.dropFirst(), !name.isEmpty else { throw TestPostgresError("no database in \(url)") }
+        try await run("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", String(name), "-c", sql])
+    }
+
+    private func serverPID() -> pid_t? {
+        guard let text = try? String(contentsOfFile: "\(directory)/data/postmaster.pid", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.flatMap { pid_t($0) }
+    }
+
+    /// One of the cluster's programs, to run as the postgres user when root.
+    private func process(_ program: String, _ arguments: [String]) -> Process {
+        let process = Process()
+        let path = "\(binaries)/\(program)"
+        if let asUser {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", asUser, "--", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        return process
+    }
+
+    /// Runs one of the cluster's programs and waits for it.
+    func run(_ program: String, _ arguments: [String]) async throws {
+        let process = process(program, arguments)
+        let log = "\(directory)/\(program).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = process.standardOutput
+        try process.run()
+        await Task.detached { process.waitUntilExit() }.value
+        guard process.terminationStatus == 0 else {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw TestPostgresError("PostgreSQL did not start within 10 s: \(text)")
-        }
-
-        /// One of the cluster's programs, to run as the postgres user when root.
-        func process(_ program: String, _ arguments: [String]) -> Process {
-            let process = Process()
-            let path = "\(binaries)/\(program)"
-            if let asUser {
-                process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-                process.arguments = ["-u", asUser, "--", path] + arguments
-            } else {
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-            }
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            return process
-        }
-
-        /// Runs one of the cluster's programs and waits for it.
-        func run(_ program: String, _ arguments: [String]) async throws {
-            let process = process(program, arguments)
-            let log = "\(directory)/\(program).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.standardError = process.standardOutput
-            try process.run()
-            await Task.detached { process.waitUntilExit() }.value
-            guard process.terminationStatus == 0 else {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-            }
+            throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
         }
     }
 
@@ -122,20 +164,23 @@ public enum TestPostgres {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    nonisolated(unsafe) private static var running: Cluster?
+    private static let clusters = Mutex<[TestPostgresCluster]>([])
 
-    /// Stops the server at exit (an immediate shutdown: nothing in it is worth keeping)
-    /// and removes its files.
-    private static func stopAtExit(_ cluster: Cluster) {
-        running = cluster
+    /// Stops the servers at exit (nothing in them is worth keeping) and removes their files.
+    private static func stopAtExit(_ cluster: TestPostgresCluster) {
+        let first = clusters.withLock { clusters in
+            clusters.append(cluster)
+            return clusters.count == 1
+        }
+        guard first else { return }
         atexit {
-            guard let cluster = TestPostgres.running,
-                let pidFile = try? String(contentsOfFile: "\(cluster.directory)/data/postmaster.pid", encoding: .utf8),
-                let pid = pidFile.split(separator: "\n").first.flatMap({ pid_t($0) })
-            else { return }
-            kill(pid, SIGQUIT)
-            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
-            try? FileManager.default.removeItem(atPath: cluster.directory)
+            for cluster in TestPostgresCluster.clusters.withLock({ $0 }) {
+                if let pid = cluster.serverPID() {
+                    kill(pid, SIGQUIT)
+                    for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+                }
+                try? FileManager.default.removeItem(atPath: cluster.directory)
+            }
         }
     }
 }
