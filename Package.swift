@@ -95,7 +95,7 @@ let package = Package(
             ],
             path: "Tests/VendorFakes"
         ),
-        // Test helpers: a manual clock, also as the engine's clock.
+        // Test helpers: a manual clock, also as the engine's clock; throw-away PostgreSQL clusters.
         .target(name: "KlaxonTestSupport", dependencies: ["KlaxonCore"], path: "Tests/KlaxonTestSupport"),
         .executableTarget(
             name: "klaxon",
