@@ -20,6 +20,7 @@ import Synchronization
 public final class PostgresIncidentStore: IncidentStore {
     private let client: PostgresClient
     private let run: Task<Void, Never>
+    private let failures: PostgresConnectionFailures
     private let logger: Logger
     private let lockTimeout: Duration
     private let connectTimeout: Duration
@@ -50,7 +51,8 @@ public final class PostgresIncidentStore: IncidentStore {
     ) async throws -> PostgresIncidentStore {
         var (configuration, displayURL) = try configuration(url)
         configuration.options.connectTimeout = connectTimeout
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let failures = PostgresConnectionFailures()
+        let client = PostgresClient(configuration: configuration, backgroundLogger: failures.recording(logger))
         // Queries wait for the client's run() (and log a warning if it has not begun): the
         // store waits for its task to start before the first.
         var run: Task<Void, Never>?
@@ -63,6 +65,7 @@ public final class PostgresIncidentStore: IncidentStore {
         let store = PostgresIncidentStore(
             client: client,
             run: run!,
+            failures: failures,
             logger: logger,
             lockTimeout: lockTimeout,
             connectTimeout: connectTimeout,
@@ -84,6 +87,7 @@ public final class PostgresIncidentStore: IncidentStore {
     private init(
         client: PostgresClient,
         run: Task<Void, Never>,
+        failures: PostgresConnectionFailures,
         logger: Logger,
         lockTimeout: Duration,
         connectTimeout: Duration,
@@ -92,6 +96,7 @@ public final class PostgresIncidentStore: IncidentStore {
     ) {
         self.client = client
         self.run = run
+        self.failures = failures
         self.logger = logger
         self.lockTimeout = lockTimeout
         self.connectTimeout = connectTimeout
@@ -242,7 +247,7 @@ public final class PostgresIncidentStore: IncidentStore {
     /// `work` never starts, so a transaction is never cut off halfway.
     private func leased<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let race = LeaseRace()
-        let (client, deadline) = (self.client, self.connectTimeout)
+        let (client, deadline, failures) = (self.client, self.connectTimeout, self.failures)
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
@@ -264,7 +269,8 @@ public final class PostgresIncidentStore: IncidentStore {
                         return true
                     }
                     guard timedOut else { return nil }
-                    throw StoreError("store unavailable: no connection to PostgreSQL within \(deadline)")
+                    let reason = failures.lastFailure.map { "; the last attempt: \($0)" } ?? ""
+                    throw StoreError("store unavailable: no connection to PostgreSQL within \(deadline)\(reason)")
                 }
                 while let result = try await group.next() {
                     if let result {
