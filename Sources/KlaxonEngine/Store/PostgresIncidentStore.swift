@@ -227,8 +227,15 @@ public final class PostgresIncidentStore: IncidentStore {
             let result: T
             do {
                 if write {
-                    try await connection.execute("SET LOCAL lock_timeout = \(lockTimeout.milliseconds)", logger: logger)
-                    try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
+                    // SET LOCAL lock_timeout, then the lock, in one round trip: the subquery
+                    // in FROM runs before the select list.
+                    try await connection.execute(
+                        """
+                        SELECT pg_advisory_xact_lock(\(Self.writeLock))
+                        FROM (SELECT set_config('lock_timeout', '\(lockTimeout.milliseconds)', true)) AS timeout
+                        """,
+                        logger: logger
+                    )
                 }
                 result = try await body(connection, logger)
                 try await connection.execute("COMMIT", logger: logger)
