@@ -169,6 +169,27 @@ struct PostgresStoreTests {
         #expect(error?.message.contains("secret") == false)
     }
 
+    /// A server that offers TLS with a self-signed certificate: `prefer` and `require` use it
+    /// without checking the certificate, as libpq does; `verify-full` refuses it.
+    @Test func overTLSPreferAndRequireEncryptAndVerifyFullChecksTheCertificate() async throws {
+        let cluster = try await TestPostgresCluster.start(tls: true)
+        let url = try await cluster.makeDatabase()
+        for mode in ["prefer", "require"] {
+            let store = try await PostgresIncidentStore.open(url: url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"))
+            try await store.ping()
+            // psql itself comes over the Unix socket, without TLS.
+            let encrypted = try await cluster.execute(
+                "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND datname = current_database()",
+                in: url
+            )
+            #expect(Int(encrypted.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 1, "sslmode=\(mode): \(encrypted)")
+            try await store.close()
+        }
+        let verified = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=verify-full")
+        let error = await #expect(throws: StoreError.self) { try await PostgresIncidentStore.open(url: verified, connectTimeout: .seconds(2)) }
+        #expect(error?.message.contains("CERTIFICATE_VERIFY_FAILED") == true, "\(String(describing: error))")
+    }
+
     /// The test cluster offers no TLS: `prefer` goes on without it, `require` refuses.
     @Test func sslmodePreferGoesOnWithoutTLSAndRequireRefuses() async throws {
         let url = try await TestPostgres.makeDatabase()

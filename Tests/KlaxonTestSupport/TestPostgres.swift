@@ -17,7 +17,8 @@ public enum TestPostgres {
     }
 
     /// Runs `sql` in the database of `url` (one from ``makeDatabase()``) through `psql`.
-    public static func execute(_ sql: String, in url: String) async throws {
+    @discardableResult
+    public static func execute(_ sql: String, in url: String) async throws -> String {
         try await shared.value.execute(sql, in: url)
     }
 
@@ -31,19 +32,22 @@ public final class TestPostgresCluster: Sendable {
     public let port: Int
     let asUser: String?
     let durable: Bool
+    let tls: Bool
 
-    private init(binaries: String, directory: String, port: Int, asUser: String?, durable: Bool) {
+    private init(binaries: String, directory: String, port: Int, asUser: String?, durable: Bool, tls: Bool) {
         self.binaries = binaries
         self.directory = directory
         self.port = port
         self.asUser = asUser
         self.durable = durable
+        self.tls = tls
     }
 
     /// Makes a new cluster and starts its server. Not `durable`, it skips disk syncs: the
     /// tests check klaxon's behaviour, not PostgreSQL's durability, unless they stop the
-    /// server, whose commits must then survive it.
-    public static func start(durable: Bool = false) async throws -> TestPostgresCluster {
+    /// server, whose commits must then survive it. With `tls`, the server offers TLS with a
+    /// self-signed certificate made for it.
+    public static func start(durable: Bool = false, tls: Bool = false) async throws -> TestPostgresCluster {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.compactMap(Int.init).max() else {
             throw TestPostgresError("PostgreSQL's server is not installed (/usr/lib/postgresql/*/bin); scripts/test installs Debian's postgresql")
@@ -61,9 +65,19 @@ public final class TestPostgresCluster: Sendable {
             directory: directory,
             port: try freePort(),
             asUser: asUser,
-            durable: durable
+            durable: durable,
+            tls: tls
         )
         try await cluster.run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        if tls {
+            try await cluster.run(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=klaxon-test",
+                    "-keyout", "\(directory)/server.key", "-out", "\(directory)/server.crt",
+                ]
+            )
+        }
         stopAtExit(cluster)
         try await cluster.startServer()
         return cluster
@@ -75,6 +89,7 @@ public final class TestPostgresCluster: Sendable {
         // inherits the descriptor by which Foundation sees pg_ctl exit, and it never does.
         var arguments = ["-D", "\(directory)/data", "-p", "\(port)", "-k", directory, "-c", "listen_addresses=127.0.0.1"]
         if !durable { arguments += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] }
+        if tls { arguments += ["-c", "ssl=on", "-c", "ssl_cert_file=\(directory)/server.crt", "-c", "ssl_key_file=\(directory)/server.key"] }
         let server = process("postgres", arguments)
         let log = "\(directory)/server.log"
         if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
@@ -106,10 +121,15 @@ public final class TestPostgresCluster: Sendable {
         return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
-    /// Runs `sql` in the database of `url` through `psql`.
-    public func execute(_ sql: String, in url: String) async throws {
+    /// Runs `sql` in the database of `url` through `psql` (over the server's Unix socket)
+    /// and returns what it printed, unaligned and without headers.
+    @discardableResult
+    public func execute(_ sql: String, in url: String) async throws -> String {
         guard let name = URLComponents(string: url)?.path.dropFirst(), !name.isEmpty else { throw TestPostgresError("no database in \(url)") }
-        try await run("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", String(name), "-c", sql])
+        return try await run(
+            "psql",
+            ["-qAt", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", "postgres", "-d", String(name), "-c", sql]
+        )
     }
 
     private func serverPID() -> pid_t? {
@@ -117,10 +137,11 @@ public final class TestPostgresCluster: Sendable {
         return text.split(separator: "\n").first.flatMap { pid_t($0) }
     }
 
-    /// One of the cluster's programs, to run as the postgres user when root.
+    /// One of the cluster's programs (or another, by its absolute path), to run as the
+    /// postgres user when root.
     private func process(_ program: String, _ arguments: [String]) -> Process {
         let process = Process()
-        let path = "\(binaries)/\(program)"
+        let path = program.hasPrefix("/") ? program : "\(binaries)/\(program)"
         if let asUser {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
             process.arguments = ["-u", asUser, "--", path] + arguments
@@ -132,19 +153,21 @@ public final class TestPostgresCluster: Sendable {
         return process
     }
 
-    /// Runs one of the cluster's programs and waits for it.
-    func run(_ program: String, _ arguments: [String]) async throws {
+    /// Runs one of the cluster's programs, waits for it and returns what it printed.
+    @discardableResult
+    func run(_ program: String, _ arguments: [String]) async throws -> String {
         let process = process(program, arguments)
-        let log = "\(directory)/\(program).log"
+        let log = "\(directory)/\((program as NSString).lastPathComponent).log"
         FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardError = process.standardOutput
         try process.run()
         await Task.detached { process.waitUntilExit() }.value
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
         }
+        return text
     }
 
     /// A port nothing listens on now: the kernel's pick for a socket bound to port 0.
