@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 import NIOHTTP1
 import Testing
 

@@ -31,25 +31,7 @@ struct EngineDurabilityTests {
         let opened = try await first.ingest(dbAlert())
         // The process claimed step 1, recorded alice's call as accepted and bob's as
         // started, then died before the vendor's answer for bob was recorded.
-        let stepID = try await first.store.write { transaction -> Int64 in
-            let step = try #require(try await transaction.claimDueSteps(now: first.start, limit: 10).first)
-            for (index, recipient) in step.recipients.enumerated() {
-                _ = try await transaction.insertCall(
-                    CallRecord(
-                        callID: "aaaaaaaaaaaa",
-                        incidentID: step.incidentID,
-                        stepID: step.id,
-                        step: 1,
-                        recipient: recipient,
-                        state: index == 0 ? .accepted : .started,
-                        provider: "sim",
-                        startedAt: first.start,
-                        updatedAt: first.start
-                    )
-                )
-            }
-            return step.id
-        }
+        let stepID = try await first.claimFirstStepAndDieWithCallsStarted()
         try await first.store.close()
 
         let second = try await EngineHarness.make(on: kind, directory: first.directory, databaseURL: first.databaseURL)

@@ -136,6 +136,32 @@ struct EngineHarness {
         try await engine.ingest(alerts)
     }
 
+    /// What a process that dies in the middle of a step leaves: the first due step claimed,
+    /// its first person's call recorded as accepted and the others' as started, with no
+    /// vendor's answer. Returns the step's id.
+    @discardableResult
+    func claimFirstStepAndDieWithCallsStarted() async throws -> Int64 {
+        try await store.write { transaction -> Int64 in
+            let step = try #require(try await transaction.claimDueSteps(now: start, limit: 10).first)
+            for (index, recipient) in step.recipients.enumerated() {
+                _ = try await transaction.insertCall(
+                    CallRecord(
+                        callID: "aaaaaaaaaaaa",
+                        incidentID: step.incidentID,
+                        stepID: step.id,
+                        step: 1,
+                        recipient: recipient,
+                        state: index == 0 ? .accepted : .started,
+                        provider: "sim",
+                        startedAt: start,
+                        updatedAt: start
+                    )
+                )
+            }
+            return step.id
+        }
+    }
+
     func advance(_ duration: Duration) async throws -> Int {
         clock.advance(by: duration)
         return try await engine.runDueSteps()

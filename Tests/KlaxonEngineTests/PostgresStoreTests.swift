@@ -50,24 +50,7 @@ struct PostgresStoreTests {
         let opened = try await a.ingest(dbAlert())
         // Instance a claims step 1, records alice's call as accepted and bob's as started,
         // and is then heard from no more (killed: no goodbye, no heartbeat).
-        try await a.store.write { transaction in
-            let step = try #require(try await transaction.claimDueSteps(now: a.start, limit: 10).first)
-            for (index, recipient) in step.recipients.enumerated() {
-                _ = try await transaction.insertCall(
-                    CallRecord(
-                        callID: "aaaaaaaaaaaa",
-                        incidentID: step.incidentID,
-                        stepID: step.id,
-                        step: 1,
-                        recipient: recipient,
-                        state: index == 0 ? .accepted : .started,
-                        provider: "sim",
-                        startedAt: a.start,
-                        updatedAt: a.start
-                    )
-                )
-            }
-        }
+        try await a.claimFirstStepAndDieWithCallsStarted()
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
         defer {
             Task {

@@ -63,7 +63,7 @@ public final class TestPostgresCluster: Sendable {
         let cluster = TestPostgresCluster(
             binaries: "/usr/lib/postgresql/\(version)/bin",
             directory: directory,
-            port: try freePort(),
+            port: try FreePort.pick(),
             asUser: asUser,
             durable: durable,
             tls: tls
@@ -168,23 +168,6 @@ public final class TestPostgresCluster: Sendable {
             throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
         }
         return text
-    }
-
-    /// A port nothing listens on now: the kernel's pick for a socket bound to port 0.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TestPostgresError("socket failed") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw TestPostgresError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     private static let clusters = Mutex<[TestPostgresCluster]>([])

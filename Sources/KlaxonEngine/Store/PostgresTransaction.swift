@@ -29,9 +29,6 @@ struct PostgresTransaction: IncidentTransaction {
 
     // MARK: Incidents
 
-    private static let incidentColumns =
-        "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm"
-
     func insertIncident(_ incident: Incident) async throws -> Int64 {
         try await insert(
             """
@@ -66,19 +63,19 @@ struct PostgresTransaction: IncidentTransaction {
     }
 
     func incident(id: Int64) async throws -> Incident? {
-        try await query("SELECT \(Self.incidentColumns) FROM incidents WHERE id = $1", [.int(id)]).first.map(Self.incident)
+        try await query("SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = $1", [.int(id)]).first.map(StoreRows.incident)
     }
 
     func activeIncident(key: String) async throws -> Incident? {
         try await query(
             """
-            SELECT \(Self.incidentColumns) FROM incidents WHERE id = coalesce(
+            SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = coalesce(
                 (SELECT max(id) FROM incidents WHERE key = $1 AND resolved_at IS NULL),
                 (SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
                     WHERE storm_keys.key = $1 AND incidents.storm AND incidents.state != 'resolved'))
             """,
             [.text(key)]
-        ).first.map(Self.incident)
+        ).first.map(StoreRows.incident)
     }
 
     func addStormKey(_ key: String, incidentID: Int64) async throws {
@@ -87,19 +84,19 @@ struct PostgresTransaction: IncidentTransaction {
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
         try await query(
-            "SELECT \(Self.incidentColumns) FROM incidents WHERE key = $1 AND state = 'resolved' AND resolved_at >= $2 ORDER BY id DESC LIMIT 1",
+            "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE key = $1 AND state = 'resolved' AND resolved_at >= $2 ORDER BY id DESC LIMIT 1",
             [.text(key), .date(since)]
-        ).first.map(Self.incident)
+        ).first.map(StoreRows.incident)
     }
 
     func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
         try await query(
             """
-            SELECT \(Self.incidentColumns) FROM incidents
+            SELECT \(StoreRows.incidentColumns) FROM incidents
             WHERE route = $1 AND storm AND state != 'resolved' AND last_seen >= $2 ORDER BY id DESC LIMIT 1
             """,
             [.text(route), .date(since)]
-        ).first.map(Self.incident)
+        ).first.map(StoreRows.incident)
     }
 
     func countIncidents(route: String, openedSince since: Date) async throws -> Int {
@@ -118,47 +115,21 @@ struct PostgresTransaction: IncidentTransaction {
 
     func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident] {
         try await query(
-            "SELECT \(Self.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT $1",
+            "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT $1",
             [.int(limit)]
-        ).map(Self.incident)
+        ).map(StoreRows.incident)
     }
 
     func countIncidents(_ filter: IncidentFilter) async throws -> Int {
         try await count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
     }
 
-    private static func incident(_ row: PostgresRandomAccessRow) throws -> Incident {
-        Incident(
-            id: try row.int64("id"),
-            key: try row.string("key"),
-            route: try row.string("route"),
-            state: IncidentState(rawValue: try row.string("state")) ?? .open,
-            severity: try row.string("severity"),
-            priority: Int(try row.int64("priority")),
-            title: try row.string("title"),
-            voice: try row.optionalString("voice"),
-            providers: JSONColumn.decode([String].self, try row.string("providers")) ?? [],
-            escalation: try row.optionalString("escalation"),
-            openedAt: try row.date("opened_at"),
-            lastSeen: try row.date("last_seen"),
-            count: Int(try row.int64("count")),
-            ackedAt: try row.optionalDate("acked_at"),
-            ackedBy: try row.optionalString("acked_by"),
-            resolvedAt: try row.optionalDate("resolved_at"),
-            resolvedBy: try row.optionalString("resolved_by"),
-            storm: try row["storm"].decode(Bool.self)
-        )
-    }
-
     // MARK: Alerts
-
-    private static let alertColumns =
-        "incident_id, fingerprint, key, status, labels, annotations, severity, source, starts_at, ends_at, first_seen, last_seen"
 
     func upsertAlert(_ alert: IncidentAlert, encoded: EncodedLabels?) async throws {
         _ = try await query(
             """
-            INSERT INTO alerts (\(Self.alertColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            INSERT INTO alerts (\(StoreRows.alertColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
                 key = excluded.key, status = excluded.status, labels = excluded.labels,
                 annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
@@ -176,42 +147,23 @@ struct PostgresTransaction: IncidentTransaction {
 
     func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
         try await query(
-            "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = $1 ORDER BY first_seen, fingerprint COLLATE \"C\"",
+            "SELECT \(StoreRows.alertColumns) FROM alerts WHERE incident_id = $1 ORDER BY first_seen, fingerprint COLLATE \"C\"",
             [.int(incidentID)]
-        ).map(Self.alert)
+        ).map(StoreRows.alert)
     }
 
     func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert? {
         try await query(
-            "SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = $1 AND fingerprint = $2",
+            "SELECT \(StoreRows.alertColumns) FROM alerts WHERE incident_id = $1 AND fingerprint = $2",
             [.int(incidentID), .text(fingerprint)]
-        ).first.map(Self.alert)
+        ).first.map(StoreRows.alert)
     }
 
     func countFiringAlerts(incidentID: Int64) async throws -> Int {
         try await count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = $1 AND status = 'firing'", [.int(incidentID)])
     }
 
-    private static func alert(_ row: PostgresRandomAccessRow) throws -> IncidentAlert {
-        IncidentAlert(
-            incidentID: try row.int64("incident_id"),
-            fingerprint: try row.string("fingerprint"),
-            key: try row.string("key"),
-            status: AlertStatus(rawValue: try row.string("status")) ?? .firing,
-            labels: LabelSet(JSONColumn.decode([String: String].self, try row.string("labels")) ?? [:]),
-            annotations: LabelSet(JSONColumn.decode([String: String].self, try row.string("annotations")) ?? [:]),
-            severity: try row.string("severity"),
-            source: try row.string("source"),
-            startsAt: try row.optionalDate("starts_at"),
-            endsAt: try row.optionalDate("ends_at"),
-            firstSeen: try row.date("first_seen"),
-            lastSeen: try row.date("last_seen")
-        )
-    }
-
     // MARK: Steps
-
-    private static let stepColumns = "id, incident_id, step, due_at, state, recipients"
 
     func insertSteps(_ steps: [ScheduledStep]) async throws {
         guard !steps.isEmpty else { return }
@@ -233,8 +185,8 @@ struct PostgresTransaction: IncidentTransaction {
     }
 
     func steps(incidentID: Int64) async throws -> [ScheduledStep] {
-        try await query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = $1 ORDER BY step, id", [.int(incidentID)])
-            .map(Self.step)
+        try await query("SELECT \(StoreRows.stepColumns) FROM steps WHERE incident_id = $1 ORDER BY step, id", [.int(incidentID)])
+            .map(StoreRows.step)
     }
 
     /// Claims for this instance. Writes are serialised already (the store's lock); `SKIP
@@ -244,10 +196,10 @@ struct PostgresTransaction: IncidentTransaction {
             """
             UPDATE steps SET state = 'running', claimed_by = $3
             WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-            RETURNING \(Self.stepColumns)
+            RETURNING \(StoreRows.stepColumns)
             """,
             [.date(now), .int(limit), .text(instanceID)]
-        ).map(Self.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+        ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }
 
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {
@@ -280,26 +232,11 @@ struct PostgresTransaction: IncidentTransaction {
 
     func requeueRunningSteps() async throws -> [ScheduledStep] {
         try await query(
-            "UPDATE steps SET state = 'pending', claimed_by = NULL WHERE id IN (\(orphanedSteps)) RETURNING \(Self.stepColumns)"
-        ).map(Self.step).sorted { $0.id < $1.id }
-    }
-
-    private static func step(_ row: PostgresRandomAccessRow) throws -> ScheduledStep {
-        let pairs = JSONColumn.decode([[String]].self, try row.string("recipients")) ?? []
-        return ScheduledStep(
-            id: try row.int64("id"),
-            incidentID: try row.int64("incident_id"),
-            step: Int(try row.int64("step")),
-            dueAt: try row.date("due_at"),
-            state: StepState(rawValue: try row.string("state")) ?? .pending,
-            recipients: pairs.compactMap { $0.count == 2 ? CallRecipient(name: $0[0], phone: $0[1]) : nil }
-        )
+            "UPDATE steps SET state = 'pending', claimed_by = NULL WHERE id IN (\(orphanedSteps)) RETURNING \(StoreRows.stepColumns)"
+        ).map(StoreRows.step).sorted { $0.id < $1.id }
     }
 
     // MARK: Calls
-
-    private static let callColumns =
-        "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
 
     func insertCall(_ call: CallRecord) async throws -> Int64 {
         try await insert(
@@ -334,26 +271,26 @@ struct PostgresTransaction: IncidentTransaction {
     }
 
     func calls(incidentID: Int64) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls WHERE incident_id = $1 ORDER BY id", [.int(incidentID)]).map(Self.call)
+        try await query("SELECT \(StoreRows.callColumns) FROM calls WHERE incident_id = $1 ORDER BY id", [.int(incidentID)]).map(StoreRows.call)
     }
 
     func calls(stepID: Int64) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls WHERE step_id = $1 ORDER BY id", [.int(stepID)]).map(Self.call)
+        try await query("SELECT \(StoreRows.callColumns) FROM calls WHERE step_id = $1 ORDER BY id", [.int(stepID)]).map(StoreRows.call)
     }
 
     func recentCalls(limit: Int) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls ORDER BY id DESC LIMIT $1", [.int(limit)]).map(Self.call)
+        try await query("SELECT \(StoreRows.callColumns) FROM calls ORDER BY id DESC LIMIT $1", [.int(limit)]).map(StoreRows.call)
     }
 
     func call(provider: String, vendorCallID: String) async throws -> CallRecord? {
         try await query(
-            "SELECT \(Self.callColumns) FROM calls WHERE provider = $1 AND vendor_call_id = $2 ORDER BY id DESC LIMIT 1",
+            "SELECT \(StoreRows.callColumns) FROM calls WHERE provider = $1 AND vendor_call_id = $2 ORDER BY id DESC LIMIT 1",
             [.text(provider), .text(vendorCallID)]
-        ).first.map(Self.call)
+        ).first.map(StoreRows.call)
     }
 
     func calls(callID: String) async throws -> [CallRecord] {
-        try await query("SELECT \(Self.callColumns) FROM calls WHERE call_id = $1 ORDER BY id", [.text(callID)]).map(Self.call)
+        try await query("SELECT \(StoreRows.callColumns) FROM calls WHERE call_id = $1 ORDER BY id", [.text(callID)]).map(StoreRows.call)
     }
 
     func countCalls(route: String, phone: String, startedSince since: Date) async throws -> Int {
@@ -373,30 +310,10 @@ struct PostgresTransaction: IncidentTransaction {
         try await query(
             """
             UPDATE calls SET state = 'interrupted', updated_at = $1 WHERE state = 'started' AND step_id IN (\(orphanedSteps))
-            RETURNING \(Self.callColumns)
+            RETURNING \(StoreRows.callColumns)
             """,
             [.date(date)]
-        ).map(Self.call).sorted { $0.id < $1.id }
-    }
-
-    private static func call(_ row: PostgresRandomAccessRow) throws -> CallRecord {
-        CallRecord(
-            id: try row.int64("id"),
-            callID: try row.string("call_id"),
-            incidentID: try row.int64("incident_id"),
-            stepID: try row.int64("step_id"),
-            step: Int(try row.int64("step")),
-            recipient: CallRecipient(name: try row.string("recipient"), phone: try row.string("phone")),
-            state: CallRecordState(rawValue: try row.string("state")) ?? .started,
-            provider: try row.optionalString("provider"),
-            attempts: Int(try row.int64("attempts")),
-            vendorCallID: try row.optionalString("vendor_call_id"),
-            status: try row.optionalString("status").flatMap(CallStatus.init(rawValue:)),
-            digits: try row.optionalString("digits"),
-            error: try row.optionalString("error"),
-            startedAt: try row.date("started_at"),
-            updatedAt: try row.date("updated_at")
-        )
+        ).map(StoreRows.call).sorted { $0.id < $1.id }
     }
 
     // MARK: Timeline
@@ -410,19 +327,9 @@ struct PostgresTransaction: IncidentTransaction {
 
     func events(incidentID: Int64) async throws -> [TimelineEvent] {
         try await query(
-            "SELECT id, incident_id, at, kind, actor, detail, call_id FROM events WHERE incident_id = $1 ORDER BY id",
+            "SELECT \(StoreRows.eventColumns) FROM events WHERE incident_id = $1 ORDER BY id",
             [.int(incidentID)]
-        ).map { row in
-            TimelineEvent(
-                id: try row.int64("id"),
-                incidentID: try row.int64("incident_id"),
-                at: try row.date("at"),
-                kind: try row.string("kind"),
-                actor: try row.string("actor"),
-                detail: try row.string("detail"),
-                callID: try row.optionalString("call_id")
-            )
-        }
+        ).map(StoreRows.event)
     }
 }
 
@@ -450,10 +357,11 @@ extension PostgresBindings {
     }
 }
 
-extension PostgresRandomAccessRow {
+extension PostgresRandomAccessRow: StoreRow {
     func int64(_ name: String) throws -> Int64 { try self[name].decode(Int64.self) }
     func string(_ name: String) throws -> String { try self[name].decode(String.self) }
     func optionalString(_ name: String) throws -> String? { try self[name].decode(String?.self) }
     func date(_ name: String) throws -> Date { Date(millisecondsSince1970: try int64(name)) }
     func optionalDate(_ name: String) throws -> Date? { try self[name].decode(Int64?.self).map(Date.init(millisecondsSince1970:)) }
+    func flag(_ name: String) throws -> Bool { try self[name].decode(Bool.self) }
 }

@@ -22,9 +22,6 @@ struct SQLiteTransaction: IncidentTransaction {
 
     // MARK: Incidents
 
-    private static let incidentColumns =
-        "id, key, route, state, severity, priority, title, voice, providers, escalation, opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm"
-
     func insertIncident(_ incident: Incident) async throws -> Int64 {
         try insert(
             """
@@ -59,11 +56,11 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func incident(id: Int64) async throws -> Incident? {
-        try query("SELECT \(Self.incidentColumns) FROM incidents WHERE id = ?", [.int(id)]).first.map(Self.incident)
+        try query("SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = ?", [.int(id)]).first.map(StoreRows.incident)
     }
 
     func activeIncident(key: String) async throws -> Incident? {
-        try query(Self.activeIncidentByKey, [.text(key)]).first.map(Self.incident)
+        try query(Self.activeIncidentByKey, [.text(key)]).first.map(StoreRows.incident)
     }
 
     // The statements every webhook runs are built once: interpolating them on each call
@@ -74,7 +71,7 @@ struct SQLiteTransaction: IncidentTransaction {
     // keys are joined, not read with `IN (SELECT ...)`: SQLite builds that list in a
     // temporary b-tree, opened and freed on every run.
     private static let activeIncidentByKey = """
-        SELECT \(incidentColumns) FROM incidents WHERE id = coalesce(
+        SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = coalesce(
             (SELECT max(id) FROM incidents WHERE key = ?1 AND resolved_at IS NULL),
             (SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
                 WHERE storm_keys.key = ?1 AND incidents.storm = 1 AND incidents.state != 'resolved'))
@@ -86,19 +83,19 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
         try query(
-            "SELECT \(Self.incidentColumns) FROM incidents WHERE key = ? AND state = 'resolved' AND resolved_at >= ? ORDER BY id DESC LIMIT 1",
+            "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE key = ? AND state = 'resolved' AND resolved_at >= ? ORDER BY id DESC LIMIT 1",
             [.text(key), .date(since)]
-        ).first.map(Self.incident)
+        ).first.map(StoreRows.incident)
     }
 
     func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
         try query(
             """
-            SELECT \(Self.incidentColumns) FROM incidents
+            SELECT \(StoreRows.incidentColumns) FROM incidents
             WHERE route = ? AND storm = 1 AND state != 'resolved' AND last_seen >= ? ORDER BY id DESC LIMIT 1
             """,
             [.text(route), .date(since)]
-        ).first.map(Self.incident)
+        ).first.map(StoreRows.incident)
     }
 
     func countIncidents(route: String, openedSince since: Date) async throws -> Int {
@@ -117,9 +114,9 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident] {
         try query(
-            "SELECT \(Self.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT ?",
+            "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE \(Self.condition(filter)) ORDER BY id DESC LIMIT ?",
             [.int(limit)]
-        ).map(Self.incident)
+        ).map(StoreRows.incident)
     }
 
     /// On the thread pool, not inline: it scans every incident of the filter (about 15 ms
@@ -134,33 +131,7 @@ struct SQLiteTransaction: IncidentTransaction {
         Int(try query(sql, binds).first?.column("n")?.integer ?? 0)
     }
 
-    private static func incident(_ row: SQLiteRow) -> Incident {
-        Incident(
-            id: row.int64("id"),
-            key: row.string("key"),
-            route: row.string("route"),
-            state: IncidentState(rawValue: row.string("state")) ?? .open,
-            severity: row.string("severity"),
-            priority: Int(row.int64("priority")),
-            title: row.string("title"),
-            voice: row.optionalString("voice"),
-            providers: JSONColumn.decode([String].self, row.string("providers")) ?? [],
-            escalation: row.optionalString("escalation"),
-            openedAt: row.date("opened_at"),
-            lastSeen: row.date("last_seen"),
-            count: Int(row.int64("count")),
-            ackedAt: row.optionalDate("acked_at"),
-            ackedBy: row.optionalString("acked_by"),
-            resolvedAt: row.optionalDate("resolved_at"),
-            resolvedBy: row.optionalString("resolved_by"),
-            storm: row.int64("storm") != 0
-        )
-    }
-
     // MARK: Alerts
-
-    private static let alertColumns =
-        "incident_id, fingerprint, key, status, labels, annotations, severity, source, starts_at, ends_at, first_seen, last_seen"
 
     func upsertAlert(_ alert: IncidentAlert, encoded: EncodedLabels?) async throws {
         _ = try query(
@@ -176,7 +147,7 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     private static let upsertAlertStatement = """
-        INSERT INTO alerts (\(alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO alerts (\(StoreRows.alertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (incident_id, fingerprint) DO UPDATE SET
             key = excluded.key, status = excluded.status, labels = excluded.labels,
             annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
@@ -184,40 +155,21 @@ struct SQLiteTransaction: IncidentTransaction {
         """
 
     func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
-        try query("SELECT \(Self.alertColumns) FROM alerts WHERE incident_id = ? ORDER BY first_seen, fingerprint", [.int(incidentID)])
-            .map(Self.alert)
+        try query("SELECT \(StoreRows.alertColumns) FROM alerts WHERE incident_id = ? ORDER BY first_seen, fingerprint", [.int(incidentID)])
+            .map(StoreRows.alert)
     }
 
     func alert(incidentID: Int64, fingerprint: String) async throws -> IncidentAlert? {
-        try query(Self.alertByFingerprint, [.int(incidentID), .text(fingerprint)]).first.map(Self.alert)
+        try query(Self.alertByFingerprint, [.int(incidentID), .text(fingerprint)]).first.map(StoreRows.alert)
     }
 
-    private static let alertByFingerprint = "SELECT \(alertColumns) FROM alerts WHERE incident_id = ? AND fingerprint = ?"
+    private static let alertByFingerprint = "SELECT \(StoreRows.alertColumns) FROM alerts WHERE incident_id = ? AND fingerprint = ?"
 
     func countFiringAlerts(incidentID: Int64) async throws -> Int {
         try count("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ? AND status = 'firing'", [.int(incidentID)])
     }
 
-    private static func alert(_ row: SQLiteRow) -> IncidentAlert {
-        IncidentAlert(
-            incidentID: row.int64("incident_id"),
-            fingerprint: row.string("fingerprint"),
-            key: row.string("key"),
-            status: AlertStatus(rawValue: row.string("status")) ?? .firing,
-            labels: LabelSet(JSONColumn.decode([String: String].self, row.string("labels")) ?? [:]),
-            annotations: LabelSet(JSONColumn.decode([String: String].self, row.string("annotations")) ?? [:]),
-            severity: row.string("severity"),
-            source: row.string("source"),
-            startsAt: row.optionalDate("starts_at"),
-            endsAt: row.optionalDate("ends_at"),
-            firstSeen: row.date("first_seen"),
-            lastSeen: row.date("last_seen")
-        )
-    }
-
     // MARK: Steps
-
-    private static let stepColumns = "id, incident_id, step, due_at, state, recipients"
 
     func insertSteps(_ steps: [ScheduledStep]) async throws {
         // One statement for all of them (at most 999 binds a statement: 199 steps of 5),
@@ -249,8 +201,8 @@ struct SQLiteTransaction: IncidentTransaction {
     private static let insertStepsStatements = (1...16).map(insertSteps)
 
     func steps(incidentID: Int64) async throws -> [ScheduledStep] {
-        try query("SELECT \(Self.stepColumns) FROM steps WHERE incident_id = ? ORDER BY step, id", [.int(incidentID)])
-            .map(Self.step)
+        try query("SELECT \(StoreRows.stepColumns) FROM steps WHERE incident_id = ? ORDER BY step, id", [.int(incidentID)])
+            .map(StoreRows.step)
     }
 
     func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep] {
@@ -258,10 +210,10 @@ struct SQLiteTransaction: IncidentTransaction {
             """
             UPDATE steps SET state = 'running'
             WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
-            RETURNING \(Self.stepColumns)
+            RETURNING \(StoreRows.stepColumns)
             """,
             [.date(now), .int(limit)]
-        ).map(Self.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+        ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }
 
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {
@@ -284,25 +236,10 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func requeueRunningSteps() async throws -> [ScheduledStep] {
-        try query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(Self.stepColumns)").map(Self.step)
-    }
-
-    private static func step(_ row: SQLiteRow) -> ScheduledStep {
-        let pairs = JSONColumn.decode([[String]].self, row.string("recipients")) ?? []
-        return ScheduledStep(
-            id: row.int64("id"),
-            incidentID: row.int64("incident_id"),
-            step: Int(row.int64("step")),
-            dueAt: row.date("due_at"),
-            state: StepState(rawValue: row.string("state")) ?? .pending,
-            recipients: pairs.compactMap { $0.count == 2 ? CallRecipient(name: $0[0], phone: $0[1]) : nil }
-        )
+        try query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(StoreRows.stepColumns)").map(StoreRows.step)
     }
 
     // MARK: Calls
-
-    private static let callColumns =
-        "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
 
     func insertCall(_ call: CallRecord) async throws -> Int64 {
         try insert(
@@ -336,26 +273,26 @@ struct SQLiteTransaction: IncidentTransaction {
     }
 
     func calls(incidentID: Int64) async throws -> [CallRecord] {
-        try query("SELECT \(Self.callColumns) FROM calls WHERE incident_id = ? ORDER BY id", [.int(incidentID)]).map(Self.call)
+        try query("SELECT \(StoreRows.callColumns) FROM calls WHERE incident_id = ? ORDER BY id", [.int(incidentID)]).map(StoreRows.call)
     }
 
     func calls(stepID: Int64) async throws -> [CallRecord] {
-        try query("SELECT \(Self.callColumns) FROM calls WHERE step_id = ? ORDER BY id", [.int(stepID)]).map(Self.call)
+        try query("SELECT \(StoreRows.callColumns) FROM calls WHERE step_id = ? ORDER BY id", [.int(stepID)]).map(StoreRows.call)
     }
 
     func recentCalls(limit: Int) async throws -> [CallRecord] {
-        try query("SELECT \(Self.callColumns) FROM calls ORDER BY id DESC LIMIT ?", [.int(limit)]).map(Self.call)
+        try query("SELECT \(StoreRows.callColumns) FROM calls ORDER BY id DESC LIMIT ?", [.int(limit)]).map(StoreRows.call)
     }
 
     func call(provider: String, vendorCallID: String) async throws -> CallRecord? {
         try query(
-            "SELECT \(Self.callColumns) FROM calls WHERE provider = ? AND vendor_call_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT \(StoreRows.callColumns) FROM calls WHERE provider = ? AND vendor_call_id = ? ORDER BY id DESC LIMIT 1",
             [.text(provider), .text(vendorCallID)]
-        ).first.map(Self.call)
+        ).first.map(StoreRows.call)
     }
 
     func calls(callID: String) async throws -> [CallRecord] {
-        try query("SELECT \(Self.callColumns) FROM calls WHERE call_id = ? ORDER BY id", [.text(callID)]).map(Self.call)
+        try query("SELECT \(StoreRows.callColumns) FROM calls WHERE call_id = ? ORDER BY id", [.text(callID)]).map(StoreRows.call)
     }
 
     func countCalls(route: String, phone: String, startedSince since: Date) async throws -> Int {
@@ -371,29 +308,9 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func interruptStartedCalls(at date: Date) async throws -> [CallRecord] {
         try query(
-            "UPDATE calls SET state = 'interrupted', updated_at = ? WHERE state = 'started' RETURNING \(Self.callColumns)",
+            "UPDATE calls SET state = 'interrupted', updated_at = ? WHERE state = 'started' RETURNING \(StoreRows.callColumns)",
             [.date(date)]
-        ).map(Self.call)
-    }
-
-    private static func call(_ row: SQLiteRow) -> CallRecord {
-        CallRecord(
-            id: row.int64("id"),
-            callID: row.string("call_id"),
-            incidentID: row.int64("incident_id"),
-            stepID: row.int64("step_id"),
-            step: Int(row.int64("step")),
-            recipient: CallRecipient(name: row.string("recipient"), phone: row.string("phone")),
-            state: CallRecordState(rawValue: row.string("state")) ?? .started,
-            provider: row.optionalString("provider"),
-            attempts: Int(row.int64("attempts")),
-            vendorCallID: row.optionalString("vendor_call_id"),
-            status: row.optionalString("status").flatMap(CallStatus.init(rawValue:)),
-            digits: row.optionalString("digits"),
-            error: row.optionalString("error"),
-            startedAt: row.date("started_at"),
-            updatedAt: row.date("updated_at")
-        )
+        ).map(StoreRows.call)
     }
 
     // MARK: Timeline
@@ -407,19 +324,9 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func events(incidentID: Int64) async throws -> [TimelineEvent] {
         try query(
-            "SELECT id, incident_id, at, kind, actor, detail, call_id FROM events WHERE incident_id = ? ORDER BY id",
+            "SELECT \(StoreRows.eventColumns) FROM events WHERE incident_id = ? ORDER BY id",
             [.int(incidentID)]
-        ).map { row in
-            TimelineEvent(
-                id: row.int64("id"),
-                incidentID: row.int64("incident_id"),
-                at: row.date("at"),
-                kind: row.string("kind"),
-                actor: row.string("actor"),
-                detail: row.string("detail"),
-                callID: row.optionalString("call_id")
-            )
-        }
+        ).map(StoreRows.event)
     }
 }
 
@@ -431,7 +338,7 @@ extension SQLiteData {
     static func date(_ value: Date?) -> SQLiteData { value.map { .integer(SQLiteInt64($0.millisecondsSince1970)) } ?? .null }
 }
 
-extension SQLiteHandle.Row {
+extension SQLiteHandle.Row: StoreRow {
     func int64(_ name: String) -> Int64 { Int64(column(name)?.integer ?? 0) }
     func string(_ name: String) -> String { column(name)?.string ?? "" }
     func optionalString(_ name: String) -> String? {
@@ -443,4 +350,5 @@ extension SQLiteHandle.Row {
         guard let data = column(name), !data.isNull, let milliseconds = data.integer else { return nil }
         return Date(millisecondsSince1970: Int64(milliseconds))
     }
+    func flag(_ name: String) -> Bool { int64(name) != 0 }
 }
