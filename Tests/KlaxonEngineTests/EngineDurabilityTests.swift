@@ -87,7 +87,8 @@ struct EngineDurabilityTests {
                     escalation: nil,
                     openedAt: Date(timeIntervalSince1970: 100),
                     lastSeen: Date(timeIntervalSince1970: 100)
-                )
+                ),
+                stormGuarded: false
             )
         }
         try await old.close()
@@ -122,7 +123,8 @@ struct EngineDurabilityTests {
                     openedAt: at,
                     lastSeen: at,
                     storm: true
-                )
+                ),
+                stormGuarded: false
             )
             try await transaction.upsertAlert(
                 IncidentAlert(
@@ -167,7 +169,7 @@ struct EngineDurabilityTests {
         let columns = try tables.map { try Self.schema(old.path, "SELECT name FROM pragma_table_info('\($0)')") }
         try await old.store.close()
 
-        let upgraded = try await EngineHarness.make(directory: old.directory)
+        let upgraded = try await EngineHarness.make(directory: old.directory, migrations: 4)
         defer { Task { try? await upgraded.store.close() } }
         #expect(try await upgraded.sqlite.schemaVersion() == 4)
         #expect([try await upgraded.detail(first), try await upgraded.detail(second)] == before)
@@ -191,10 +193,40 @@ struct EngineDurabilityTests {
         #expect(try await upgraded.sqlite.danglingReferences().isEmpty)
     }
 
-    private static func schema(_ path: String, _ sql: String) throws -> [String] {
+    /// Schema 5 indexes only the incidents of storm-guarded routes: the incidents from
+    /// before it keep counting for the guard, and its lookups use that index.
+    @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {
+        let old = try await EngineHarness.make(migrations: 4)
+        #expect(try await old.engine.ingest((1...2).map { dbAlert("db-\($0)") }).opened.count == 2)
+        try await old.store.close()
+
+        let stormRules =
+            engineRules + """
+
+                    storm:
+                      threshold: 2
+                      window: 5m
+                """
+        let upgraded = try await EngineHarness.make(stormRules, directory: old.directory)
+        defer { Task { try? await upgraded.store.close() } }
+        #expect(try await upgraded.sqlite.schemaVersion() == 5)
+        // Two incidents from before, so the next one is one too many.
+        let third = try await upgraded.ingest(dbAlert("db-3"))
+        #expect(try await upgraded.store.read { try await $0.incident(id: third.opened[0]) }?.storm == true)
+        let indexes = try Self.schema(upgraded.path, "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")
+        #expect(indexes.contains { $0.contains("incidents_storm_guarded") && $0.hasSuffix("WHERE storm_guarded = 1") })
+        #expect(!indexes.contains { $0.contains("incidents_route_opened") })
+        for statement in [SQLiteTransaction.countGuardedIncidentsStatement, SQLiteTransaction.activeStormIncidentStatement] {
+            let plan = try Self.schema(upgraded.path, "EXPLAIN QUERY PLAN " + statement.replacingOccurrences(of: "?", with: "0"), column: 3)
+            #expect(plan.contains { $0.contains("incidents_storm_guarded") }, "\(plan)")
+        }
+        try await upgraded.expectNoDanglingReferences()
+    }
+
+    private static func schema(_ path: String, _ sql: String, column: Int = 0) throws -> [String] {
         let handle = try SQLiteHandle(path: path, busyTimeout: .seconds(1))
         defer { handle.close() }
-        return try handle.query(sql).map { $0.values.first?.string ?? "" }
+        return try handle.query(sql).map { $0.values[column].string ?? "" }
     }
 
     // Were reads to share the writer's gate, this would wait forever: the limit makes it fail.

@@ -129,4 +129,30 @@ struct EngineEscalationTests {
         #expect(repeated.opened.isEmpty)
         try await harness.expectNoDanglingReferences()
     }
+
+    /// The guard counts the route's incidents opened while it had one: a guard added by a
+    /// reload does not count the incidents from before it (only guarded routes are indexed).
+    @Test(arguments: StoreKind.allCases) func aStormGuardCountsTheIncidentsOpenedWhileItWasConfigured(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        #expect(try await harness.engine.ingest((1...3).map { dbAlert("db-\($0)") }).opened.count == 3)
+        try harness.reload(
+            engineRules + """
+
+                    storm:
+                      threshold: 2
+                      window: 5m
+                """
+        )
+        let afterReload = try await harness.engine.ingest((4...6).map { dbAlert("db-\($0)") })
+        // Two incidents of their own under the guard, then the storm incident.
+        #expect(afterReload.opened.count == 3)
+        let titles = try await harness.engine.incidents(.open).map(\.title)
+        #expect(titles.filter { $0 == "alert storm on route db" }.count == 1)
+        #expect(titles.filter { $0 == "MySQLDown" }.count == 5)
+        // Without the guard, new incidents open on their own again.
+        try harness.reload(engineRules)
+        let unguarded = try await harness.engine.ingest((7...9).map { dbAlert("db-\($0)") })
+        #expect(unguarded.opened.count == 3 && unguarded.joinedStorm == 0)
+    }
 }

@@ -132,6 +132,14 @@ struct EngineHarness {
         )
     }
 
+    /// Swaps the engine's rules, as `POST /-/reload` does.
+    func reload(_ yaml: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))", sourceLocation: sourceLocation)
+        let repository = try #require(loaded.repository, sourceLocation: sourceLocation)
+        engine.replaceRules(EngineRules(repository: repository, providers: [provider.name: provider]))
+    }
+
     func ingest(_ alerts: Alert...) async throws -> IngestSummary {
         try await engine.ingest(alerts)
     }

@@ -239,6 +239,7 @@ public final class IncidentEngine: Sendable {
             match: match,
             severity: plan.severity,
             storm: storm,
+            stormGuarded: settings?.storm != nil,
             now: now,
             in: transaction,
             summary: &summary
@@ -254,6 +255,7 @@ public final class IncidentEngine: Sendable {
         match: RouteMatch,
         severity: String,
         storm: StormGuard?,
+        stormGuarded: Bool,
         now: Date,
         in transaction: any IncidentTransaction,
         summary: inout IngestSummary
@@ -272,7 +274,7 @@ public final class IncidentEngine: Sendable {
             lastSeen: now,
             storm: storm != nil
         )
-        incident.id = try await transaction.insertIncident(incident)
+        incident.id = try await transaction.insertIncident(incident, stormGuarded: stormGuarded)
         var alert = alert
         alert.incidentID = incident.id
         try await transaction.upsertAlert(alert, encoded: encoded)

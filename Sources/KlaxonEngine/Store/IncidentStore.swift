@@ -70,7 +70,9 @@ public enum IncidentFilter: String, Sendable, CaseIterable {
 /// The operations of one store transaction. Queries return values; nothing is cached.
 public protocol IncidentTransaction: Sendable {
     // Incidents
-    func insertIncident(_ incident: Incident) async throws -> Int64
+    /// `stormGuarded`: the incident's route has a storm guard, which counts it
+    /// (``countIncidents(route:openedSince:)``).
+    func insertIncident(_ incident: Incident, stormGuarded: Bool) async throws -> Int64
     func updateIncident(_ incident: Incident) async throws
     func incident(id: Int64) async throws -> Incident?
     /// The open or acked incident with this dedupe key, or the storm incident holding an
@@ -82,7 +84,8 @@ public protocol IncidentTransaction: Sendable {
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident?
     /// The route's open or acked storm incident seen at or after `since`.
     func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident?
-    /// Incidents of the route opened at or after `since`, storm incidents excluded.
+    /// Incidents of the route opened at or after `since` while it had a storm guard, storm
+    /// incidents excluded.
     func countIncidents(route: String, openedSince since: Date) async throws -> Int
     func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident]
     func countIncidents(_ filter: IncidentFilter) async throws -> Int

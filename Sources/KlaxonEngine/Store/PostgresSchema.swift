@@ -117,7 +117,15 @@ public enum PostgresSchema {
                 seen_at BIGINT NOT NULL
             )
             """,
-        ]
+        ],
+        // 2: the storm guard's index holds only the incidents of routes that had a guard when
+        // they opened (as SQLite's schema 5). Incidents from before keep counting.
+        [
+            "ALTER TABLE incidents ADD COLUMN storm_guarded BOOLEAN NOT NULL DEFAULT FALSE",
+            "UPDATE incidents SET storm_guarded = TRUE",
+            "DROP INDEX incidents_route_opened",
+            "CREATE INDEX incidents_storm_guarded ON incidents (route, opened_at) WHERE storm_guarded",
+        ],
     ]
 
     public static var version: Int { migrations.count }

@@ -29,14 +29,14 @@ struct PostgresTransaction: IncidentTransaction {
 
     // MARK: Incidents
 
-    func insertIncident(_ incident: Incident) async throws -> Int64 {
+    func insertIncident(_ incident: Incident, stormGuarded: Bool) async throws -> Int64 {
         try await insert(
             """
             INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
-                opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm, storm_guarded)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
             """,
-            Self.incidentBinds(incident)
+            Self.incidentBinds(incident) + [.bool(stormGuarded)]
         )
     }
 
@@ -93,14 +93,14 @@ struct PostgresTransaction: IncidentTransaction {
         try await query(
             """
             SELECT \(StoreRows.incidentColumns) FROM incidents
-            WHERE route = $1 AND storm AND state != 'resolved' AND last_seen >= $2 ORDER BY id DESC LIMIT 1
+            WHERE route = $1 AND storm_guarded AND storm AND state != 'resolved' AND last_seen >= $2 ORDER BY id DESC LIMIT 1
             """,
             [.text(route), .date(since)]
         ).first.map(StoreRows.incident)
     }
 
     func countIncidents(route: String, openedSince since: Date) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM incidents WHERE route = $1 AND opened_at >= $2 AND NOT storm", [.text(route), .date(since)])
+        try await count("SELECT COUNT(*) AS n FROM incidents WHERE route = $1 AND storm_guarded AND opened_at >= $2 AND NOT storm", [.text(route), .date(since)])
     }
 
     private static func condition(_ filter: IncidentFilter) -> String {
