@@ -100,7 +100,10 @@ struct PostgresTransaction: IncidentTransaction {
     }
 
     func countIncidents(route: String, openedSince since: Date) async throws -> Int {
-        try await count("SELECT COUNT(*) AS n FROM incidents WHERE route = $1 AND storm_guarded AND opened_at >= $2 AND NOT storm", [.text(route), .date(since)])
+        try await count(
+            "SELECT COUNT(*) AS n FROM incidents WHERE route = $1 AND storm_guarded AND opened_at >= $2 AND NOT storm",
+            [.text(route), .date(since)]
+        )
     }
 
     private static func condition(_ filter: IncidentFilter) -> String {
