@@ -274,19 +274,23 @@ public final class IncidentEngine: Sendable {
             lastSeen: now,
             storm: storm != nil
         )
-        incident.id = try await transaction.insertIncident(incident, stormGuarded: stormGuarded)
-        var alert = alert
-        alert.incidentID = incident.id
-        try await transaction.upsertAlert(alert, encoded: encoded)
-        if storm != nil { try await transaction.addStormKey(alert.key, incidentID: incident.id) }
-        summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         let detail =
             if let storm {
                 "more than \(storm.threshold) incidents within \(storm.window) on route \(match.route): new alerts of the route join this incident, one call for all"
             } else {
                 "opened by \(alert.labels.description) on route \(match.route), \(match.steps.count) escalation steps"
             }
-        try await transaction.appendEvent(TimelineEvent(incidentID: incident.id, at: now, kind: "opened", actor: alert.source, detail: detail))
+        let steps = scheduledSteps(match.steps, for: 0, from: now)
+        incident.id = try await transaction.openIncident(
+            incident,
+            stormGuarded: stormGuarded,
+            alert: alert,
+            encoded: encoded,
+            steps: steps,
+            event: TimelineEvent(incidentID: 0, at: now, kind: "opened", actor: alert.source, detail: detail)
+        )
+        if storm != nil { try await transaction.addStormKey(alert.key, incidentID: incident.id) }
+        summary.scheduled(dueBy: steps.map(\.dueAt).min())
         return incident
     }
 
@@ -297,7 +301,13 @@ public final class IncidentEngine: Sendable {
         from start: Date,
         in transaction: any IncidentTransaction
     ) async throws -> Date? {
-        let scheduled = steps.map { step in
+        let scheduled = scheduledSteps(steps, for: incidentID, from: start)
+        try await transaction.insertSteps(scheduled)
+        return scheduled.map(\.dueAt).min()
+    }
+
+    private static func scheduledSteps(_ steps: [PlannedStep], for incidentID: Int64, from start: Date) -> [ScheduledStep] {
+        steps.map { step in
             ScheduledStep(
                 incidentID: incidentID,
                 step: step.step,
@@ -305,8 +315,6 @@ public final class IncidentEngine: Sendable {
                 recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) }
             )
         }
-        try await transaction.insertSteps(scheduled)
-        return scheduled.map(\.dueAt).min()
     }
 
     /// Adds or refreshes the alert on the incident; the incident itself is written once at

@@ -127,6 +127,41 @@ public protocol IncidentTransaction: Sendable {
     // Timeline
     func appendEvent(_ event: TimelineEvent) async throws
     func events(incidentID: Int64) async throws -> [TimelineEvent]
+
+    /// A new incident with its first alert, its steps and its "opened" event, whose
+    /// incident ids are the new incident's; returns its id. By default one insert after the
+    /// other; a store across a network does it in one round trip.
+    func openIncident(
+        _ incident: Incident,
+        stormGuarded: Bool,
+        alert: IncidentAlert,
+        encoded: EncodedLabels?,
+        steps: [ScheduledStep],
+        event: TimelineEvent
+    ) async throws -> Int64
+}
+
+extension IncidentTransaction {
+    public func openIncident(
+        _ incident: Incident,
+        stormGuarded: Bool,
+        alert: IncidentAlert,
+        encoded: EncodedLabels?,
+        steps: [ScheduledStep],
+        event: TimelineEvent
+    ) async throws -> Int64 {
+        let id = try await insertIncident(incident, stormGuarded: stormGuarded)
+        var alert = alert
+        alert.incidentID = id
+        try await upsertAlert(alert, encoded: encoded)
+        var steps = steps
+        for index in steps.indices { steps[index].incidentID = id }
+        try await insertSteps(steps)
+        var event = event
+        event.incidentID = id
+        try await appendEvent(event)
+        return id
+    }
 }
 
 /// A transaction was committed but the disk sync that makes it durable failed: it may be

@@ -40,6 +40,52 @@ struct PostgresTransaction: IncidentTransaction {
         )
     }
 
+    /// One statement, so one round trip: the incident, its alert, event and steps inserted
+    /// together, each naming the incident's new id. The foreign keys are checked at the
+    /// statement's end, when the incident is there.
+    func openIncident(
+        _ incident: Incident,
+        stormGuarded: Bool,
+        alert: IncidentAlert,
+        encoded: EncodedLabels?,
+        steps: [ScheduledStep],
+        event: TimelineEvent
+    ) async throws -> Int64 {
+        var binds = Self.incidentBinds(incident) + [.bool(stormGuarded)]
+        binds += [
+            .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
+            .text(encoded?.labels ?? alert.labels.json), .text(encoded?.annotations ?? alert.annotations.json),
+            .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
+            .date(alert.firstSeen), .date(alert.lastSeen),
+        ]
+        binds += [.date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
+        var sql = """
+            WITH opened AS (
+                INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
+                    opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm, storm_guarded)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                RETURNING id
+            ), alert AS (
+                INSERT INTO alerts (\(StoreRows.alertColumns))
+                SELECT id, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29 FROM opened
+            ), event AS (
+                INSERT INTO events (incident_id, at, kind, actor, detail, call_id)
+                SELECT id, $30, $31, $32, $33, $34 FROM opened
+            )
+            """
+        if !steps.isEmpty {
+            let selects = steps.map { step in
+                let first = binds.count + 1
+                binds += [.int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients))]
+                return "SELECT id, $\(first), $\(first + 1), $\(first + 2), $\(first + 3) FROM opened"
+            }
+            sql += ", step AS (INSERT INTO steps (incident_id, step, due_at, state, recipients) \(selects.joined(separator: " UNION ALL ")))\n"
+        }
+        sql += "SELECT id FROM opened"
+        guard let row = try await query(sql, binds).first else { throw StoreError("INSERT returned no id") }
+        return try row.int64("id")
+    }
+
     func updateIncident(_ incident: Incident) async throws {
         _ = try await query(
             """
