@@ -141,6 +141,42 @@ struct PostgresStoreTests {
         #expect(error?.message.contains("schema version 99, newer than this klaxon knows") == true, "\(String(describing: error))")
     }
 
+    /// Schema 2 indexes only the incidents of storm-guarded routes; the incidents from
+    /// before it keep counting for the guard, and new unguarded ones do not.
+    @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let old = try await PostgresIncidentStore.open(url: url, migrations: 1)
+        try await old.close()
+        // Written as klaxon's schema 1 wrote them.
+        _ = try await TestPostgres.execute(
+            """
+            INSERT INTO incidents (key, route, state, severity, priority, title, providers, opened_at, last_seen, count)
+            SELECT 'db|' || n, 'db', 'open', 'critical', 1, 'MySQLDown', '[]', 1000, 1000, 1 FROM generate_series(1, 3) AS n
+            """,
+            in: url
+        )
+        let upgraded = try await PostgresIncidentStore.open(url: url)
+        defer { Task { try? await upgraded.close() } }
+        #expect(try await upgraded.schemaVersion() == 2)
+        let since = Date(timeIntervalSince1970: 0)
+        #expect(try await upgraded.read { try await $0.countIncidents(route: "db", openedSince: since) } == 3)
+        let incident = Incident(
+            key: "db|4",
+            route: "db",
+            severity: "critical",
+            priority: 1,
+            title: "MySQLDown",
+            voice: nil,
+            providers: [],
+            escalation: nil,
+            openedAt: Date(timeIntervalSince1970: 2),
+            lastSeen: Date(timeIntervalSince1970: 2)
+        )
+        _ = try await upgraded.write { try await $0.insertIncident(incident, stormGuarded: false) }
+        _ = try await upgraded.write { try await $0.insertIncident(incident, stormGuarded: true) }
+        #expect(try await upgraded.read { try await $0.countIncidents(route: "db", openedSince: since) } == 4)
+    }
+
     @Test(arguments: [
         ("mysql://u@h/db", "expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
         ("postgres://h/db", "the URL names no user"),

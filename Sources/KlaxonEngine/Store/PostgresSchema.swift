@@ -119,10 +119,11 @@ public enum PostgresSchema {
             """,
         ],
         // 2: the storm guard's index holds only the incidents of routes that had a guard when
-        // they opened (as SQLite's schema 5). Incidents from before keep counting.
+        // they opened (as SQLite's schema 5). Incidents from before keep counting: they take
+        // the column's first default, kept in the catalog, so no row is rewritten.
         [
-            "ALTER TABLE incidents ADD COLUMN storm_guarded BOOLEAN NOT NULL DEFAULT FALSE",
-            "UPDATE incidents SET storm_guarded = TRUE",
+            "ALTER TABLE incidents ADD COLUMN storm_guarded BOOLEAN NOT NULL DEFAULT TRUE",
+            "ALTER TABLE incidents ALTER COLUMN storm_guarded SET DEFAULT FALSE",
             "DROP INDEX incidents_route_opened",
             "CREATE INDEX incidents_storm_guarded ON incidents (route, opened_at) WHERE storm_guarded",
         ],
