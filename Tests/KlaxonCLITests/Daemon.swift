@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import KlaxonTestSupport
 import NIOCore
 import NIOHTTP1
 
 /// A third-party server (Alertmanager, a mail server) started for one test on 127.0.0.1
 /// and killed when the test ends.
 final class Daemon: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let logURL: URL
 
     convenience init(binary: String, arguments: [String], readyURL: String) async throws {
@@ -17,16 +18,17 @@ final class Daemon: @unchecked Sendable {
 
     /// Starts `binary` and waits until `ready` says so.
     init(binary: String, arguments: [String], ready: @Sendable () async -> Bool) async throws {
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        logURL = try process.runLogged(name: "klaxon-daemon")
+        let (logURL, log) = try makeLogFile(name: "klaxon-daemon")
+        defer { close(log) }
+        self.logURL = logURL
+        process = try ChildProcess(binary, arguments, stdout: log, stderr: log)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, process.isRunning {
             if await ready() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         stop()
-        throw ServerProcessError(message: "\(binary) did not become ready:\n\(log())")
+        throw ServerProcessError(message: "\(binary) did not become ready:\n\(self.log())")
     }
 
     func log() -> String {
@@ -37,29 +39,15 @@ final class Daemon: @unchecked Sendable {
     /// daemon keeps running after SIGTERM while it has children).
     func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        process.signal(SIGTERM)
         for _ in 0..<200 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         for _ in 0..<200 where process.isRunning { usleep(10_000) }
     }
 
     deinit {
         stop()
         try? FileManager.default.removeItem(at: logURL)
-    }
-}
-
-extension Process {
-    /// Runs the configured process with its stdout and stderr in a new log file, whose URL
-    /// it returns.
-    func runLogged(name: String) throws -> URL {
-        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let output = try FileHandle(forWritingTo: logURL)
-        standardOutput = output
-        standardError = output
-        try run()
-        return logURL
     }
 }
 

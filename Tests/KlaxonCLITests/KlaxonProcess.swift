@@ -1,4 +1,5 @@
 import Foundation
+import KlaxonTestSupport
 
 /// Runs the built `klaxon` binary the way a user or CI does, from the package root.
 struct KlaxonProcess {
@@ -28,34 +29,36 @@ struct KlaxonProcess {
     }
 
     private static func runBlocking(_ arguments: [String], stdin: Data?, environment: [String: String]) throws -> Output {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe()
-        let input = Pipe()
+        let input = try makePipe()
+        let output = try makePipe()
         // stderr goes to a file, so neither stream can fill a pipe and block the child.
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let (errURL, err) = try makeLogFile(name: "klaxon-stderr")
         defer { try? FileManager.default.removeItem(at: errURL) }
-        let err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
+        let child: ChildProcess
+        do {
+            defer { close(input.read); close(output.write); close(err) }
+            child = try ChildProcess(
+                binary.path,
+                arguments,
+                environment: env,
+                directory: packageRoot.path,
+                stdin: input.read,
+                stdout: output.write,
+                stderr: err
+            )
+        }
+        let writer = FileHandle(fileDescriptor: input.write, closeOnDealloc: true)
         // A child that stops reading early (klaxon email on a message over its limit) must not
         // crash the test with a broken pipe.
-        if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
-        try input.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try err.close()
+        if let stdin { try? writer.write(contentsOf: stdin) }
+        try writer.close()
+        let outData = FileHandle(fileDescriptor: output.read, closeOnDealloc: true).readDataToEndOfFile()
+        let status = child.waitUntilExit()
         let errData = try Data(contentsOf: errURL)
         return Output(
-            status: process.terminationStatus,
+            status: status,
             stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self)
         )

@@ -191,28 +191,15 @@ struct MailServerEndToEndTests {
 /// Runs any program to completion on a thread of its own.
 enum Subprocess {
     static func run(_ path: String, _ arguments: [String]) async throws -> KlaxonProcess.Output {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(
-                    with: Result {
-                        let process = Process()
-                        process.executableURL = URL(fileURLWithPath: path)
-                        process.arguments = arguments
-                        let output = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-sub-\(UUID().uuidString)")
-                        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-                        defer { try? FileManager.default.removeItem(at: output) }
-                        let handle = try FileHandle(forWritingTo: output)
-                        process.standardOutput = handle
-                        process.standardError = handle
-                        process.standardInput = FileHandle.nullDevice
-                        try process.run()
-                        process.waitUntilExit()
-                        try handle.close()
-                        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-                        return KlaxonProcess.Output(status: process.terminationStatus, stdout: text, stderr: "")
-                    }
-                )
-            }
+        let (output, descriptor) = try makeLogFile(name: "klaxon-sub")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let child: ChildProcess
+        do {
+            defer { close(descriptor) }
+            child = try ChildProcess(path, arguments, stdout: descriptor, stderr: descriptor)
         }
+        let status = await child.exitStatus()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return KlaxonProcess.Output(status: status, stdout: text, stderr: "")
     }
 }

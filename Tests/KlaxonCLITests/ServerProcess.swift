@@ -1,9 +1,10 @@
 import Foundation
+import KlaxonTestSupport
 import NIOHTTP1
 
 /// A `klaxon serve` process on 127.0.0.1 with an OS-chosen port, as an operator runs it.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let logURL: URL
     private(set) var baseURL = ""
 
@@ -16,33 +17,43 @@ final class ServerProcess: @unchecked Sendable {
         environment: [String: String] = [:],
         fileSizeLimitBlocks: Int? = nil
     ) async throws {
+        let executable: String
+        let allArguments: [String]
         if let fileSizeLimitBlocks {
             // Ignored, SIGXFSZ stays ignored across exec: a write past the limit then fails
             // with EFBIG instead of killing the process.
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments =
+            executable = "/bin/sh"
+            allArguments =
                 ["-c", "trap '' XFSZ; ulimit -f \(fileSizeLimitBlocks); exec \"$0\" \"$@\"", KlaxonProcess.binary.path, "serve", "--listen", listen]
                 + arguments
         } else {
-            process.executableURL = KlaxonProcess.binary
-            process.arguments = ["serve", "--listen", listen] + arguments
+            executable = KlaxonProcess.binary.path
+            allArguments = ["serve", "--listen", listen] + arguments
         }
-        process.currentDirectoryURL = KlaxonProcess.packageRoot
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        logURL = try process.runLogged(name: "klaxon-serve")
+        let (logURL, log) = try makeLogFile(name: "klaxon-serve")
+        defer { close(log) }
+        self.logURL = logURL
+        process = try ChildProcess(
+            executable,
+            allArguments,
+            environment: env,
+            directory: KlaxonProcess.packageRoot.path,
+            stdout: log,
+            stderr: log
+        )
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if let range = log().range(of: #"address=127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
-                baseURL = "http://" + log()[range].dropFirst("address=".count)
+            if let range = self.log().range(of: #"address=127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                baseURL = "http://" + self.log()[range].dropFirst("address=".count)
                 return
             }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.terminate()
-        throw ServerProcessError(message: "klaxon serve did not start:\n\(log())")
+        process.signal(SIGTERM)
+        throw ServerProcessError(message: "klaxon serve did not start:\n\(self.log())")
     }
 
     func log() -> String {
@@ -51,23 +62,18 @@ final class ServerProcess: @unchecked Sendable {
 
     /// SIGTERM, then waits for the exit status.
     func stop() async -> Int32 {
-        process.terminate()
-        return await waitForExit()
+        process.signal(SIGTERM)
+        return await process.exitStatus()
     }
 
     /// SIGKILL: no chance to finish anything.
     func kill() async {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        _ = await waitForExit()
-    }
-
-    private func waitForExit() async -> Int32 {
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        return process.terminationStatus
+        process.signal(SIGKILL)
+        await process.exitStatus()
     }
 
     deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         try? FileManager.default.removeItem(at: logURL)
     }
 

@@ -85,25 +85,22 @@ public final class TestPostgresCluster: Sendable {
 
     /// Starts the server (again, after ``stopServer()``) and waits until it answers.
     public func startServer() async throws {
-        // The server as a child of its own, not through pg_ctl: a daemon started that way
-        // inherits the descriptor by which Foundation sees pg_ctl exit, and it never does.
         var arguments = ["-D", "\(directory)/data", "-p", "\(port)", "-k", directory, "-c", "listen_addresses=127.0.0.1"]
         if !durable { arguments += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] }
         if tls { arguments += ["-c", "ssl=on", "-c", "ssl_cert_file=\(directory)/server.crt", "-c", "ssl_key_file=\(directory)/server.key"] }
-        let server = process("postgres", arguments)
         let log = "\(directory)/server.log"
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        server.standardOutput = handle
-        server.standardError = handle
-        try server.run()
-        for _ in 0..<200 {
+        let output = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw TestPostgresError("cannot open \(log)") }
+        defer { close(output) }
+        let server = try spawn("postgres", arguments, output: output)
+        // By the clock, not by tries: under the whole suite each try starts a process.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, server.isRunning {
             if (try? await run("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"])) != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        throw TestPostgresError("PostgreSQL did not start within 10 s: \(text)")
+        throw TestPostgresError("PostgreSQL did not start within 30 s: \(text)")
     }
 
     /// Stops the server at once (an immediate shutdown, as a crash or a lost network looks
@@ -137,35 +134,31 @@ public final class TestPostgresCluster: Sendable {
         return text.split(separator: "\n").first.flatMap { pid_t($0) }
     }
 
-    /// One of the cluster's programs (or another, by its absolute path), to run as the
-    /// postgres user when root.
-    private func process(_ program: String, _ arguments: [String]) -> Process {
-        let process = Process()
+    /// One of the cluster's programs (or another, by its absolute path), run as the
+    /// postgres user when root, with its output on `output`.
+    private func spawn(_ program: String, _ arguments: [String], output: Int32) throws -> ChildProcess {
         let path = program.hasPrefix("/") ? program : "\(binaries)/\(program)"
         if let asUser {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", asUser, "--", path] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
+            return try ChildProcess("/usr/sbin/runuser", ["-u", asUser, "--", path] + arguments, directory: directory, stdout: output, stderr: output)
         }
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        return process
+        return try ChildProcess(path, arguments, directory: directory, stdout: output, stderr: output)
     }
 
     /// Runs one of the cluster's programs, waits for it and returns what it printed.
     @discardableResult
     func run(_ program: String, _ arguments: [String]) async throws -> String {
-        let process = process(program, arguments)
         let log = "\(directory)/\((program as NSString).lastPathComponent).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardError = process.standardOutput
-        try process.run()
-        await Task.detached { process.waitUntilExit() }.value
+        let output = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw TestPostgresError("cannot open \(log)") }
+        let child: ChildProcess
+        do {
+            defer { close(output) }
+            child = try spawn(program, arguments, output: output)
+        }
+        let status = await child.exitStatus()
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+        guard status == 0 else {
+            throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
         }
         return text
     }
