@@ -38,7 +38,11 @@ struct KlaxonProcess {
         defer { try? FileManager.default.removeItem(at: errURL) }
         let child: ChildProcess
         do {
-            defer { close(input.read); close(output.write); close(err) }
+            defer {
+                close(input.read)
+                close(output.write)
+                close(err)
+            }
             child = try ChildProcess(
                 binary.path,
                 arguments,

@@ -139,7 +139,13 @@ public final class TestPostgresCluster: Sendable {
     private func spawn(_ program: String, _ arguments: [String], output: Int32) throws -> ChildProcess {
         let path = program.hasPrefix("/") ? program : "\(binaries)/\(program)"
         if let asUser {
-            return try ChildProcess("/usr/sbin/runuser", ["-u", asUser, "--", path] + arguments, directory: directory, stdout: output, stderr: output)
+            return try ChildProcess(
+                "/usr/sbin/runuser",
+                ["-u", asUser, "--", path] + arguments,
+                directory: directory,
+                stdout: output,
+                stderr: output
+            )
         }
         return try ChildProcess(path, arguments, directory: directory, stdout: output, stderr: output)
     }
