@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import KlaxonCore
 import KlaxonProviders
+import KlaxonTestSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -460,8 +461,16 @@ import VendorFakes
     }
 
     @Test func closedPortIsRetryable() async throws {
-        // A port that was just listening and is now closed.
-        let url = try await withFakeServer(Self.fake().router()) { $0 }
+        // A port that was just listening and is now closed: held, bound but not listening,
+        // so that another test's server cannot take it and answer meanwhile.
+        var url = ""
+        var held: Int32?
+        for _ in 0..<20 where held == nil {
+            url = try await withFakeServer(Self.fake().router()) { $0 }
+            held = URLComponents(string: url)?.port.flatMap(FreePort.holdClosed)
+        }
+        let socket = try #require(held)
+        defer { close(socket) }
         let results = try await Self.client(url, timeout: .milliseconds(500)).placeCalls(Self.call())
         guard case .retryable(let error) = results.first?.result else {
             Issue.record("expected retryable, got \(String(describing: results.first?.result))")

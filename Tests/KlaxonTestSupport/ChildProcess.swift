@@ -53,9 +53,11 @@ public final class ChildProcess: Sendable {
         self.pid = pid
         Thread.detachNewThread { [self] in
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            // Exited: its code; killed by a signal: 128 + the signal, as a shell reports it.
-            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            var result: pid_t
+            repeat { result = waitpid(pid, &status, 0) } while result == -1 && errno == EINTR
+            // Exited: its code; killed by a signal: 128 + the signal, as a shell reports it;
+            // -1 when it could not be waited for.
+            let code = result != pid ? -1 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             exit.withLock { $0 = code }
             exited.signal()
         }

@@ -19,6 +19,26 @@ public enum FreePort {
         guard bound else { throw FreePortError() }
         return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    /// Binds a socket to 127.0.0.1:`port` without listening, so that connecting is refused
+    /// and no other server can take the port while the returned descriptor stays open. Nil
+    /// when something holds the port already.
+    public static func holdClosed(_ port: Int) -> Int32? {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound else {
+            close(socket)
+            return nil
+        }
+        return socket
+    }
 }
 
 public struct FreePortError: Error, CustomStringConvertible {

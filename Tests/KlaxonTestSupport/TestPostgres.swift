@@ -79,8 +79,26 @@ public final class TestPostgresCluster: Sendable {
             )
         }
         stopAtExit(cluster)
-        try await cluster.startServer()
-        return cluster
+        // A free port can be taken before the server binds it (another test, or an outgoing
+        // connection's own port): then the same cluster on another port.
+        var started = cluster
+        for attempt in 1...5 {
+            do {
+                try await started.startServer()
+                return started
+            } catch let error as TestPostgresError where error.description.contains("Address already in use") && attempt < 5 {
+                started = TestPostgresCluster(
+                    binaries: cluster.binaries,
+                    directory: directory,
+                    port: try FreePort.pick(),
+                    asUser: asUser,
+                    durable: durable,
+                    tls: tls
+                )
+                stopAtExit(started)
+            }
+        }
+        return started
     }
 
     /// Starts the server (again, after ``stopServer()``) and waits until it answers.
@@ -100,6 +118,9 @@ public final class TestPostgresCluster: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        if let status = server.terminationStatus {
+            throw TestPostgresError("PostgreSQL exited (status \(status)) before it answered: \(text)")
+        }
         throw TestPostgresError("PostgreSQL did not start within 30 s: \(text)")
     }
 
