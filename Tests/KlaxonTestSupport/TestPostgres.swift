@@ -110,6 +110,8 @@ public final class TestPostgresCluster: Sendable {
         let output = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw TestPostgresError("cannot open \(log)") }
         defer { close(output) }
+        // What this start writes, after what earlier starts wrote.
+        let earlier = lseek(output, 0, SEEK_END)
         let server = try spawn("postgres", arguments, output: output)
         // By the clock, not by tries: under the whole suite each try starts a process.
         let deadline = ContinuousClock.now + .seconds(30)
@@ -117,7 +119,8 @@ public final class TestPostgresCluster: Sendable {
             if (try? await run("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"])) != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let written = (try? Data(contentsOf: URL(fileURLWithPath: log)))?.dropFirst(Int(max(earlier, 0))) ?? Data()
+        let text = String(decoding: written, as: UTF8.self)
         if let status = server.terminationStatus {
             throw TestPostgresError("PostgreSQL exited (status \(status)) before it answered: \(text)")
         }
