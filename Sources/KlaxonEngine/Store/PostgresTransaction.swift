@@ -30,15 +30,14 @@ struct PostgresTransaction: IncidentTransaction {
     // MARK: Incidents
 
     func insertIncident(_ incident: Incident, stormGuarded: Bool) async throws -> Int64 {
-        try await insert(
-            """
-            INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
-                opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm, storm_guarded)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-            """,
-            Self.incidentBinds(incident) + [.bool(stormGuarded)]
-        )
+        try await insert(Self.insertIncidentStatement, Self.incidentBinds(incident) + [.bool(stormGuarded)])
     }
+
+    private static let insertIncidentStatement = """
+        INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
+            opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm, storm_guarded)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        """
 
     /// One statement, so one round trip: the incident, its alert, event and steps inserted
     /// together, each naming the incident's new id. The foreign keys are checked at the
@@ -51,19 +50,13 @@ struct PostgresTransaction: IncidentTransaction {
         steps: [ScheduledStep],
         event: TimelineEvent
     ) async throws -> Int64 {
+        // Each row's values but its incident id, which the statement supplies.
         var binds = Self.incidentBinds(incident) + [.bool(stormGuarded)]
-        binds += [
-            .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
-            .text(encoded?.labels ?? alert.labels.json), .text(encoded?.annotations ?? alert.annotations.json),
-            .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
-            .date(alert.firstSeen), .date(alert.lastSeen),
-        ]
-        binds += [.date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
+        binds += Self.alertBinds(alert, encoded: encoded)
+        binds += Self.eventBinds(event)
         var sql = """
             WITH opened AS (
-                INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
-                    opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm, storm_guarded)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            \(Self.insertIncidentStatement)
                 RETURNING id
             ), alert AS (
                 INSERT INTO alerts (\(StoreRows.alertColumns))
@@ -76,7 +69,7 @@ struct PostgresTransaction: IncidentTransaction {
         if !steps.isEmpty {
             let selects = steps.map { step in
                 let first = binds.count + 1
-                binds += [.int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients))]
+                binds += Self.stepBinds(step)
                 return "SELECT id, $\(first), $\(first + 1), $\(first + 2), $\(first + 3) FROM opened"
             }
             sql += ", step AS (INSERT INTO steps (incident_id, step, due_at, state, recipients) \(selects.joined(separator: " UNION ALL ")))\n"
@@ -184,14 +177,18 @@ struct PostgresTransaction: IncidentTransaction {
                 annotations = excluded.annotations, severity = excluded.severity, source = excluded.source,
                 starts_at = excluded.starts_at, ends_at = excluded.ends_at, last_seen = excluded.last_seen
             """,
-            [
-                .int(alert.incidentID), .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
-                .text(encoded?.labels ?? alert.labels.json),
-                .text(encoded?.annotations ?? alert.annotations.json),
-                .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
-                .date(alert.firstSeen), .date(alert.lastSeen),
-            ]
+            [.int(alert.incidentID)] + Self.alertBinds(alert, encoded: encoded)
         )
+    }
+
+    /// The alert's values after its incident id, in the order of `StoreRows.alertColumns`.
+    private static func alertBinds(_ alert: IncidentAlert, encoded: EncodedLabels?) -> [PostgresBind] {
+        [
+            .text(alert.fingerprint), .text(alert.key), .text(alert.status.rawValue),
+            .text(encoded?.labels ?? alert.labels.json), .text(encoded?.annotations ?? alert.annotations.json),
+            .text(alert.severity), .text(alert.source), .date(alert.startsAt), .date(alert.endsAt),
+            .date(alert.firstSeen), .date(alert.lastSeen),
+        ]
     }
 
     func alerts(incidentID: Int64) async throws -> [IncidentAlert] {
@@ -225,12 +222,15 @@ struct PostgresTransaction: IncidentTransaction {
             for step in chunk {
                 let first = binds.count + 1
                 values.append("($\(first), $\(first + 1), $\(first + 2), $\(first + 3), $\(first + 4))")
-                binds += [
-                    .int(step.incidentID), .int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients)),
-                ]
+                binds += [.int(step.incidentID)] + Self.stepBinds(step)
             }
             _ = try await query("INSERT INTO steps (incident_id, step, due_at, state, recipients) VALUES " + values.joined(separator: ", "), binds)
         }
+    }
+
+    /// The step's values after its incident id: step, due_at, state, recipients.
+    private static func stepBinds(_ step: ScheduledStep) -> [PostgresBind] {
+        [.int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients))]
     }
 
     func steps(incidentID: Int64) async throws -> [ScheduledStep] {
@@ -370,8 +370,13 @@ struct PostgresTransaction: IncidentTransaction {
     func appendEvent(_ event: TimelineEvent) async throws {
         _ = try await query(
             "INSERT INTO events (incident_id, at, kind, actor, detail, call_id) VALUES ($1, $2, $3, $4, $5, $6)",
-            [.int(event.incidentID), .date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
+            [.int(event.incidentID)] + Self.eventBinds(event)
         )
+    }
+
+    /// The event's values after its incident id: at, kind, actor, detail, call_id.
+    private static func eventBinds(_ event: TimelineEvent) -> [PostgresBind] {
+        [.date(event.at), .text(event.kind), .text(event.actor), .text(event.detail), .text(event.callID)]
     }
 
     func events(incidentID: Int64) async throws -> [TimelineEvent] {

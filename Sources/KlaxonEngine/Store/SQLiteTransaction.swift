@@ -29,17 +29,14 @@ struct SQLiteTransaction: IncidentTransaction {
         return try insert(Self.insertGuardedIncidentStatement, Self.incidentBinds(incident) + [.integer(1)])
     }
 
-    private static let insertIncidentStatement = """
-        INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
-            opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    private static let incidentInsertColumns = """
+        key, route, state, severity, priority, title, voice, providers, escalation,
+            opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm
         """
-
-    private static let insertGuardedIncidentStatement = """
-        INSERT INTO incidents (key, route, state, severity, priority, title, voice, providers, escalation,
-            opened_at, last_seen, count, acked_at, acked_by, resolved_at, resolved_by, storm, storm_guarded)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    private static let insertIncidentStatement =
+        "INSERT INTO incidents (\(incidentInsertColumns)) VALUES (\(Array(repeating: "?", count: 17).joined(separator: ", ")))"
+    private static let insertGuardedIncidentStatement =
+        "INSERT INTO incidents (\(incidentInsertColumns), storm_guarded) VALUES (\(Array(repeating: "?", count: 18).joined(separator: ", ")))"
 
     func updateIncident(_ incident: Incident) async throws {
         _ = try query(
