@@ -15,7 +15,8 @@ final class SQLiteHandle: @unchecked Sendable {
 
     /// `vfs`: a registered VFS's name; nil for SQLite's default.
     init(path: String, busyTimeout: Duration, vfs: String? = nil) throws {
-        let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
+        // NOMUTEX: callers serialise all use, so SQLite's lock around every call is not needed.
+        let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, vfs)
         guard status == SQLITE_OK, handle != nil else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
