@@ -303,7 +303,7 @@ public final class PostgresIncidentStore: IncidentStore {
         let binds: [PostgresBind] = [
             .text(instanceID), .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
         ]
-        try await transaction(write: false, readOnly: false) { connection, logger in
+        _ = try await transaction(write: false, readOnly: false) { connection, logger in
             try await connection.execute(
                 """
                 INSERT INTO instances (id, host, pid, started_at, seen_at)
@@ -321,7 +321,7 @@ public final class PostgresIncidentStore: IncidentStore {
     public func close() async throws {
         let instanceID = self.instanceID
         do {
-            try await transaction(write: false, readOnly: false) { connection, logger in
+            _ = try await transaction(write: false, readOnly: false) { connection, logger in
                 try await connection.execute("DELETE FROM instances WHERE id = $1", [.text(instanceID)], logger: logger)
             }
         } catch {
