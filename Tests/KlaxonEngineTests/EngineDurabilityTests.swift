@@ -207,7 +207,7 @@ struct EngineDurabilityTests {
                       threshold: 2
                       window: 5m
                 """
-        let upgraded = try await EngineHarness.make(stormRules, directory: old.directory)
+        let upgraded = try await EngineHarness.make(stormRules, directory: old.directory, migrations: 5)
         defer { Task { try? await upgraded.store.close() } }
         #expect(try await upgraded.sqlite.schemaVersion() == 5)
         // Two incidents from before, so the next one is one too many.

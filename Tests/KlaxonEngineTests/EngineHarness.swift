@@ -1,11 +1,12 @@
 import Foundation
 import KlaxonCore
-import KlaxonEngine
 import KlaxonProviders
 import KlaxonRules
 import KlaxonTestSupport
 import Synchronization
 import Testing
+
+@testable import KlaxonEngine
 
 /// A provider that records every request and answers as told: the engine's view of a
 /// vendor, for tests of the engine's own decisions. Vendor wire formats are tested against
@@ -64,6 +65,9 @@ let engineRules = """
 /// Which store an engine test runs on: the tests of the engine's decisions run on both.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    /// SQLite with every dedupe key under one hash in its in-memory lookup
+    /// (``ActiveIncidentKeys``), so each lookup must tell the keys apart by the rows.
+    case sqliteOneKeyHash
     case postgres
 
     var testDescription: String { rawValue }
@@ -107,6 +111,13 @@ struct EngineHarness {
         switch kind {
         case .sqlite:
             store = try await SQLiteIncidentStore.open(path: path, migrations: migrations)
+        case .sqliteOneKeyHash:
+            store = try await SQLiteIncidentStore.open(
+                path: path,
+                migrations: migrations,
+                walSync: WALSync.init(databasePath:),
+                activeKeys: ActiveIncidentKeys(hashBytes: { _ in 0 })
+            )
         case .postgres:
             let database: String
             if let databaseURL { database = databaseURL } else { database = try await TestPostgres.makeDatabase() }

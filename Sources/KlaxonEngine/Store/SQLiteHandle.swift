@@ -116,6 +116,20 @@ final class SQLiteHandle: @unchecked Sendable {
         }
     }
 
+    /// Runs one statement without binds and hands each result row's statement to `body`,
+    /// which reads its columns: a large result is never held whole.
+    func forEachRow(_ sql: String, _ body: (OpaquePointer) throws -> Void) throws {
+        guard let handle else { throw StoreError("store is closed") }
+        let (statement, _) = try prepared(sql, handle: handle)
+        defer { sqlite_nio_sqlite3_reset(statement) }
+        while true {
+            let status = sqlite_nio_sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw error(handle, sql) }
+            try body(statement)
+        }
+    }
+
     private func prepared(_ sql: String, handle: OpaquePointer) throws -> (OpaquePointer, [String]) {
         // Most statements are constants: found by where their text lives, which hashes an
         // address instead of hundreds of bytes. The text is compared too (a copy of the same

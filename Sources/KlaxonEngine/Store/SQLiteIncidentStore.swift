@@ -25,6 +25,8 @@ public final class SQLiteIncidentStore: IncidentStore {
     /// Copies the WAL back into the database file (below).
     private let checkpoints = Mutex<Task<Void, Never>?>(nil)
     private let walSync: WALSync
+    /// The writer's dedupe lookup (``ActiveIncidentKeys``), in place of an index on the key.
+    let activeKeys: ActiveIncidentKeys
     public let path: String
 
     /// Opens (creating when missing) the file and brings its schema up to date.
@@ -44,7 +46,8 @@ public final class SQLiteIncidentStore: IncidentStore {
         busyTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "klaxon.store"),
         migrations: Int = SQLiteSchema.version,
-        walSync makeWALSync: (String) throws -> WALSync
+        walSync makeWALSync: (String) throws -> WALSync,
+        activeKeys: ActiveIncidentKeys = ActiveIncidentKeys()
     ) async throws -> SQLiteIncidentStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -69,8 +72,10 @@ public final class SQLiteIncidentStore: IncidentStore {
                 return reader
             }
             walSync = try makeWALSync(path)
-            let store = SQLiteIncidentStore(database: database, reader: reader!, walSync: walSync!, path: path)
+            let store = SQLiteIncidentStore(database: database, reader: reader!, walSync: walSync!, activeKeys: activeKeys, path: path)
             try await store.migrate(upTo: migrations, logger: logger)
+            // Fills the dedupe lookup now rather than in the first webhook's transaction.
+            _ = try await store.transaction("BEGIN IMMEDIATE", on: database, gate: store.gate) { _ in }
             try await walSync!.sync()
             try await store.startCheckpoints(busyTimeout: busyTimeout)
             return store
@@ -82,10 +87,11 @@ public final class SQLiteIncidentStore: IncidentStore {
         }
     }
 
-    private init(database: SQLiteHandle, reader: SQLiteHandle, walSync: WALSync, path: String) {
+    private init(database: SQLiteHandle, reader: SQLiteHandle, walSync: WALSync, activeKeys: ActiveIncidentKeys, path: String) {
         self.database = database
         self.reader = reader
         self.walSync = walSync
+        self.activeKeys = activeKeys
         self.path = path
     }
 
@@ -192,23 +198,35 @@ public final class SQLiteIncidentStore: IncidentStore {
             } catch {
                 throw StoreError("store unavailable: \(error)")
             }
+            let isWrite = begin == "BEGIN IMMEDIATE"
+            let transaction = SQLiteTransaction(database: database, keys: isWrite ? (activeKeys, StagedKeyChanges()) : nil)
             let result: T
             do {
-                result = try await body(SQLiteTransaction(database: database))
+                if isWrite {
+                    // The write lock is held: what the file holds now is what this sees.
+                    if activeKeys.needsFilling(dataVersion: try transaction.dataVersion()) {
+                        try activeKeys.fill(transaction.forEachUnresolvedIncidentKey)
+                    }
+                }
+                result = try await body(transaction)
             } catch {
-                _ = try? database.query("ROLLBACK")
+                // A transaction still open after a failed ROLLBACK may yet commit.
+                if (try? database.query("ROLLBACK")) == nil { activeKeys.invalidate() }
                 throw error
             }
             do {
-                if begin == "BEGIN IMMEDIATE" {
+                if isWrite {
                     _ = try WALWriteGathering.deferringCommitSync { try database.query("COMMIT") }
                 } else {
                     _ = try database.query("COMMIT")
                 }
             } catch {
+                // Whether a failed COMMIT took effect is the file's to say: read it again.
+                if isWrite { activeKeys.invalidate() }
                 _ = try? database.query("ROLLBACK")
                 throw StoreError("store could not commit: \(error)")
             }
+            if let keys = transaction.keys { keys.active.apply(keys.staged.changes) }
             return result
         }
     }

@@ -217,6 +217,13 @@ public enum SQLiteSchema {
             "DROP INDEX incidents_route_opened",
             "CREATE INDEX incidents_storm_guarded ON incidents (route, opened_at) WHERE storm_guarded = 1",
         ],
+        // 6: unresolved incidents are found by key in memory (`ActiveIncidentKeys`): the index
+        // on the key cost each new incident an insert at a random place. The reopen window
+        // still reads resolved incidents by key, from an index that holds only them.
+        [
+            "DROP INDEX incidents_key",
+            "CREATE INDEX incidents_resolved_key ON incidents (key, resolved_at) WHERE resolved_at IS NOT NULL",
+        ],
     ]
 
     /// The statements that replace `table` by a copy with a new definition (one column a

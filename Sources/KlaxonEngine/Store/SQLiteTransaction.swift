@@ -1,6 +1,7 @@
 import Foundation
 import KlaxonCore
 import SQLiteNIO
+import VaporCSQLite
 
 typealias SQLiteRow = SQLiteHandle.Row
 
@@ -8,6 +9,9 @@ typealias SQLiteRow = SQLiteHandle.Row
 /// ``SQLiteIncidentStore`` while it holds the connection.
 struct SQLiteTransaction: IncidentTransaction {
     let database: SQLiteHandle
+    /// A write transaction's dedupe lookup and the changes it makes to it; nil in a read
+    /// transaction, which looks keys up in the file.
+    let keys: (active: ActiveIncidentKeys, staged: StagedKeyChanges)?
 
     private func query(_ sql: String, _ binds: [SQLiteData] = []) throws -> [SQLiteRow] {
         try database.query(sql, binds)
@@ -25,8 +29,18 @@ struct SQLiteTransaction: IncidentTransaction {
     func insertIncident(_ incident: Incident, stormGuarded: Bool) async throws -> Int64 {
         // Unguarded, the column keeps its default: an incident inserted into a file of an
         // older schema (the upgrade tests) needs no column that schema lacks.
-        guard stormGuarded else { return try insert(Self.insertIncidentStatement, Self.incidentBinds(incident)) }
-        return try insert(Self.insertGuardedIncidentStatement, Self.incidentBinds(incident) + [.integer(1)])
+        let id =
+            stormGuarded
+            ? try insert(Self.insertGuardedIncidentStatement, Self.incidentBinds(incident) + [.integer(1)])
+            : try insert(Self.insertIncidentStatement, Self.incidentBinds(incident))
+        stageKey(of: incident, id: id)
+        return id
+    }
+
+    /// Records for the dedupe lookup whether incident `id` now holds its key unresolved.
+    private func stageKey(of incident: Incident, id: Int64) {
+        guard let keys else { return }
+        keys.staged.append(incident.resolvedAt == nil ? .unresolved(key: incident.key, id: id) : .resolved(key: incident.key, id: id))
     }
 
     private static let incidentInsertColumns = """
@@ -48,6 +62,7 @@ struct SQLiteTransaction: IncidentTransaction {
             """,
             Self.incidentBinds(incident) + [.int(incident.id)]
         )
+        stageKey(of: incident, id: incident.id)
     }
 
     private static func incidentBinds(_ incident: Incident) -> [SQLiteData] {
@@ -64,34 +79,73 @@ struct SQLiteTransaction: IncidentTransaction {
         try query("SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = ?", [.int(id)]).first.map(StoreRows.incident)
     }
 
+    /// The newest unresolved incident with this key (open and acked incidents have no
+    /// resolved_at); else the newest unresolved storm incident holding an alert with it.
     func activeIncident(key: String) async throws -> Incident? {
-        try query(Self.activeIncidentByKey, [.text(key)]).first.map(StoreRows.incident)
+        guard let keys else {
+            return try query(Self.activeIncidentByKeyScanning, [.text(key)]).first.map(StoreRows.incident)
+        }
+        // The ids that may hold the key, this transaction's own first, each checked against
+        // its row: the lookup may hold stale ids, never too few (``ActiveIncidentKeys``).
+        let staged = keys.staged.unresolvedIDs(for: key)
+        let candidates = staged.isEmpty ? keys.active.candidates(for: key) : Set(staged + keys.active.candidates(for: key)).sorted(by: >)
+        for id in candidates {
+            if let row = try query(Self.unresolvedIncidentByIDAndKey, [.int(id), .text(key)]).first {
+                return try StoreRows.incident(row)
+            }
+        }
+        return try query(Self.activeStormIncidentByKey, [.text(key)]).first.map(StoreRows.incident)
     }
 
     // The statements every webhook runs are built once: interpolating them on each call
-    // showed in profiles. An incident's own key first (an exact index lookup: open and
-    // acked incidents have no resolved_at); else a storm incident holding an alert with
-    // this key. One statement for both, as a new alert (the common case) finds neither; not
-    // a UNION with ORDER BY, whose sorting cost more than the second statement. The storm
-    // keys are joined, not read with `IN (SELECT ...)`: SQLite builds that list in a
-    // temporary b-tree, opened and freed on every run.
-    private static let activeIncidentByKey = """
+    // showed in profiles.
+    private static let unresolvedIncidentByIDAndKey =
+        "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = ? AND key = ? AND resolved_at IS NULL"
+    // The storm keys are joined, not read with `IN (SELECT ...)`: SQLite builds that list in
+    // a temporary b-tree, opened and freed on every run.
+    private static let activeStormIncidentByKey = """
+        SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = (
+            SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
+            WHERE storm_keys.key = ?1 AND incidents.storm = 1 AND incidents.state != 'resolved')
+        """
+    /// The same answer from the file alone, for read transactions: a scan of the incidents,
+    /// which no index orders by key any more. Not a UNION with ORDER BY, whose sorting cost
+    /// more than the second statement.
+    private static let activeIncidentByKeyScanning = """
         SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = coalesce(
             (SELECT max(id) FROM incidents WHERE key = ?1 AND resolved_at IS NULL),
             (SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
                 WHERE storm_keys.key = ?1 AND incidents.storm = 1 AND incidents.state != 'resolved'))
         """
 
+    /// Hands every unresolved incident's key (its UTF-8 bytes, valid during the call) and id
+    /// to `body`, to fill ``ActiveIncidentKeys``: one pass over the incidents, row by row.
+    func forEachUnresolvedIncidentKey(_ body: (UnsafeRawBufferPointer, Int64) -> Void) throws {
+        try database.forEachRow("SELECT id, key FROM incidents WHERE resolved_at IS NULL") { statement in
+            let text = sqlite_nio_sqlite3_column_text(statement, 1)
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, 1))
+            body(UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : count), sqlite_nio_sqlite3_column_int64(statement, 0))
+        }
+    }
+
+    /// The writer's `PRAGMA data_version`: it changes when another connection commits.
+    func dataVersion() throws -> Int64 {
+        Int64(try query("PRAGMA data_version").first?.values.first?.integer ?? -1)
+    }
+
     func addStormKey(_ key: String, incidentID: Int64) async throws {
         _ = try query("INSERT OR IGNORE INTO storm_keys (key, incident_id) VALUES (?, ?)", [.text(key), .int(incidentID)])
     }
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
-        try query(
-            "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE key = ? AND state = 'resolved' AND resolved_at >= ? ORDER BY id DESC LIMIT 1",
-            [.text(key), .date(since)]
-        ).first.map(StoreRows.incident)
+        try query(Self.resolvedIncidentByKey, [.text(key), .date(since)]).first.map(StoreRows.incident)
     }
+
+    /// It names `resolved_at IS NOT NULL`, the condition of the index it uses.
+    static let resolvedIncidentByKey = """
+        SELECT \(StoreRows.incidentColumns) FROM incidents
+        WHERE key = ? AND state = 'resolved' AND resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY id DESC LIMIT 1
+        """
 
     func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
         try query(Self.activeStormIncidentStatement, [.text(route), .date(since)]).first.map(StoreRows.incident)
