@@ -80,14 +80,28 @@ struct ActiveIncidentKeysTests {
     @Test func aRestartFindsTheIncidentsLeftOpen() async throws {
         let harness = try await EngineHarness.make()
         let opened = try await harness.engine.ingest((1...3).map { dbAlert("db-\($0)") }).opened
-        #expect(harness.sqlite.activeKeys.count == 3)
+        #expect(harness.sqlite.activeKeys.unresolvedCount == 3)
         try await harness.store.close()
 
         let restarted = try await EngineHarness.make(directory: harness.directory)
         defer { Task { try? await restarted.close() } }
-        #expect(restarted.sqlite.activeKeys.count == 3)
+        #expect(restarted.sqlite.activeKeys.unresolvedCount == 3)
         let again = try await restarted.engine.ingest((1...3).map { dbAlert("db-\($0)") })
         #expect(again.opened.isEmpty && again.deduplicated == 3 && again.updated == Set(opened))
+    }
+
+    /// A restarted process finds the storm incident that holds an alert's key.
+    @Test func aRestartFindsTheStormIncidentsAlerts() async throws {
+        let stormRules = engineRules + "\n    storm: {threshold: 2, window: 5m}\n"
+        let harness = try await EngineHarness.make(stormRules)
+        let summary = try await harness.engine.ingest((1...5).map { dbAlert("db-\($0)") })
+        #expect(summary.opened.count == 3 && summary.joinedStorm == 2)
+        try await harness.store.close()
+
+        let restarted = try await EngineHarness.make(stormRules, directory: harness.directory)
+        defer { Task { try? await restarted.close() } }
+        let again = try await restarted.ingest(dbAlert("db-5"))
+        #expect(again.opened.isEmpty && again.deduplicated == 1 && again.updated == [summary.opened[2]])
     }
 
     /// A resolved incident leaves the lookup, so it holds the open incidents, not all of them.
@@ -96,7 +110,7 @@ struct ActiveIncidentKeysTests {
         defer { Task { try? await harness.close() } }
         _ = try await harness.engine.ingest((1...3).map { dbAlert("db-\($0)") })
         _ = try await harness.ingest(dbAlert("db-2", status: .resolved))
-        #expect(harness.sqlite.activeKeys.count == 2)
+        #expect(harness.sqlite.activeKeys.unresolvedCount == 2)
     }
 
     /// A transaction that fails leaves the lookup as it was.
@@ -125,7 +139,7 @@ struct ActiveIncidentKeysTests {
                 throw Failure()
             }
         }
-        #expect(harness.sqlite.activeKeys.count == 1)
+        #expect(harness.sqlite.activeKeys.unresolvedCount == 1)
     }
 
     /// Schema 6 drops the index on every incident's key for one on resolved incidents only,

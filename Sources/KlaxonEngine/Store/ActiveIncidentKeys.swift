@@ -1,22 +1,24 @@
 import Synchronization
 
 /// The SQLite store's dedupe lookup, in memory: for each dedupe key, by its hash, the ids of
-/// the incidents that may hold it unresolved. An index on the key in the file cost every new
-/// incident a b-tree insert at a random place and its commit more WAL pages (about 8 µs of a
-/// 1-alert webhook's ~110; `bench/README.md`, 2026-11-24).
+/// the incidents that may hold it unresolved, and of the storm incidents that may hold an
+/// alert with it. An index on the key in the file cost every new incident a b-tree insert at
+/// a random place and its commit more WAL pages (about 8 µs of a 1-alert webhook's ~110;
+/// `bench/README.md`, 2026-11-24), and the storm keys' lookup a statement for every new alert.
 ///
 /// It may hold more than the truth, never less: every id it gives is checked against the
-/// incident's row in the same transaction, so a stale id or two keys with one hash cost a
-/// lookup, not a wrong answer. An unresolved incident missing from it would open a second
-/// incident for the same alert, a doubled page; so it is filled from the file when the store
-/// opens and again whenever the file may have changed without it: another connection (another
-/// process) committed, or a COMMIT failed without saying whether it took effect.
+/// file in the same transaction, so a stale id or two keys with one hash cost a lookup, not
+/// a wrong answer. An incident missing from it would open a second incident for the same
+/// alert, a doubled page; so it is filled from the file when the store opens and again
+/// whenever the file may have changed without it: another connection (another process)
+/// committed, or a COMMIT failed without saying whether it took effect.
 final class ActiveIncidentKeys: Sendable {
     private struct State {
-        /// Key hash → an id; further ids under the same hash (two incidents of one key, or
-        /// a collision), rare, in `more`.
-        var first: [Int: Int64] = [:]
-        var more: [Int: [Int64]] = [:]
+        /// Unresolved incidents by the hash of their key.
+        var unresolved = IDsByHash()
+        /// Storm incidents by the hash of each alert key in `storm_keys`, resolved or not:
+        /// rows there are never deleted, and a verdict on the incident's state is the file's.
+        var storm = IDsByHash()
         /// Filled from the file and not since put in doubt.
         var isCurrent = false
         /// The writer connection's `PRAGMA data_version` when it was last compared: it moves
@@ -24,10 +26,12 @@ final class ActiveIncidentKeys: Sendable {
         var dataVersion: Int64?
     }
 
-    /// A change one transaction made, applied once it commits.
+    /// A change one transaction made, applied once it commits. Keys are hashed once, by
+    /// ``hash(_:)``.
     enum Change: Sendable {
-        case unresolved(key: String, id: Int64)
-        case resolved(key: String, id: Int64)
+        case unresolved(keyHash: Int, id: Int64)
+        case resolved(keyHash: Int, id: Int64)
+        case stormKey(keyHash: Int, id: Int64)
     }
 
     private let state = Mutex(State())
@@ -46,19 +50,20 @@ final class ActiveIncidentKeys: Sendable {
         return hasher.finalize()
     }
 
-    private func hash(_ key: String) -> Int {
+    func hash(_ key: String) -> Int {
         var key = key
         return key.withUTF8 { hashBytes(UnsafeRawBufferPointer($0)) }
     }
 
-    /// The ids that may hold `key` unresolved, newest first.
-    func candidates(for key: String) -> [Int64] {
-        let hash = hash(key)
-        return state.withLock { state in
-            guard let first = state.first[hash] else { return [] }
-            guard let more = state.more[hash] else { return [first] }
-            return ([first] + more).sorted(by: >)
-        }
+    /// The ids of the incidents that may hold the key of `keyHash` unresolved, newest first.
+    func unresolvedCandidates(keyHash: Int) -> [Int64] {
+        state.withLock { $0.unresolved.ids(keyHash) }
+    }
+
+    /// The ids of the storm incidents that may hold an alert with the key of `keyHash`,
+    /// newest first.
+    func stormCandidates(keyHash: Int) -> [Int64] {
+        state.withLock { $0.storm.ids(keyHash) }
     }
 
     /// Whether it must be filled from the file before it is used: never filled, put in
@@ -70,11 +75,15 @@ final class ActiveIncidentKeys: Sendable {
         }
     }
 
-    /// Replaces everything with what `enumerate` hands on: every unresolved incident in the
-    /// file, its key's UTF-8 bytes and its id.
-    func fill(_ enumerate: ((UnsafeRawBufferPointer, Int64) -> Void) throws -> Void) rethrows {
+    /// Replaces everything with what the two enumerations hand on, each a key's UTF-8 bytes
+    /// and an id: every unresolved incident in the file, and every row of `storm_keys`.
+    func fill(
+        unresolved: ((UnsafeRawBufferPointer, Int64) -> Void) throws -> Void,
+        stormKeys: ((UnsafeRawBufferPointer, Int64) -> Void) throws -> Void
+    ) rethrows {
         var filled = State()
-        try enumerate { key, id in Self.add(hashBytes(key), id, to: &filled) }
+        try unresolved { key, id in filled.unresolved.add(hashBytes(key), id) }
+        try stormKeys { key, id in filled.storm.add(hashBytes(key), id) }
         filled.isCurrent = true
         state.withLock { state in
             filled.dataVersion = state.dataVersion
@@ -89,49 +98,58 @@ final class ActiveIncidentKeys: Sendable {
 
     func apply(_ changes: [Change]) {
         guard !changes.isEmpty else { return }
-        let hashed = changes.map { change -> (hash: Int, id: Int64, unresolved: Bool) in
-            switch change {
-            case .unresolved(let key, let id): (hash(key), id, true)
-            case .resolved(let key, let id): (hash(key), id, false)
-            }
-        }
         state.withLock { state in
-            for change in hashed {
-                if change.unresolved {
-                    Self.add(change.hash, change.id, to: &state)
-                } else {
-                    Self.remove(change.hash, change.id, from: &state)
+            for change in changes {
+                switch change {
+                case .unresolved(let hash, let id): state.unresolved.add(hash, id)
+                case .resolved(let hash, let id): state.unresolved.remove(hash, id)
+                case .stormKey(let hash, let id): state.storm.add(hash, id)
                 }
             }
         }
     }
 
-    /// The number of ids held, for tests.
-    var count: Int {
-        state.withLock { state in state.first.count + state.more.values.reduce(0) { $0 + $1.count } }
+    /// The ids held for unresolved incidents, for tests.
+    var unresolvedCount: Int {
+        state.withLock { $0.unresolved.count }
+    }
+}
+
+/// Ids by a key's hash: one id for most hashes, a list for the rare hash with several.
+private struct IDsByHash {
+    private var first: [Int: Int64] = [:]
+    private var more: [Int: [Int64]] = [:]
+
+    /// Newest first.
+    func ids(_ hash: Int) -> [Int64] {
+        guard let first = first[hash] else { return [] }
+        guard let more = more[hash] else { return [first] }
+        return ([first] + more).sorted(by: >)
     }
 
-    private static func add(_ hash: Int, _ id: Int64, to state: inout State) {
-        guard let first = state.first[hash] else {
-            state.first[hash] = id
+    var count: Int { first.count + more.values.reduce(0) { $0 + $1.count } }
+
+    mutating func add(_ hash: Int, _ id: Int64) {
+        guard let existing = first[hash] else {
+            first[hash] = id
             return
         }
-        guard first != id, state.more[hash]?.contains(id) != true else { return }
-        state.more[hash, default: []].append(id)
+        guard existing != id, more[hash]?.contains(id) != true else { return }
+        more[hash, default: []].append(id)
     }
 
-    private static func remove(_ hash: Int, _ id: Int64, from state: inout State) {
-        guard let first = state.first[hash] else { return }
-        if first == id {
-            if var more = state.more[hash], let next = more.popLast() {
-                state.first[hash] = next
-                state.more[hash] = more.isEmpty ? nil : more
+    mutating func remove(_ hash: Int, _ id: Int64) {
+        guard let existing = first[hash] else { return }
+        if existing == id {
+            if var others = more[hash], let next = others.popLast() {
+                first[hash] = next
+                more[hash] = others.isEmpty ? nil : others
             } else {
-                state.first[hash] = nil
+                first[hash] = nil
             }
-        } else if var more = state.more[hash], let index = more.firstIndex(of: id) {
-            more.remove(at: index)
-            state.more[hash] = more.isEmpty ? nil : more
+        } else if var others = more[hash], let index = others.firstIndex(of: id) {
+            others.remove(at: index)
+            more[hash] = others.isEmpty ? nil : others
         }
     }
 }
@@ -140,16 +158,26 @@ final class ActiveIncidentKeys: Sendable {
 /// Used only by the transaction's own task, inside the store's gate.
 final class StagedKeyChanges: @unchecked Sendable {
     private(set) var changes: [ActiveIncidentKeys.Change] = []
-    /// By key, for lookups: a group of a thousand new alerts looks each one up.
-    private var unresolved: [String: [Int64]] = [:]
+    /// By key hash, for lookups: a group of a thousand new alerts looks each one up.
+    private var unresolved: [Int: [Int64]] = [:]
+    private var storm: [Int: [Int64]] = [:]
 
     func append(_ change: ActiveIncidentKeys.Change) {
         changes.append(change)
-        if case .unresolved(let key, let id) = change { unresolved[key, default: []].append(id) }
+        switch change {
+        case .unresolved(let hash, let id): unresolved[hash, default: []].append(id)
+        case .stormKey(let hash, let id): storm[hash, default: []].append(id)
+        case .resolved: break
+        }
     }
 
-    /// Ids this transaction made unresolved under `key` (some may be resolved again since).
-    func unresolvedIDs(for key: String) -> [Int64] {
-        unresolved[key] ?? []
+    /// Ids this transaction made unresolved under the key (some may be resolved since).
+    func unresolvedIDs(keyHash: Int) -> [Int64] {
+        unresolved[keyHash] ?? []
+    }
+
+    /// Storm incidents this transaction gave an alert with the key.
+    func stormIDs(keyHash: Int) -> [Int64] {
+        storm[keyHash] ?? []
     }
 }

@@ -205,7 +205,7 @@ public final class SQLiteIncidentStore: IncidentStore {
                 if isWrite {
                     // The write lock is held: what the file holds now is what this sees.
                     if activeKeys.needsFilling(dataVersion: try transaction.dataVersion()) {
-                        try activeKeys.fill(transaction.forEachUnresolvedIncidentKey)
+                        try activeKeys.fill(unresolved: transaction.forEachUnresolvedIncidentKey, stormKeys: transaction.forEachStormKey)
                     }
                 }
                 result = try await body(transaction)

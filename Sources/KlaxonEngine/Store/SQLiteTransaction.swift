@@ -40,7 +40,8 @@ struct SQLiteTransaction: IncidentTransaction {
     /// Records for the dedupe lookup whether incident `id` now holds its key unresolved.
     private func stageKey(of incident: Incident, id: Int64) {
         guard let keys else { return }
-        keys.staged.append(incident.resolvedAt == nil ? .unresolved(key: incident.key, id: id) : .resolved(key: incident.key, id: id))
+        let hash = keys.active.hash(incident.key)
+        keys.staged.append(incident.resolvedAt == nil ? .unresolved(keyHash: hash, id: id) : .resolved(keyHash: hash, id: id))
     }
 
     private static let incidentInsertColumns = """
@@ -85,32 +86,39 @@ struct SQLiteTransaction: IncidentTransaction {
         guard let keys else {
             return try query(Self.activeIncidentByKeyScanning, [.text(key)]).first.map(StoreRows.incident)
         }
-        // The ids that may hold the key, this transaction's own first, each checked against
-        // its row: the lookup may hold stale ids, never too few (``ActiveIncidentKeys``).
-        let staged = keys.staged.unresolvedIDs(for: key)
-        let candidates = staged.isEmpty ? keys.active.candidates(for: key) : Set(staged + keys.active.candidates(for: key)).sorted(by: >)
-        for id in candidates {
+        // The ids that may hold the key, newest first, this transaction's own among them, each
+        // checked against the file: the lookup may hold stale ids, never too few
+        // (``ActiveIncidentKeys``). A new alert, the common case, has none and costs no statement.
+        let hash = keys.active.hash(key)
+        for id in Self.newestFirst(keys.staged.unresolvedIDs(keyHash: hash), keys.active.unresolvedCandidates(keyHash: hash)) {
             if let row = try query(Self.unresolvedIncidentByIDAndKey, [.int(id), .text(key)]).first {
                 return try StoreRows.incident(row)
             }
         }
-        return try query(Self.activeStormIncidentByKey, [.text(key)]).first.map(StoreRows.incident)
+        for id in Self.newestFirst(keys.staged.stormIDs(keyHash: hash), keys.active.stormCandidates(keyHash: hash)) {
+            if let row = try query(Self.activeStormIncidentByIDAndKey, [.int(id), .text(key)]).first {
+                return try StoreRows.incident(row)
+            }
+        }
+        return nil
+    }
+
+    private static func newestFirst(_ staged: [Int64], _ committed: [Int64]) -> [Int64] {
+        staged.isEmpty ? committed : Set(staged + committed).sorted(by: >)
     }
 
     // The statements every webhook runs are built once: interpolating them on each call
     // showed in profiles.
     private static let unresolvedIncidentByIDAndKey =
         "SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = ? AND key = ? AND resolved_at IS NULL"
-    // The storm keys are joined, not read with `IN (SELECT ...)`: SQLite builds that list in
-    // a temporary b-tree, opened and freed on every run.
-    private static let activeStormIncidentByKey = """
-        SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = (
-            SELECT max(incidents.id) FROM storm_keys JOIN incidents ON incidents.id = storm_keys.incident_id
-            WHERE storm_keys.key = ?1 AND incidents.storm = 1 AND incidents.state != 'resolved')
+    private static let activeStormIncidentByIDAndKey = """
+        SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = ?1 AND storm = 1 AND state != 'resolved'
+            AND EXISTS (SELECT 1 FROM storm_keys WHERE key = ?2 AND incident_id = ?1)
         """
     /// The same answer from the file alone, for read transactions: a scan of the incidents,
     /// which no index orders by key any more. Not a UNION with ORDER BY, whose sorting cost
-    /// more than the second statement.
+    /// more than the second statement. The storm keys are joined, not read with
+    /// `IN (SELECT ...)`: SQLite builds that list in a temporary b-tree.
     private static let activeIncidentByKeyScanning = """
         SELECT \(StoreRows.incidentColumns) FROM incidents WHERE id = coalesce(
             (SELECT max(id) FROM incidents WHERE key = ?1 AND resolved_at IS NULL),
@@ -121,7 +129,18 @@ struct SQLiteTransaction: IncidentTransaction {
     /// Hands every unresolved incident's key (its UTF-8 bytes, valid during the call) and id
     /// to `body`, to fill ``ActiveIncidentKeys``: one pass over the incidents, row by row.
     func forEachUnresolvedIncidentKey(_ body: (UnsafeRawBufferPointer, Int64) -> Void) throws {
-        try database.forEachRow("SELECT id, key FROM incidents WHERE resolved_at IS NULL") { statement in
+        try forEachKey("SELECT id, key FROM incidents WHERE resolved_at IS NULL", body)
+    }
+
+    /// The same for every row of `storm_keys` (none in a file of schema 1 or 2, which only
+    /// the tests of upgrades open without upgrading).
+    func forEachStormKey(_ body: (UnsafeRawBufferPointer, Int64) -> Void) throws {
+        guard try !query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'storm_keys'").isEmpty else { return }
+        try forEachKey("SELECT incident_id, key FROM storm_keys", body)
+    }
+
+    private func forEachKey(_ sql: String, _ body: (UnsafeRawBufferPointer, Int64) -> Void) throws {
+        try database.forEachRow(sql) { statement in
             let text = sqlite_nio_sqlite3_column_text(statement, 1)
             let count = Int(sqlite_nio_sqlite3_column_bytes(statement, 1))
             body(UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : count), sqlite_nio_sqlite3_column_int64(statement, 0))
@@ -135,6 +154,7 @@ struct SQLiteTransaction: IncidentTransaction {
 
     func addStormKey(_ key: String, incidentID: Int64) async throws {
         _ = try query("INSERT OR IGNORE INTO storm_keys (key, incident_id) VALUES (?, ?)", [.text(key), .int(incidentID)])
+        if let keys { keys.staged.append(.stormKey(keyHash: keys.active.hash(key), id: incidentID)) }
     }
 
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident? {
