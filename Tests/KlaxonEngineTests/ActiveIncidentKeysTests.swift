@@ -40,7 +40,8 @@ struct ActiveIncidentKeysTests {
         defer { Task { try? await harness.close() } }
         var opened: [String: Int64] = [:]
         for instance in ["db-1", "db-2", "db-3"] {
-            opened[instance] = try #require(try await harness.ingest(dbAlert(instance)).opened.first)
+            let id = try #require(try await harness.ingest(dbAlert(instance)).opened.first)
+            opened[instance] = id
         }
         for instance in ["db-2", "db-3", "db-1", "db-3"] {
             let again = try await harness.ingest(dbAlert(instance))
