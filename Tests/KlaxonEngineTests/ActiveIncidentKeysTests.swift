@@ -143,6 +143,21 @@ struct ActiveIncidentKeysTests {
         #expect(harness.sqlite.activeKeys.unresolvedCount == 1)
     }
 
+    /// After a COMMIT (or a ROLLBACK) that failed without saying whether it took effect, the
+    /// lookup keeps what it had and adds what the transaction added: too much is checked away,
+    /// too little would be a doubled page.
+    @Test func aTransactionThatMayHaveCommittedLeavesItsAdditions() {
+        let keys = ActiveIncidentKeys()
+        let hash = keys.hash("db|a")
+        let stormHash = keys.hash("db|b")
+        keys.apply([.unresolved(keyHash: hash, id: 1)])
+        keys.applyMayHaveCommitted([.resolved(keyHash: hash, id: 1), .unresolved(keyHash: hash, id: 2), .stormKey(keyHash: stormHash, id: 3)])
+        #expect(keys.unresolvedCandidates(keyHash: hash) == [2, 1])
+        #expect(keys.stormCandidates(keyHash: stormHash) == [3])
+        keys.apply([.resolved(keyHash: hash, id: 1)])
+        #expect(keys.unresolvedCandidates(keyHash: hash) == [2])
+    }
+
     /// Schema 6 drops the index on every incident's key for one on resolved incidents only,
     /// which the reopen window's lookup uses; incidents open before the upgrade are found.
     @Test func upgradeToTheResolvedKeyIndexFindsOlderIncidents() async throws {

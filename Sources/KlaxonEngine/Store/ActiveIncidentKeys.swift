@@ -10,8 +10,8 @@ import Synchronization
 /// file in the same transaction, so a stale id or two keys with one hash cost a lookup, not
 /// a wrong answer. An incident missing from it would open a second incident for the same
 /// alert, a doubled page; so it is filled from the file when the store opens and again
-/// whenever the file may have changed without it: another connection (another process)
-/// committed, or a COMMIT failed without saying whether it took effect.
+/// whenever another connection (another process) has committed, and a transaction whose
+/// COMMIT failed without saying whether it took effect leaves its additions in it.
 final class ActiveIncidentKeys: Sendable {
     private struct State {
         /// Unresolved incidents by the hash of their key.
@@ -19,8 +19,8 @@ final class ActiveIncidentKeys: Sendable {
         /// Storm incidents by the hash of each alert key in `storm_keys`, resolved or not:
         /// rows there are never deleted, and a verdict on the incident's state is the file's.
         var storm = IDsByHash()
-        /// Filled from the file and not since put in doubt.
-        var isCurrent = false
+        /// Filled from the file.
+        var isFilled = false
         /// The writer connection's `PRAGMA data_version` when it was last compared: it moves
         /// only when another connection commits.
         var dataVersion: Int64?
@@ -66,12 +66,12 @@ final class ActiveIncidentKeys: Sendable {
         state.withLock { $0.storm.ids(keyHash) }
     }
 
-    /// Whether it must be filled from the file before it is used: never filled, put in
-    /// doubt, or `dataVersion` (read in a write transaction) differs from the last one seen.
+    /// Whether it must be filled from the file before it is used: never filled, or
+    /// `dataVersion` (read in a write transaction) differs from the last one seen.
     func needsFilling(dataVersion: Int64) -> Bool {
         state.withLock { state in
             defer { state.dataVersion = dataVersion }
-            return !state.isCurrent || state.dataVersion != dataVersion
+            return !state.isFilled || state.dataVersion != dataVersion
         }
     }
 
@@ -84,25 +84,31 @@ final class ActiveIncidentKeys: Sendable {
         var filled = State()
         try unresolved { key, id in filled.unresolved.add(hashBytes(key), id) }
         try stormKeys { key, id in filled.storm.add(hashBytes(key), id) }
-        filled.isCurrent = true
+        filled.isFilled = true
         state.withLock { state in
             filled.dataVersion = state.dataVersion
             state = filled
         }
     }
 
-    /// Until the next fill, nothing it says is trusted.
-    func invalidate() {
-        state.withLock { $0.isCurrent = false }
+    /// The changes of a transaction that committed.
+    func apply(_ changes: [Change]) {
+        apply(changes, removing: true)
     }
 
-    func apply(_ changes: [Change]) {
+    /// The changes of a transaction that may or may not have committed (its COMMIT or its
+    /// ROLLBACK failed): its additions, not its removals, so it holds enough either way.
+    func applyMayHaveCommitted(_ changes: [Change]) {
+        apply(changes, removing: false)
+    }
+
+    private func apply(_ changes: [Change], removing: Bool) {
         guard !changes.isEmpty else { return }
         state.withLock { state in
             for change in changes {
                 switch change {
                 case .unresolved(let hash, let id): state.unresolved.add(hash, id)
-                case .resolved(let hash, let id): state.unresolved.remove(hash, id)
+                case .resolved(let hash, let id): if removing { state.unresolved.remove(hash, id) }
                 case .stormKey(let hash, let id): state.storm.add(hash, id)
                 }
             }

@@ -211,7 +211,9 @@ public final class SQLiteIncidentStore: IncidentStore {
                 result = try await body(transaction)
             } catch {
                 // A transaction still open after a failed ROLLBACK may yet commit.
-                if (try? database.query("ROLLBACK")) == nil { activeKeys.invalidate() }
+                if (try? database.query("ROLLBACK")) == nil, let keys = transaction.keys {
+                    keys.active.applyMayHaveCommitted(keys.staged.changes)
+                }
                 throw error
             }
             do {
@@ -221,8 +223,8 @@ public final class SQLiteIncidentStore: IncidentStore {
                     _ = try database.query("COMMIT")
                 }
             } catch {
-                // Whether a failed COMMIT took effect is the file's to say: read it again.
-                if isWrite { activeKeys.invalidate() }
+                // A failed COMMIT does not say whether it took effect.
+                if let keys = transaction.keys { keys.active.applyMayHaveCommitted(keys.staged.changes) }
                 _ = try? database.query("ROLLBACK")
                 throw StoreError("store could not commit: \(error)")
             }
