@@ -158,6 +158,22 @@ struct ActiveIncidentKeysTests {
         #expect(keys.unresolvedCandidates(keyHash: hash) == [2])
     }
 
+    /// It is filled again whenever the file's `data_version` is not the one of its last
+    /// fill, and a fill that failed does not count as one.
+    @Test func aFillCountsOnlyOnceItHasSucceeded() {
+        struct Failure: Error {}
+        let keys = ActiveIncidentKeys()
+        #expect(keys.needsFilling(dataVersion: 5))
+        #expect(throws: Failure.self) {
+            try keys.fill(dataVersion: 5, unresolved: { _ in throw Failure() }, stormKeys: { _ in })
+        }
+        #expect(keys.needsFilling(dataVersion: 5))
+        keys.fill(dataVersion: 5, unresolved: { add in "db|a".utf8.withContiguousStorageIfAvailable { add(UnsafeRawBufferPointer($0), 1) } }, stormKeys: { _ in })
+        #expect(!keys.needsFilling(dataVersion: 5))
+        #expect(keys.needsFilling(dataVersion: 6))
+        #expect(keys.unresolvedCandidates(keyHash: keys.hash("db|a")) == [1])
+    }
+
     /// Schema 6 drops the index on every incident's key for one on resolved incidents only,
     /// which the reopen window's lookup uses; incidents open before the upgrade are found.
     @Test func upgradeToTheResolvedKeyIndexFindsOlderIncidents() async throws {

@@ -19,11 +19,9 @@ final class ActiveIncidentKeys: Sendable {
         /// Storm incidents by the hash of each alert key in `storm_keys`, resolved or not:
         /// rows there are never deleted, and a verdict on the incident's state is the file's.
         var storm = IDsByHash()
-        /// Filled from the file.
-        var isFilled = false
-        /// The writer connection's `PRAGMA data_version` when it was last compared: it moves
-        /// only when another connection commits.
-        var dataVersion: Int64?
+        /// The writer connection's `PRAGMA data_version` when it was filled from the file
+        /// (nil before): it moves only when another connection commits.
+        var filledAt: Int64?
     }
 
     /// A change one transaction made, applied once it commits. Keys are hashed once, by
@@ -66,29 +64,25 @@ final class ActiveIncidentKeys: Sendable {
         state.withLock { $0.storm.ids(keyHash) }
     }
 
-    /// Whether it must be filled from the file before it is used: never filled, or
-    /// `dataVersion` (read in a write transaction) differs from the last one seen.
+    /// Whether it must be filled from the file before it is used: never filled, or the
+    /// file's `dataVersion` (read in a write transaction) is not the one it was filled at.
     func needsFilling(dataVersion: Int64) -> Bool {
-        state.withLock { state in
-            defer { state.dataVersion = dataVersion }
-            return !state.isFilled || state.dataVersion != dataVersion
-        }
+        state.withLock { $0.filledAt != dataVersion }
     }
 
     /// Replaces everything with what the two enumerations hand on, each a key's UTF-8 bytes
-    /// and an id: every unresolved incident in the file, and every row of `storm_keys`.
+    /// and an id: every unresolved incident in the file at `dataVersion`, and every row of
+    /// `storm_keys`. A fill that throws leaves it needing one.
     func fill(
+        dataVersion: Int64,
         unresolved: ((UnsafeRawBufferPointer, Int64) -> Void) throws -> Void,
         stormKeys: ((UnsafeRawBufferPointer, Int64) -> Void) throws -> Void
     ) rethrows {
         var filled = State()
         try unresolved { key, id in filled.unresolved.add(hashBytes(key), id) }
         try stormKeys { key, id in filled.storm.add(hashBytes(key), id) }
-        filled.isFilled = true
-        state.withLock { state in
-            filled.dataVersion = state.dataVersion
-            state = filled
-        }
+        filled.filledAt = dataVersion
+        state.withLock { $0 = filled }
     }
 
     /// The changes of a transaction that committed.

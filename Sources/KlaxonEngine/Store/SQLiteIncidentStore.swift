@@ -204,8 +204,13 @@ public final class SQLiteIncidentStore: IncidentStore {
             do {
                 if isWrite {
                     // The write lock is held: what the file holds now is what this sees.
-                    if activeKeys.needsFilling(dataVersion: try transaction.dataVersion()) {
-                        try activeKeys.fill(unresolved: transaction.forEachUnresolvedIncidentKey, stormKeys: transaction.forEachStormKey)
+                    let dataVersion = try transaction.dataVersion()
+                    if activeKeys.needsFilling(dataVersion: dataVersion) {
+                        try activeKeys.fill(
+                            dataVersion: dataVersion,
+                            unresolved: transaction.forEachUnresolvedIncidentKey,
+                            stormKeys: transaction.forEachStormKey
+                        )
                     }
                 }
                 result = try await body(transaction)
