@@ -168,7 +168,11 @@ struct ActiveIncidentKeysTests {
             try keys.fill(dataVersion: 5, unresolved: { _ in throw Failure() }, stormKeys: { _ in })
         }
         #expect(keys.needsFilling(dataVersion: 5))
-        keys.fill(dataVersion: 5, unresolved: { add in "db|a".utf8.withContiguousStorageIfAvailable { add(UnsafeRawBufferPointer($0), 1) } }, stormKeys: { _ in })
+        keys.fill(
+            dataVersion: 5,
+            unresolved: { add in "db|a".utf8.withContiguousStorageIfAvailable { add(UnsafeRawBufferPointer($0), 1) } },
+            stormKeys: { _ in }
+        )
         #expect(!keys.needsFilling(dataVersion: 5))
         #expect(keys.needsFilling(dataVersion: 6))
         #expect(keys.unresolvedCandidates(keyHash: keys.hash("db|a")) == [1])
