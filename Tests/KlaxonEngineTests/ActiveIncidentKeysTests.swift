@@ -23,6 +23,9 @@ struct ActiveIncidentKeysTests {
         let detail = try await harness.detail(first)
         #expect(detail.incident.state == .open && detail.incident.resolvedAt == nil)
         #expect(detail.events.map(\.kind).contains("reopened"))
+        // Its first step, cancelled by the resolve, is due again.
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.requests.count == 1)
         // Reopened, it is found by its key again: a repeat is a repeat.
         #expect(try await harness.ingest(dbAlert("db-1")).deduplicated == 1)
 
