@@ -304,6 +304,29 @@ struct EngineDurabilityTests {
 }
 
 extension EngineDurabilityTests {
+    /// Opening takes no write lock it must have: another process holding it does not stop
+    /// the start, and the incidents it opened meanwhile are found by the first write after.
+    @Test func aStoreOpensWhileAnotherProcessHoldsTheWriteLock() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try #require(try await harness.ingest(dbAlert("db-1")).opened.first)
+        let other = try await SQLiteConnection.open(storage: .file(path: harness.path))
+        _ = try await other.query("BEGIN IMMEDIATE")
+        let opening: Result<SQLiteIncidentStore, any Error>
+        do {
+            opening = .success(try await SQLiteIncidentStore.open(path: harness.path, busyTimeout: .milliseconds(50)))
+        } catch {
+            opening = .failure(error)
+        }
+        _ = try await other.query("ROLLBACK")
+        try await other.close()
+        let store = try opening.get()
+        defer { Task { try? await store.close() } }
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: harness.start))
+        let again = try await engine.ingest([dbAlert("db-1")])
+        #expect(again.opened.isEmpty && again.updated == [opened])
+    }
+
     @Test func aClaimedStepWaitsOutALockedStoreAndCallsOnce() async throws {
         let harness = try await EngineHarness.make()
         defer { Task { try? await harness.close() } }

@@ -74,8 +74,10 @@ public final class SQLiteIncidentStore: IncidentStore {
             walSync = try makeWALSync(path)
             let store = SQLiteIncidentStore(database: database, reader: reader!, walSync: walSync!, activeKeys: activeKeys, path: path)
             try await store.migrate(upTo: migrations, logger: logger)
-            // Fills the dedupe lookup now rather than in the first webhook's transaction.
-            _ = try await store.transaction("BEGIN IMMEDIATE", on: database, gate: store.gate) { _ in }
+            // Fills the dedupe lookup now rather than in the first webhook's transaction. Not
+            // a reason to fail the start: another process may hold the write lock, and then
+            // the first write fills it, or answers 503 as any write would.
+            _ = try? await store.transaction("BEGIN IMMEDIATE", on: database, gate: store.gate) { _ in }
             try await walSync!.sync()
             try await store.startCheckpoints(busyTimeout: busyTimeout)
             return store
