@@ -45,6 +45,34 @@ struct EngineDurabilityTests {
         try await second.expectNoDanglingReferences()
     }
 
+    /// The interrupted call is the page itself, placed again: the rate limit must not count
+    /// it against its own retry.
+    @Test(arguments: StoreKind.allCases) func interruptedCallIsNotHeldBackByItsOwnRateLimit(on kind: StoreKind) async throws {
+        let yaml =
+            engineRules + """
+
+                    rate_limit:
+                      calls: 1
+                      window: 1h
+                """
+        let first = try await EngineHarness.make(yaml, on: kind)
+        let opened = try await first.ingest(dbAlert())
+        let stepID = try await first.claimFirstStepAndDieWithCallsStarted()
+        try await first.store.close()
+
+        let second = try await EngineHarness.make(yaml, on: kind, directory: first.directory, databaseURL: first.databaseURL)
+        defer { Task { try? await second.close() } }
+        #expect(try await second.engine.recoverInterruptedWork() == (steps: 1, calls: 1))
+        #expect(try await second.engine.runDueSteps() == 1)
+        #expect(second.provider.calledNames == ["bob"])
+        let detail = try await second.detail(opened.opened[0])
+        #expect(detail.calls.filter { $0.stepID == stepID }.map(\.state) == [.accepted, .interrupted, .accepted])
+        // The limit still counts that call for any other page to bob within the hour.
+        _ = try await second.ingest(dbAlert("db-2"))
+        #expect(try await second.engine.runDueSteps() == 1)
+        #expect(second.provider.calledNames == ["bob"])
+    }
+
     @Test(arguments: StoreKind.allCases) func answeredCallAcknowledgesWhenEscalationSaysSo(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }

@@ -329,12 +329,14 @@ extension IncidentEngine {
                 updatedAt: now
             )
             if let limit = settings?.rateLimit {
-                let placed = try await transaction.countCalls(
-                    route: incident.route,
-                    phone: recipient.phone,
-                    startedSince: now.adding(.zero - limit.window)
-                )
-                if placed >= limit.calls {
+                let since = now.adding(.zero - limit.window)
+                let placed = try await transaction.countCalls(route: incident.route, phone: recipient.phone, startedSince: since)
+                // This step's own call, cut short by a crash, is the page being placed again,
+                // not another call: counting it would hold back the only call it gets.
+                let ownRetries = earlier.count {
+                    $0.recipient.phone == recipient.phone && ($0.state == .interrupted || $0.state == .started) && $0.startedAt >= since
+                }
+                if placed - ownRetries >= limit.calls {
                     call.state = .heldBack
                     call.error = "rate limit: \(limit.calls) calls per \(limit.window) on route \(incident.route)"
                     call.id = try await transaction.insertCall(call)
