@@ -152,6 +152,7 @@ public final class SQLiteIncidentStore: IncidentStore {
     /// Returns once the transaction is committed and on disk. The disk sync runs after the
     /// gate opens again, so the next transaction need not wait for it.
     public func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
+        if let failure = walSync.failure { throw failure }
         let result = try await transaction("BEGIN IMMEDIATE", on: database, gate: gate, body)
         do {
             try await walSync.sync()
@@ -166,6 +167,8 @@ public final class SQLiteIncidentStore: IncidentStore {
         _ body: @Sendable (any IncidentTransaction) async throws -> T,
         whenDurable: @escaping @Sendable (Result<Void, DurabilityError>) -> Void
     ) async throws -> T {
+        // Nothing is applied once commits cannot be made durable: the sender keeps its alerts.
+        if let failure = walSync.failure { throw failure }
         let result = try await transaction("BEGIN IMMEDIATE", on: database, gate: gate, body)
         walSync.whenSynced { whenDurable($0.mapError(Self.durabilityError)) }
         return result
@@ -241,6 +244,7 @@ public final class SQLiteIncidentStore: IncidentStore {
     }
 
     public func ping() async throws {
+        if let failure = walSync.failure { throw StoreError("store unavailable: \(failure)") }
         try await readGate.withGate {
             do {
                 _ = try reader.query("SELECT 1")

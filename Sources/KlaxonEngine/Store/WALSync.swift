@@ -15,6 +15,11 @@ import Musl
 /// `fdatasync` of the WAL file that began after that COMMIT has finished: the guarantee
 /// of `synchronous=FULL` (whose COMMIT syncs the same file), but the disk's latency no
 /// longer stands between one transaction and the next.
+///
+/// A failed sync fails every later one too. Linux may drop the pages it could not write
+/// and report them clean, so a later sync would succeed without them; and SQLite's
+/// recovery stops at the first missing frame of the WAL, discarding every commit after it.
+/// Only a restart (which reads the WAL as it is) makes commits durable again.
 final class WALSync: Sendable {
     private let worker: Worker
 
@@ -70,6 +75,9 @@ final class WALSync: Sendable {
     /// Callers waiting for a sync that has not begun.
     var waitingForNextSync: Int { worker.waiting }
 
+    /// Why no commit can be made durable any more; nil while syncs succeed.
+    var failure: StoreError? { worker.failure }
+
     /// Syncs once more for whoever waits, then closes the file; later calls fail.
     func shutdown() {
         worker.stop()
@@ -80,6 +88,7 @@ final class WALSync: Sendable {
         // Guarded by `condition`.
         private var next: [@Sendable (Result<Void, any Error>) -> Void] = []
         private var stopped = false
+        private var failed: StoreError?
         private let syncFile: @Sendable () throws -> Void
         private let closeFile: @Sendable () -> Void
         /// How long each sync took: every webhook of a group waits for it, so a slow disk
@@ -95,6 +104,12 @@ final class WALSync: Sendable {
             condition.lock()
             defer { condition.unlock() }
             return next.count
+        }
+
+        var failure: StoreError? {
+            condition.lock()
+            defer { condition.unlock() }
+            return failed
         }
 
         func enqueue(_ done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
@@ -124,11 +139,22 @@ final class WALSync: Sendable {
                 let covered = next
                 next = []
                 let last = stopped
+                let failedBefore = failed
                 condition.unlock()
                 if !covered.isEmpty {
-                    let start = ContinuousClock.now
-                    let result = Result { try syncFile() }
-                    duration.record(duration: ContinuousClock.now - start)
+                    let result: Result<Void, any Error>
+                    if let failedBefore {
+                        result = .failure(failedBefore)
+                    } else {
+                        let start = ContinuousClock.now
+                        result = Result { try syncFile() }
+                        duration.record(duration: ContinuousClock.now - start)
+                        if case .failure(let error) = result {
+                            condition.lock()
+                            failed = StoreError("an earlier disk sync of the WAL failed (\(error)); restart klaxon once the disk is sound")
+                            condition.unlock()
+                        }
+                    }
                     for done in covered { done(result) }
                 }
                 if last { break }
