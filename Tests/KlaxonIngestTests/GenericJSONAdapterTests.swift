@@ -96,6 +96,30 @@ import Testing
         #expect(found[2].endsAt == nil)
     }
 
+    /// Unix times past year 9999 (or before year 1) are refused where they stand, not stored:
+    /// 1e20 seconds does not fit the store's `Int64` milliseconds.
+    @Test(arguments: [
+        (#"{"labels":{"a":"1"},"startsAt":1e20}"#, "$.startsAt", "number 1e20"),
+        (#"{"labels":{"a":"1"},"startsAt":"9300000000000000000"}"#, "$.startsAt", #""9300000000000000000""#),
+        (#"{"labels":{"a":"1"},"endsAt":-1e20}"#, "$.endsAt", "number -1e20"),
+        (#"{"labels":{"a":"1"},"startsAt":253402300800000}"#, "$.startsAt", "number 253402300800000"),
+        (#"{"labels":{"a":"1"},"startsAt":"\#(String(repeating: "9", count: 400))"}"#, "$.startsAt", "\""),
+    ])
+    func unixTimesOutsideYears1To9999AreBadValues(text: String, path: String, got: String) {
+        let error = failure(text)
+        #expect(error?.code == .badValue)
+        #expect(error?.fieldPath == path)
+        #expect(error?.description.hasPrefix("\(path): expected Unix seconds or milliseconds within the years 0001 to 9999, got \(got)") == true)
+    }
+
+    @Test func unixTimesAtTheEdgesOfYears1To9999AreKept() throws {
+        let found = try alerts(
+            #"[{"labels":{"a":"1"},"startsAt":253402300799999},{"labels":{"a":"2"},"startsAt":-62135596800000}]"#
+        )
+        #expect(RFC3339.format(try #require(found[0].startsAt)) == "9999-12-31T23:59:59.999Z")
+        #expect(RFC3339.format(try #require(found[1].startsAt)) == "0001-01-01T00:00:00Z")
+    }
+
     @Test func canonicalErrorsNameTheirPath() {
         let cases: [(String, IngestError.Code, String)] = [
             (#""x""#, .wrongShape, #"$: expected an alert object, an array of alerts or {"alerts": [...]}, got "x""#),

@@ -216,6 +216,20 @@ import VendorFakes
         #expect(try HuaweiCallbackParser.report(from: fields).duration == .milliseconds(2500))
     }
 
+    /// A duration whose milliseconds would not fit `Int64` (1e16 s) is refused like any bad
+    /// field, as is anything past a day; a day itself is kept.
+    @Test func absurdTalkDurationIsRejected() throws {
+        var fields = HuaweiAICCFake.releaseEvent(callSerialNo: "1", called: "8899", releaseReason: "1")
+        for text in ["1e16", "9223372036854775807", "86400.5"] {
+            fields["talkDuration"] = text
+            #expect(throws: HuaweiCallbackParser.ParseError(path: "$.talkDuration", message: "expected at most 86400 seconds, got \"\(text)\"")) {
+                try HuaweiCallbackParser.report(from: fields)
+            }
+        }
+        fields["talkDuration"] = "86400"
+        #expect(try HuaweiCallbackParser.report(from: fields).duration == .seconds(86_400))
+    }
+
     @Test func malformedCallbacksThrow() {
         #expect(throws: HuaweiCallbackParser.ParseError.self) { try HuaweiCallbackParser.parse(Array("not json".utf8)) }
         #expect(throws: HuaweiCallbackParser.ParseError.self) { try HuaweiCallbackParser.parse(Array("[1,2]".utf8)) }

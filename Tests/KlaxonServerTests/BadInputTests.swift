@@ -49,6 +49,28 @@ struct BadInputTests {
         }
     }
 
+    /// A Unix time too large for the store's milliseconds is a 400 that names the field, not a
+    /// trap that takes the process, and every page in flight, down with it.
+    @Test func anOutOfRangeTimestampGets400AndTheServerKeepsServing() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let basic = [("Authorization", "Basic " + Data("ops:ops-pass".utf8).base64EncodedString())]
+            for startsAt in ["1e20", #""9300000000000000000""#] {
+                let body = #"{"labels":{"alertname":"x","oncall":"voice"},"startsAt":\#(startsAt)}"#
+                let answer = try await klaxon.post("/webhook/json/ops", body, headers: basic)
+                #expect(answer.status == 400, "\(startsAt)")
+                #expect((answer.json["detail"] as? String)?.contains("$.startsAt: expected Unix seconds") == true, "\(startsAt)")
+            }
+            #expect(try await klaxon.get("/healthz").status == 200)
+            let none = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
+            #expect((none.json["incidents"] as? [[String: Any]])?.isEmpty == true)
+
+            let sane = #"{"labels":{"alertname":"x","oncall":"voice"},"startsAt":1795373807}"#
+            #expect(try await klaxon.post("/webhook/json/ops", sane, headers: basic).status == 200)
+            let one = try await klaxon.get("/api/v1/incidents?state=all", headers: apiAuth)
+            #expect((one.json["incidents"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
     @Test func aStalledBodyGets408AndNothingIsRecorded() async throws {
         try await withKlaxon(yaml, bodyTimeout: .milliseconds(300)) { klaxon in
             var request = HTTPClientRequest(url: klaxon.baseURL + "/webhook/alertmanager")

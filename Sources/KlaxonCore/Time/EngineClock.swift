@@ -46,9 +46,12 @@ extension Date {
         Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
-    /// Whole milliseconds since 1970, as the store keeps times.
+    /// Whole milliseconds since 1970, as the store keeps times. A date beyond what `Int64`
+    /// holds (some 292 million years either way) is clamped to `Int64.min` or `.max`, NaN to
+    /// `.max`, rather than trapping: ingest rejects such dates, and this is the fallback.
     public var millisecondsSince1970: Int64 {
-        Int64((timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        return Int64(exactly: milliseconds) ?? (milliseconds < 0 ? .min : .max)
     }
 
     public init(millisecondsSince1970 milliseconds: Int64) {

@@ -52,7 +52,9 @@ enum PayloadValues {
     }
 
     /// An RFC 3339 string, a number of Unix seconds (milliseconds above 1e11), or a string of
-    /// such a number. Nil for null and for Go's zero time.
+    /// such a number. Nil for null and for Go's zero time. A number must fall in the years
+    /// 0001 to 9999, like the RFC 3339 text form: a later one would not fit the store's
+    /// milliseconds or could not be printed back.
     static func timestamp(_ value: JSONValue, numbersAllowed: Bool, at path: @autoclosure () -> FieldPath) throws(IngestError) -> Date? {
         switch value {
         case .null:
@@ -62,12 +64,12 @@ enum PayloadValues {
                 return RFC3339.isZeroTime(date) ? nil : date
             }
             if numbersAllowed, let seconds = unixNumber(text) {
-                return unixDate(seconds)
+                return try unixDate(seconds, value, at: path())
             }
             let expected = numbersAllowed ? "an RFC 3339 timestamp or Unix seconds" : "an RFC 3339 timestamp"
             throw IngestError(code: .badValue, message: "expected \(expected), got \(value.brief)", fieldPath: path().description)
         case .number(let seconds, _) where numbersAllowed:
-            return unixDate(seconds)
+            return try unixDate(seconds, value, at: path())
         default:
             let expected = numbersAllowed ? "an RFC 3339 timestamp or Unix seconds" : "an RFC 3339 timestamp string"
             throw wrongType(value, expected: expected, at: path())
@@ -78,8 +80,16 @@ enum PayloadValues {
         IngestError(code: .wrongShape, message: "expected \(expected), got \(value.brief)", fieldPath: path.description)
     }
 
-    private static func unixDate(_ number: Double) -> Date {
-        Date(timeIntervalSince1970: abs(number) > 1e11 ? number / 1000 : number)
+    private static func unixDate(_ number: Double, _ value: JSONValue, at path: @autoclosure () -> FieldPath) throws(IngestError) -> Date {
+        let seconds = abs(number) > 1e11 ? number / 1000 : number
+        guard RFC3339.yearsOneTo9999Since1970.contains(seconds) else {
+            throw IngestError(
+                code: .badValue,
+                message: "expected Unix seconds or milliseconds within the years 0001 to 9999, got \(value.brief)",
+                fieldPath: path().description
+            )
+        }
+        return Date(timeIntervalSince1970: seconds)
     }
 
     /// Digits with an optional fraction (`1795287407`, `1795287407.5`).

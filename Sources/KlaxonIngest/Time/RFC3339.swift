@@ -14,6 +14,9 @@ import Foundation
 public enum RFC3339 {
     /// Go's zero `time.Time`, `0001-01-01T00:00:00Z`, in seconds since 1970.
     static let zeroTimeSince1970: Double = -62_135_596_800
+    /// The instants from Go's zero time up to the end of year 9999, in seconds since 1970:
+    /// the four-digit years this text form can spell. Dates from numbers are held to it too.
+    static let yearsOneTo9999Since1970: Range<Double> = zeroTimeSince1970..<253_402_300_800
     private static let secondsFrom1970To2001: Int64 = 978_307_200
 
     /// The date `text` stands for, or nil when it is not an RFC 3339 date-time.

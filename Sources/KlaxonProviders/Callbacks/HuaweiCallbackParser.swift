@@ -8,7 +8,8 @@ import KlaxonCore
 ///   (`1`, `2.5`), `true`/`false`, and `null` as `null`, which is also how Huawei's Java
 ///   signer renders them. Verify these with ``HuaweiCallbackVerifier`` before trusting them.
 /// - ``report(from:)`` turns them into a ``CallStatusReport``: `callSerialNo` → vendor call
-///   id (required), `called` → callee, `talkDuration` (seconds) → duration, `releaseReason`
+///   id (required), `called` → callee, `talkDuration` (seconds, at most
+///   ``maximumTalkDuration``) → duration, `releaseReason`
 ///   → vendor code (`missing` when absent) and status: `0` (callee hung up after connecting) and `1` (played to the
 ///   end) → answered; `4` (rejected, or no answer after ringing) → no answer; `6`, `8`, `9`,
 ///   `10`, `999`, anything else or a missing reason → failed.
@@ -18,6 +19,11 @@ import KlaxonCore
 public enum HuaweiCallbackParser {
     /// The reply AICC's sibling callbacks expect; voice notification documents none.
     public static let replyBody = #"{"retCode":"0","retMsg":"success"}"#
+
+    /// The longest `talkDuration` accepted, in seconds: a day. A voice notification lasts
+    /// minutes; anything longer is a broken or forged callback, and a value near 10^16 would
+    /// overflow the conversion to milliseconds.
+    public static let maximumTalkDuration: Double = 86_400
 
     /// A callback body that is not a Huawei release event.
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -54,6 +60,12 @@ public enum HuaweiCallbackParser {
         if let text = fields["talkDuration"], !text.isEmpty, text != "null" {
             guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
                 throw ParseError(path: "$.talkDuration", message: "expected seconds, got \"\(text.prefix(20))\"")
+            }
+            guard seconds <= maximumTalkDuration else {
+                throw ParseError(
+                    path: "$.talkDuration",
+                    message: "expected at most \(Int(maximumTalkDuration)) seconds, got \"\(text.prefix(20))\""
+                )
             }
             duration = .milliseconds(Int64((seconds * 1000).rounded()))
         }
