@@ -8,8 +8,9 @@ extension TimeWindow {
         return calendar
     }
 
-    /// Whether `date` falls inside one of the window's ranges on one of its days. A range
-    /// that wraps midnight belongs to the day it starts on.
+    /// Whether `date` falls inside one of the window's ranges on one of its days, as the
+    /// wall clock reads in the window's timezone. A range that wraps midnight belongs to the
+    /// day it starts on.
     public func contains(_ date: Date) -> Bool {
         let calendar = calendar
         let parts = calendar.dateComponents([.hour, .minute, .weekday], from: date)
@@ -40,25 +41,61 @@ extension TimeWindow {
         firstChange(from: date) { contains($0) }
     }
 
-    /// Membership only changes at a range's start or end, so those instants over the
-    /// next eight days are the only candidates.
+    /// `contains` reads the wall clock, so membership only changes where the wall clock
+    /// crosses a range's start or end or midnight, or jumps (the zone's UTC offset changes):
+    /// those instants over the next eight days are the only candidates, and the first that
+    /// is `wanted` is the answer. Boundaries are wall-clock times, also on the days the clocks
+    /// change (midnight plus 480 minutes is not 08:00 then):
+    /// - A time the clocks skip (02:30 on a spring-forward day in Berlin) has no instant; the
+    ///   boundary is the first instant after the gap, the change of offset itself (03:00),
+    ///   when the wall clock first reads past that time.
+    /// - A time the clocks repeat (02:30 on a fall-back day) is a boundary at both instants,
+    ///   and the first one after `date` wins: quiet hours end, and active hours start, at the
+    ///   first 02:30, the earliest a held page may go out. The wall clock then reads 02:00
+    ///   again, inside a range such as 22:00-02:30 once more, until the second 02:30.
     private func firstChange(from date: Date, where wanted: (Date) -> Bool) -> Date? {
         if wanted(date) { return date }
-        let calendar = calendar
-        let midnight = calendar.startOfDay(for: date)
-        var candidates: [Date] = []
+        let zone = calendar.timeZone
+        let spans = Self.offsetSpans(of: zone, from: date, to: date.addingTimeInterval(12 * 86_400))
+        // Each change of offset, where the wall clock jumps.
+        var candidates = spans.dropFirst().map(\.start)
+        // Seconds since 1970 on a clock that reads local wall time, and that clock's midnight.
+        let wall = date.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: date))
+        let midnight = (wall / 86_400).rounded(.down) * 86_400
+        let minutes = Set([0, 24 * 60] + ranges.flatMap { [$0.start, $0.end] })
         for day in -1...8 {
-            guard let start = calendar.date(byAdding: .day, value: day, to: midnight) else { continue }
-            for range in ranges {
-                for minute in [range.start, range.end] {
-                    if let candidate = calendar.date(byAdding: .minute, value: minute, to: start), candidate > date {
-                        candidates.append(candidate)
-                    }
+            for minute in minutes {
+                let local = midnight + Double(day * 86_400 + minute * 60)
+                // The wall time happens in each span whose offset maps it inside that span:
+                // once on an ordinary day, twice when the clocks repeat it, never in a gap.
+                for span in spans {
+                    let instant = Date(timeIntervalSince1970: local - Double(span.offset))
+                    if instant > date, instant >= span.start, instant < span.end { candidates.append(instant) }
                 }
             }
-            if let next = calendar.date(byAdding: .day, value: 1, to: start), next > date { candidates.append(next) }
         }
         return candidates.sorted().first(where: wanted)
+    }
+
+    /// A stretch of time over which the zone's UTC offset does not change.
+    private struct OffsetSpan {
+        var start: Date
+        var end: Date
+        var offset: Int
+    }
+
+    /// The stretches of constant UTC offset that cover `from..<to`, split at every change of
+    /// the zone's offset (daylight saving or a change of standard time).
+    private static func offsetSpans(of zone: TimeZone, from: Date, to: Date) -> [OffsetSpan] {
+        var spans: [OffsetSpan] = []
+        var start = from
+        while start < to {
+            var end = to
+            if let next = zone.nextDaylightSavingTimeTransition(after: start), next > start, next < to { end = next }
+            spans.append(OffsetSpan(start: start, end: end, offset: zone.secondsFromGMT(for: start)))
+            start = end
+        }
+        return spans
     }
 
     private func takes(_ weekday: Int) -> Bool {
