@@ -124,6 +124,46 @@ import Testing
         #expect(lines == ["22:9: routes: expected a list, got a mapping"])
     }
 
+    /// An empty secret, often a `${NAME}` set to nothing, would accept anyone: an empty
+    /// bearer token matches `Bearer `, an empty HMAC key is one anyone can sign with.
+    @Test func emptySecretsAreErrors() throws {
+        let yaml = """
+            server:
+              api_token: ${API_TOKEN}
+              source_token: ""
+              callback_token: ${CALLBACK_TOKEN}
+            inputs:
+              am: {type: alertmanager, token: ""}
+              mail:
+                type: email
+                basic_auth: {username: mta, password: "${MAIL_PASSWORD}"}
+            providers:
+              hw:
+                type: huawei-aicc
+                app_key: k
+                app_secret: s
+                callback_shared_key: ${HW_KEY}
+            """
+        let empty = ["API_TOKEN": "", "CALLBACK_TOKEN": "", "MAIL_PASSWORD": "", "HW_KEY": ""]
+        let served = RuleLoader(environment: empty, mode: .serve).load(yaml: yaml)
+        #expect(served.repository == nil)
+        let errors = served.errors.map(\.description)
+        for expected in [
+            "rules.yaml:2:14: error: server.api_token: is empty",
+            "rules.yaml:3:17: error: server.source_token: is empty",
+            "rules.yaml:4:19: error: server.callback_token: is empty",
+            "rules.yaml:6:35: error: inputs.am.token: is empty",
+            "rules.yaml:9:43: error: inputs.mail.basic_auth.password: is empty",
+            "rules.yaml:15:26: error: providers.hw.callback_shared_key: is empty",
+        ] {
+            #expect(errors.contains { $0.hasPrefix(expected) }, "\(expected) in \(errors)")
+        }
+        // `klaxon check` without the server's environment only warns about the references.
+        let checked = RuleLoader(environment: [:], mode: .check).load(yaml: yaml)
+        #expect(checked.errors.map(\.description).allSatisfy { $0.contains("source_token") || $0.contains("inputs.am.token") })
+        #expect(checked.errors.count == 2)
+    }
+
     @Test func environmentVariablesAreSubstituted() throws {
         let yaml = """
             providers:

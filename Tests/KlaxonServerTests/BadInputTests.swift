@@ -139,6 +139,11 @@ struct BadInputTests {
             }
             let basic = [("Authorization", "Basic " + Data("ops:wrong".utf8).base64EncodedString())]
             #expect(try await klaxon.post("/webhook/json/ops", "[]", headers: basic).status == 401)
+            // The password and 256 NUL bytes more: a length compared as one byte would match.
+            let padded = Data("ops:ops-pass".utf8) + Data(repeating: 0, count: 256)
+            #expect(
+                try await klaxon.post("/webhook/json/ops", "[]", headers: [("Authorization", "Basic " + padded.base64EncodedString())]).status == 401
+            )
             #expect(try await klaxon.get("/api/v1/incidents").status == 401)
             #expect(try await klaxon.get("/api/v1/incidents", headers: amAuth).status == 401)
             #expect(try await klaxon.post("/-/reload", "").status == 401)

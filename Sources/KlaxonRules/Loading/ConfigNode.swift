@@ -84,6 +84,20 @@ struct ConfigNode {
         return substituteEnvironment(in: raw)
     }
 
+    /// A token, password or key: like ``string(_:)``, but empty is an error, since an empty
+    /// secret (often a `${NAME}` set to nothing) would let anyone in.
+    func secret(_ what: String) -> String? {
+        guard let raw = rawString(what) else { return nil }
+        let value = substituteEnvironment(in: raw)
+        // `klaxon check` runs without the server's environment and warns about what it lacks.
+        let unresolvable = raw.contains("${") && context.missingVariable == .warning
+        if value.isEmpty && !unresolvable {
+            context.error(location, "\(what): is empty (an empty ${NAME}?); a secret needs a value, or leave the key out")
+            return nil
+        }
+        return value
+    }
+
     func int(_ what: String, in range: ClosedRange<Int>? = nil) -> Int? {
         guard let text = string(what) else { return nil }
         guard let value = Int(text) else {

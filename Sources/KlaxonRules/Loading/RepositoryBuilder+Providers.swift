@@ -16,10 +16,10 @@ extension RepositoryBuilder {
             )
             return nil
         }
-        var input = InputConfig(name: name, type: type, token: map["token"]?.string("\(what).token"), location: location)
+        var input = InputConfig(name: name, type: type, token: map["token"]?.secret("\(what).token"), location: location)
         if let authNode = map["basic_auth"], let auth = authNode.mapping("\(what).basic_auth", keys: ["username", "password"]) {
             if let user = auth.required("username")?.string("\(what).basic_auth.username"),
-                let password = auth.required("password")?.string("\(what).basic_auth.password")
+                let password = auth.required("password")?.secret("\(what).basic_auth.password")
             {
                 input.basicAuth = InputConfig.BasicAuth(username: user, password: password)
             }
@@ -84,7 +84,10 @@ extension RepositoryBuilder {
             context.error(node.location, "\(what): provider type \(type.rawValue) requires \"\(key)\"")
         }
         for key in schema.required + schema.optional where !schema.maps.contains(key) && !schema.lists.contains(key) {
-            guard let valueNode = map[key], let value = valueNode.string("\(what).\(key)") else { continue }
+            let path = "\(what).\(key)"
+            guard let valueNode = map[key], let value = schema.secrets.contains(key) ? valueNode.secret(path) : valueNode.string(path) else {
+                continue
+            }
             if let choices = schema.choices[key], !choices.contains(value) {
                 context.error(valueNode.location, "\(what).\(key): \"\(value)\" is not one of \(choices.joined(separator: ", "))")
             }

@@ -152,10 +152,10 @@ final class RepositoryBuilder {
                 context.error(limit.location, "server.body_limit: expected a size like 1MiB, 512KiB or 65536, got \"\(text)\"")
             }
         }
-        config.apiToken = map["api_token"]?.string("server.api_token")
-        config.sourceToken = map["source_token"]?.string("server.source_token")
+        config.apiToken = map["api_token"]?.secret("server.api_token")
+        config.sourceToken = map["source_token"]?.secret("server.source_token")
         config.publicURL = map["public_url"]?.string("server.public_url")
-        config.callbackToken = map["callback_token"]?.string("server.callback_token")
+        config.callbackToken = map["callback_token"]?.secret("server.callback_token")
         if let url = config.publicURL, let node = map["public_url"], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             context.error(node.location, "server.public_url: expected an http:// or https:// URL")
         }
