@@ -3,6 +3,7 @@ import KlaxonCore
 import KlaxonRules
 import KlaxonTestSupport
 import SQLiteNIO
+import Synchronization
 import Testing
 
 @testable import KlaxonEngine
@@ -383,6 +384,42 @@ extension EngineDurabilityTests {
         #expect(harness.provider.calledNames == ["alice", "bob"])
         let steps = try await store.read { try await $0.steps(incidentID: step.incidentID) }
         #expect(steps.first?.state == .done)
+    }
+
+    /// A vendor's "answered" report can come while the step's other calls still retry: the
+    /// accepted call is recorded at once, so the report finds it and stops the escalation,
+    /// and recording the step's end keeps what the report said.
+    @Test(.timeLimit(.minutes(1))) func anAnsweredReportDuringTheStepsRetriesIsRecordedAndKept() async throws {
+        let bobAttempts = Mutex(0)
+        let provider = RecordingProvider { recipient in
+            guard recipient.name == "bob" else { return .accepted(vendorCallID: "v-" + recipient.name) }
+            let attempt = bobAttempts.withLock { count in
+                count += 1
+                return count
+            }
+            return attempt == 1 ? .retryable(VendorError(code: "busy", message: "line busy")) : .accepted(vendorCallID: "v-bob")
+        }
+        let harness = try await EngineHarness.make(provider: provider)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        let step = try #require(try await harness.store.write { try await $0.claimDueSteps(now: harness.start, limit: 1) }.first)
+        let running = Task { await harness.engine.execute(step) }
+        // Alice's call is accepted; bob's waits for its retry.
+        await harness.clock.waitForSleepers()
+        let answered = CallStatusReport(vendorCallID: "v-alice", status: .answered, duration: .seconds(5), vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
+        harness.clock.advance(by: .seconds(60))
+        await running.value
+
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.incident.state == .acked)
+        let alice = try #require(detail.calls.first { $0.recipient.name == "alice" })
+        #expect(alice.state == .accepted)
+        #expect(alice.status == .answered)
+        #expect(alice.attempts == 1)
+        #expect(detail.calls.first { $0.recipient.name == "bob" }?.state == .accepted)
+        #expect(detail.events.filter { $0.kind == "call_placed" }.count == 2)
+        #expect(try await harness.advance(.seconds(3600)) == 0)
     }
 }
 

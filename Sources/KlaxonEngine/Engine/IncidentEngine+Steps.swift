@@ -184,10 +184,26 @@ extension IncidentEngine {
                 let started = ContinuousClock.now
                 for outcome in await dispatcher.dispatch(
                     legs,
-                    report: { event in
-                        if case .attempted(let provider, _, _) = event {
-                            let elapsed = ContinuousClock.now - started
-                            metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                    report: { [store, clock] event in
+                        guard case .attempted(let provider, _, let results) = event else { return }
+                        let elapsed = ContinuousClock.now - started
+                        metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                        // Accepted calls are recorded now, not after the step's other calls
+                        // have retried and failed over: a vendor's "answered" report matches
+                        // by the vendor's id, and one that came first would find no call.
+                        // Best effort: what fails here is recorded with the rest below.
+                        let accepted = results.compactMap { result -> (CallRecord, CallResult)? in
+                            guard result.result.isAccepted, let call = calls.first(where: { $0.recipient.phone == result.recipient.phone }) else {
+                                return nil
+                            }
+                            return (call, result.result)
+                        }
+                        guard !accepted.isEmpty else { return }
+                        let at = clock.now()
+                        _ = try? await store.write { transaction in
+                            for (call, result) in accepted {
+                                try await Self.record(result, by: provider, of: call, failure: nil, at: at, in: transaction)
+                            }
                         }
                     }
                 ) {
@@ -197,37 +213,9 @@ extension IncidentEngine {
         }
         let finished = clock.now()
         let recorded: Void? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
-            for var call in calls {
+            for call in calls {
                 let outcome = outcomes[call.recipient.phone]
-                call.updatedAt = finished
-                call.provider = outcome?.provider ?? call.provider
-                call.attempts += 1
-                let detail: String
-                switch outcome?.result {
-                case .accepted(let vendorCallID)?:
-                    call.state = .accepted
-                    call.vendorCallID = vendorCallID
-                    detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) accepted by \(call.provider ?? "?")"
-                case .retryable(let error)?, .permanent(let error)?:
-                    call.state = .failed
-                    call.error = error.description
-                    detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(error)"
-                case nil:
-                    call.state = .failed
-                    call.error = failure ?? "not placed"
-                    detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(call.error ?? "")"
-                }
-                try await transaction.updateCall(call)
-                try await transaction.appendEvent(
-                    TimelineEvent(
-                        incidentID: call.incidentID,
-                        at: finished,
-                        kind: call.state == .accepted ? "call_placed" : "call_failed",
-                        actor: "scheduler",
-                        detail: detail,
-                        callID: call.callID
-                    )
-                )
+                try await Self.record(outcome?.result, by: outcome?.provider, of: call, failure: failure, at: finished, in: transaction)
             }
             try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
         }
@@ -243,6 +231,50 @@ extension IncidentEngine {
                 ]
             )
         }
+    }
+
+    /// Records how one call of a step ended, on the call as stored now: a status report may
+    /// have been recorded on it since it started. A call already recorded as accepted is
+    /// left alone, so recording twice changes nothing.
+    private static func record(
+        _ result: CallResult?,
+        by provider: String?,
+        of started: CallRecord,
+        failure: String?,
+        at now: Date,
+        in transaction: any IncidentTransaction
+    ) async throws {
+        var call = try await transaction.calls(stepID: started.stepID).first { $0.id == started.id } ?? started
+        guard call.state != .accepted else { return }
+        call.updatedAt = now
+        call.provider = provider ?? call.provider
+        call.attempts += 1
+        let detail: String
+        switch result {
+        case .accepted(let vendorCallID)?:
+            call.state = .accepted
+            call.vendorCallID = vendorCallID
+            detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) accepted by \(call.provider ?? "?")"
+        case .retryable(let error)?, .permanent(let error)?:
+            call.state = .failed
+            call.error = error.description
+            detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(error)"
+        case nil:
+            call.state = .failed
+            call.error = failure ?? "not placed"
+            detail = "call to \(call.recipient.name) (\(call.recipient.maskedPhone)) failed: \(call.error ?? "")"
+        }
+        try await transaction.updateCall(call)
+        try await transaction.appendEvent(
+            TimelineEvent(
+                incidentID: call.incidentID,
+                at: now,
+                kind: call.state == .accepted ? "call_placed" : "call_failed",
+                actor: "scheduler",
+                detail: detail,
+                callID: call.callID
+            )
+        )
     }
 
     /// Runs `body` in a write transaction until it commits. A claimed step is this task's
