@@ -53,11 +53,38 @@ struct EngineEscalationTests {
         let detail = try await harness.detail(opened.opened[0])
         #expect(detail.steps.first?.dueAt == morning)
         #expect(detail.events.map(\.kind).contains("step_deferred"))
-        // Both steps wait for the morning, then fire once each.
+        // Both steps wait for the morning, and keep their ten minutes apart: the on-call pair
+        // first, then carol if nobody acknowledged.
         #expect(try await harness.advance(.seconds(8 * 3600 + 29 * 60)) == 1)  // step 2 came due and was deferred too
         #expect(harness.provider.calledNames.isEmpty)
-        #expect(try await harness.advance(.seconds(60)) == 2)
+        #expect(try await harness.detail(opened.opened[0]).steps.map(\.dueAt) == [morning, morning.addingTimeInterval(600)])
+        #expect(try await harness.advance(.seconds(60)) == 1)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(try await harness.advance(.seconds(600)) == 1)
         #expect(harness.provider.calledNames.sorted() == ["alice", "bob", "carol"])
+    }
+
+    /// An incident that opened before quiet hours began pauses when they begin: a step due
+    /// 20 minutes into them rings 20 minutes after they end.
+    @Test(arguments: StoreKind.allCases) func quietHoursPauseAnEscalationThatBeganBefore(on kind: StoreKind) async throws {
+        let yaml =
+            engineRules + """
+
+                    quiet_hours:
+                      timezone: Asia/Shanghai
+                      times: ["22:00-08:00"]
+                      action: defer
+                """
+        // 2026-06-01 21:50 in Shanghai: step 1 rings at once, step 2 is due at 22:00.
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T13:50:00Z"))
+        let harness = try await EngineHarness.make(yaml.replacingOccurrences(of: "after: 10m", with: "after: 30m"), on: kind, start: start)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(try await harness.advance(.seconds(30 * 60)) == 1)
+        let morning = try #require(ISO8601DateFormatter().date(from: "2026-06-02T00:00:00Z"))
+        #expect(try await harness.detail(opened.opened[0]).steps.last?.dueAt == morning.addingTimeInterval(20 * 60))
     }
 
     @Test(arguments: StoreKind.allCases) func quietHoursSkip(on kind: StoreKind) async throws {

@@ -319,8 +319,12 @@ extension IncidentEngine {
             [settings?.quietHours.map { ($0, "quiet hours", false) }, settings?.activeHours.map { ($0, "active hours", true) }]
             .compactMap { $0 }
         for (window, name, callsOutside) in windows where window.contains(now) != callsOutside {
-            let resume = callsOutside ? window.nextEntry(from: now) : window.nextExit(from: now)
-            if window.action == .defer_, let resume {
+            if window.action == .defer_, let end = callsOutside ? window.nextEntry(from: now) : window.nextExit(from: now) {
+                // The escalation pauses while held: each step keeps its distance from when the
+                // hold began (or the incident opened, if later), so the chain does not ring
+                // everyone at once when the hold ends.
+                let heldSince = max(window.stretchStart(containing: now) ?? now, incident.openedAt)
+                let resume = end.addingTimeInterval(max(0, step.dueAt.timeIntervalSince(heldSince)))
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)
                 try await transaction.appendEvent(
                     TimelineEvent(

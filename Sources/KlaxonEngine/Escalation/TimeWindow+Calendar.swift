@@ -41,6 +41,21 @@ extension TimeWindow {
         firstChange(from: date) { contains($0) }
     }
 
+    /// When the stretch that `date` is in began: the last instant at or before `date` where
+    /// `contains` turned to what it is at `date`. Nil when it has not changed in the eight
+    /// days before.
+    public func stretchStart(containing date: Date) -> Date? {
+        let inside = contains(date)
+        var start: Date?
+        var time = date.addingTimeInterval(-8 * 86_400)
+        while time < date {
+            guard let change = contains(time) ? nextExit(from: time) : nextEntry(from: time), change <= date else { break }
+            if contains(change) == inside { start = change }
+            time = change
+        }
+        return start
+    }
+
     /// `contains` reads the wall clock, so membership only changes where the wall clock
     /// crosses a range's start or end or midnight, or jumps (the zone's UTC offset changes):
     /// those instants over the next eight days are the only candidates, and the first that
