@@ -459,4 +459,23 @@ struct TimeWindowTests {
         #expect(fridays.contains(formatter.date(from: "2026-06-05T22:00:00Z")!))  // Sat 06:00
         #expect(!fridays.contains(formatter.date(from: "2026-06-06T15:00:00Z")!))  // Sat 23:00
     }
+
+    /// `days:` without `times:` is those whole days.
+    @Test func daysAloneAreWholeDays() throws {
+        let yaml =
+            engineRules + """
+
+                    quiet_hours:
+                      timezone: Asia/Shanghai
+                      days: [sat, sun]
+                """
+        let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml, name: "test.yaml")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors.map(\.description))")
+        let weekend = try #require(loaded.repository?.routes.first?.effective.quietHours)
+        #expect(!weekend.contains(formatter.date(from: "2026-06-05T15:59:00Z")!))  // Fri 23:59
+        #expect(weekend.contains(formatter.date(from: "2026-06-05T16:00:00Z")!))  // Sat 00:00
+        #expect(weekend.contains(formatter.date(from: "2026-06-07T15:59:00Z")!))  // Sun 23:59
+        #expect(!weekend.contains(formatter.date(from: "2026-06-07T16:00:00Z")!))  // Mon 00:00
+        #expect(weekend.nextExit(from: formatter.date(from: "2026-06-06T04:00:00Z")!) == formatter.date(from: "2026-06-07T16:00:00Z"))
+    }
 }

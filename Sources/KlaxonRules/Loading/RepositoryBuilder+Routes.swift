@@ -134,6 +134,9 @@ extension RepositoryBuilder {
         }
         if map["times"] == nil && map["days"] == nil {
             context.error(node.location, "\(what): set days, times or both")
+        } else if map["times"] == nil {
+            // Days alone are whole days: `days: [sat, sun]` is the weekend.
+            window.ranges = [TimeWindow.TimeRange(start: 0, end: 0)]
         }
         if let actionNode = map["action"], let text = actionNode.string("\(what).action") {
             if let action = TimeWindow.Action(rawValue: text) {

@@ -77,7 +77,8 @@ public struct TimeWindow: Sendable, Hashable {
     public var ranges: [TimeRange]
     public var action: Action
 
-    /// Minutes after midnight, start inclusive, end exclusive; an end before the start wraps midnight.
+    /// Minutes after midnight, start inclusive, end exclusive; an end before the start wraps
+    /// midnight, and an end equal to the start is the whole day (`days:` without `times:`).
     public struct TimeRange: Sendable, Hashable {
         public var start: Int
         public var end: Int
