@@ -208,16 +208,8 @@ public final class IncidentEngine: Sendable {
             return
         }
         let settings = rules.ingestSettings[match.route]
-        if let window = settings?.dedupeWindow,
-            var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
-        {
-            incident = state.incidents[incident.id] ?? incident
-            try await reopen(&incident, with: record, encoded, match: match, now: now, in: transaction, state: &state, summary: &summary)
-            state.remember(incident, key: key)
-            summary.opened.append(incident.id)
-            return
-        }
-        // The storm guard in force, when this incident would be one too many for the route.
+        // The storm guard comes first, also for an alert that would reopen a resolved
+        // incident: in a storm, flapping alerts join it rather than each ring its own chain.
         var storm: StormGuard?
         if let guarded = settings?.storm {
             let since = now.adding(.zero - guarded.window)
@@ -232,6 +224,15 @@ public final class IncidentEngine: Sendable {
             if try await transaction.countIncidents(route: match.route, openedSince: since) + 1 > guarded.threshold {
                 storm = guarded
             }
+        }
+        if storm == nil, let window = settings?.dedupeWindow,
+            var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
+        {
+            incident = state.incidents[incident.id] ?? incident
+            try await reopen(&incident, with: record, encoded, match: match, now: now, in: transaction, state: &state, summary: &summary)
+            state.remember(incident, key: key)
+            summary.opened.append(incident.id)
+            return
         }
         let incident = try await open(
             record,
