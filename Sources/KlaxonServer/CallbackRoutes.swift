@@ -8,7 +8,8 @@ import Logging
 
 /// `POST /callbacks/{provider}`: a vendor's report of how calls ended. Huawei signs its
 /// reports (checked when the provider has `callback_shared_key`); the other vendors sign
-/// nothing, so the URL carries `?token=` with `server.callback_token`.
+/// nothing, so the URL carries `?token=` with `server.callback_token`. The caller is checked
+/// before the answer tells whether the provider exists or what type it is.
 struct CallbackRoutes: Sendable {
     let server: ServerContext
 
@@ -16,17 +17,29 @@ struct CallbackRoutes: Sendable {
         router.post("/callbacks/:provider") { request, context -> Response in
             let name = try context.parameters.require("provider")
             let rules = server.engine.rules
-            guard let provider = rules.repository.provider(named: name) else {
+            let configured = rules.repository.provider(named: name)
+            // A provider that sends no reports answers like an unknown name until the caller
+            // has shown the callback token: neither its existence nor its type is told.
+            let provider = configured.flatMap { Self.takesReports($0.type) ? $0 : nil }
+            let sharedKey = provider?.type == .huaweiAICC ? provider?.options["callback_shared_key"] : nil
+            if sharedKey == nil {
+                guard Credentials.callbackAllowed(request, known: provider != nil, repository: rules.repository) else { throw APIError.unauthorized }
+            }
+            guard let provider else {
+                if let configured { throw Self.noReports(configured) }
                 throw APIError(.notFound, "unknown provider", detail: "no provider named \"\(name)\" under providers:")
             }
-            let body = Array(
-                try await WebhookRoutes.readBody(request, context: context, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout)
-                    .readableBytesView
-            )
-            let sharedKey = provider.type == .huaweiAICC ? provider.options["callback_shared_key"] : nil
-            if sharedKey == nil, let token = rules.repository.server.callbackToken {
-                let presented = request.uri.queryParameters["token"].map(String.init) ?? ""
-                guard Credentials.constantTimeEquals(presented, token) else { throw APIError.unauthorized }
+            let body: [UInt8]
+            do {
+                body = Array(
+                    try await WebhookRoutes.readBody(request, context: context, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout)
+                        .readableBytesView
+                )
+            } catch let error where sharedKey != nil {
+                // Unverified, the caller is a stranger: a 413 or 408 would tell it that a
+                // signed provider of this name exists.
+                context.logger.warning("Huawei callback refused", metadata: ["reason": "\(error)"])
+                throw APIError.unauthorized
             }
             let reports: [CallStatusReport]
             let reply: String
@@ -36,14 +49,19 @@ struct CallbackRoutes: Sendable {
                     reports = try AliyunReceiptParser.parse(body, outIDPrefix: provider.options["out_id_prefix"] ?? "")
                     reply = AliyunReceiptParser.replyBody
                 case .huaweiAICC:
-                    let fields = try HuaweiCallbackParser.fields(body)
+                    let fields: [String: String]
                     if let sharedKey {
+                        // A body that is not even JSON is refused like a bad signature, for the
+                        // same reason as above.
                         do {
+                            fields = try HuaweiCallbackParser.fields(body)
                             try HuaweiCallbackVerifier(sharedKey: sharedKey).verify(fields, now: server.engine.clock.now())
                         } catch {
                             context.logger.warning("Huawei callback refused", metadata: ["reason": "\(error)"])
                             throw APIError.unauthorized
                         }
+                    } else {
+                        fields = try HuaweiCallbackParser.fields(body)
                     }
                     reports = [try HuaweiCallbackParser.report(from: fields)]
                     reply = HuaweiCallbackParser.replyBody
@@ -54,11 +72,7 @@ struct CallbackRoutes: Sendable {
                     reports = try Infin8linxCallbackParser.parse(body)
                     reply = #"{"code":200,"msg":"ok"}"#
                 case .webhook, .simulator:
-                    throw APIError(
-                        .notFound,
-                        "no callbacks",
-                        detail: "provider \"\(name)\" is type \(provider.type.rawValue), which sends no status reports"
-                    )
+                    throw Self.noReports(provider)
                 }
             } catch let error as APIError {
                 throw error
@@ -81,6 +95,21 @@ struct CallbackRoutes: Sendable {
                 headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: reply))
             )
+        }
+    }
+
+    static func noReports(_ provider: ProviderConfig) -> APIError {
+        APIError(
+            .notFound,
+            "no callbacks",
+            detail: "provider \"\(provider.name)\" is type \(provider.type.rawValue), which sends no status reports"
+        )
+    }
+
+    static func takesReports(_ type: ProviderType) -> Bool {
+        switch type {
+        case .aliyun, .huaweiAICC, .bitel, .infin8linx: true
+        case .webhook, .simulator: false
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KlaxonCore
 import KlaxonRules
 
 /// Bearer tokens and basic auth, compared in constant time so the answer's timing says
@@ -52,6 +53,48 @@ enum Credentials {
             return user && password
         }
         return false
+    }
+
+    /// Whether a caller may learn that no input of this name takes this endpoint's payloads
+    /// (the detailed 404). Anyone when no source has a credential; otherwise a caller
+    /// presenting one that some source accepts: `source_token`, the API token, or any
+    /// input's token or basic auth. The answer to everyone else must not differ from that
+    /// of an existing input, or the 404 would name the inputs to strangers.
+    static func unknownInputAllowed(_ request: Request, repository: RuleRepository) -> Bool {
+        let server = repository.server
+        let inputs = repository.inputs.values
+        if server.sourceToken == nil && inputs.allSatisfy({ $0.token == nil && $0.basicAuth == nil }) { return true }
+        var allowed = false
+        if let presented = bearer(request) {
+            for token in [server.sourceToken, server.apiToken] + inputs.map(\.token) {
+                guard let token else { continue }
+                // Every token compared, so timing does not tell which one matched.
+                let match = constantTimeEquals(presented, token)
+                allowed = allowed || match
+            }
+        }
+        if let presented = basic(request) {
+            for basicAuth in inputs.compactMap(\.basicAuth) {
+                let user = constantTimeEquals(presented.username, basicAuth.username)
+                let password = constantTimeEquals(presented.password, basicAuth.password)
+                allowed = allowed || (user && password)
+            }
+        }
+        return allowed
+    }
+
+    /// Whether a caller may post reports for a provider that signs nothing (`known`), or
+    /// learn that a name is no provider taking reports (not `known`): `?token=` with
+    /// `callback_token` when it is set. Without it, anyone for a known provider, and for an
+    /// unknown name anyone only when no callback credential (Huawei's shared key) is
+    /// configured anywhere: a stranger must not tell a signed provider from no provider.
+    static func callbackAllowed(_ request: Request, known: Bool, repository: RuleRepository) -> Bool {
+        if let token = repository.server.callbackToken {
+            let presented = request.uri.queryParameters["token"].map(String.init) ?? ""
+            return constantTimeEquals(presented, token)
+        }
+        if known { return true }
+        return !repository.providers.contains { $0.type == .huaweiAICC && $0.options["callback_shared_key"] != nil }
     }
 
     static func apiAllowed(_ request: Request, server: ServerConfig) -> Bool {

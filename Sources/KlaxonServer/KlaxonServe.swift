@@ -22,6 +22,16 @@ public struct ServeOptions: Sendable {
 
     public static let defaultListen = "127.0.0.1:9095"
     public static let defaultStore = "sqlite:data/klaxon.db"
+
+    /// The listen address asked for with `server`: `--listen`, else `server.listen`, else the default.
+    public func listen(for server: ServerConfig) -> String {
+        listen ?? server.listen ?? Self.defaultListen
+    }
+
+    /// The store asked for with `repository`: `--store`, else its `store:`, else the default.
+    public func store(for repository: RuleRepository) -> String {
+        store ?? repository.store ?? Self.defaultStore
+    }
 }
 
 /// Why `klaxon serve` could not start.
@@ -60,15 +70,16 @@ public enum KlaxonServe {
             throw ServeError(errors)
         }
         let repository = rules.repository
-        let storeURL = options.store ?? repository.store ?? ServeOptions.defaultStore
+        let storeURL = options.store(for: repository)
         let store = try await openStore(storeURL, logger: logger)
         let engine = IncidentEngine(store: store, rules: rules, logger: logger)
         do {
             try await engine.recoverInterruptedWork()
             let (host, port) = try listenAddress(options: options, server: repository.server, logger: logger)
+            reloader.serving = ServingSettings(options: options, repository: repository, host: host)
             let context = ServerContext(engine: engine, reloader: reloader, metrics: metrics, logger: logger)
             let app = application(context, host: host, port: port) { address in
-                logger.info("klaxon serving", metadata: ["address": "\(address)", "store": "\(storeURL)", "routes": "\(rules.routes.count)"])
+                logger.info("klaxon serving", metadata: ["address": "\(address)", "store": "\(PostgresIncidentStore.redacted(storeURL))", "routes": "\(rules.routes.count)"])
             }
             try await app.runService()
         } catch {
@@ -121,14 +132,13 @@ public enum KlaxonServe {
     /// `--listen`, else `server.listen`, else 127.0.0.1:9095. With no token configured
     /// anywhere, only an explicit `--listen` may leave loopback.
     static func listenAddress(options: ServeOptions, server: ServerConfig, logger: Logger) throws -> (String, Int) {
-        let text = options.listen ?? server.listen ?? ServeOptions.defaultListen
+        let text = options.listen(for: server)
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
             throw ServeError(["listen address \"\(text)\": expected HOST:PORT"])
         }
         var host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if host.isEmpty { host = "0.0.0.0" }
-        let open = server.apiToken == nil && server.sourceToken == nil
-        if open {
+        if ServingSettings.isOpen(server) {
             if options.listen == nil && !isLoopback(host) {
                 logger.warning("no api_token or source_token configured: listening on 127.0.0.1 only, not \(host)")
                 host = "127.0.0.1"

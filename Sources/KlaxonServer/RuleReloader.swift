@@ -8,14 +8,17 @@ import Synchronization
 
 /// Loads the rule repository and hands it to the engine, at start and on every reload
 /// (`POST /-/reload`, SIGHUP). A repository with errors is refused whole and the one in
-/// use keeps serving.
+/// use keeps serving; so is one that would need a restart (see ``ServingSettings``).
 public final class RuleReloader: Sendable {
     public let paths: [String]
     let environment: [String: String]
     let httpClient: HTTPClient
     let registry: ProviderRegistry
     let logger: Logger
-    private let serial = Mutex(())
+    /// Held for a whole load, and for a reload's load, check and swap together: of two
+    /// reloads at once (SIGHUP and `POST /-/reload`), the one that read the files last
+    /// installs its rules last.
+    private let state = Mutex<ServingSettings?>(nil)
 
     public init(
         paths: [String],
@@ -37,29 +40,35 @@ public final class RuleReloader: Sendable {
         case rejected(errors: [String])
     }
 
-    /// Loads and validates the repository and builds its provider clients.
-    public func load() -> Outcome {
-        serial.withLock { _ in
-            let result = RuleLoader(environment: environment, mode: .serve).load(paths: paths)
-            guard let repository = result.repository else {
-                return .rejected(errors: result.errors.map(\.description))
-            }
-            do {
-                let environment = ProviderEnvironment(httpClient: httpClient, logger: logger)
-                let rules = try EngineRules.build(repository: repository, registry: registry, environment: environment)
-                return .loaded(rules, warnings: result.warnings.map(\.description))
-            } catch {
-                return .rejected(errors: ["\(error)"])
-            }
-        }
+    /// What the server settled at start; once set, reloads that would change it are refused.
+    public var serving: ServingSettings? {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 
-    /// Loads and, when the repository is valid, swaps it into the engine.
+    /// Loads and validates the repository and builds its provider clients.
+    public func load() -> Outcome {
+        state.withLock { _ in loadUnlocked() }
+    }
+
+    /// Loads and, when the repository is valid and needs no restart, swaps it into the engine.
     public func reload(into engine: IncidentEngine) -> Outcome {
-        let outcome = load()
+        reload(current: { engine.rules.repository }, install: { engine.replaceRules($0) })
+    }
+
+    /// ``reload(into:)`` with the engine's side as closures: `current` gives the rules in use,
+    /// `install` swaps in new ones. Both are called while the lock is held.
+    func reload(current: () -> RuleRepository, install: (EngineRules) -> Void) -> Outcome {
+        let outcome = state.withLock { serving -> Outcome in
+            let outcome = loadUnlocked()
+            guard case .loaded(let rules, _) = outcome else { return outcome }
+            let refusals = serving?.refusals(replacing: current(), with: rules.repository) ?? []
+            guard refusals.isEmpty else { return .rejected(errors: refusals) }
+            install(rules)
+            return outcome
+        }
         switch outcome {
         case .loaded(let rules, let warnings):
-            engine.replaceRules(rules)
             for warning in warnings { logger.warning("\(warning)") }
             logger.info("rules reloaded", metadata: ["routes": "\(rules.routes.count)", "providers": "\(rules.providers.count)"])
         case .rejected(let errors):
@@ -67,5 +76,19 @@ public final class RuleReloader: Sendable {
             logger.error("reload refused: the new rules have errors; the rules in use keep serving", metadata: ["errors": "\(errors.count)"])
         }
         return outcome
+    }
+
+    private func loadUnlocked() -> Outcome {
+        let result = RuleLoader(environment: environment, mode: .serve).load(paths: paths)
+        guard let repository = result.repository else {
+            return .rejected(errors: result.errors.map(\.description))
+        }
+        do {
+            let environment = ProviderEnvironment(httpClient: httpClient, logger: logger)
+            let rules = try EngineRules.build(repository: repository, registry: registry, environment: environment)
+            return .loaded(rules, warnings: result.warnings.map(\.description))
+        } catch {
+            return .rejected(errors: ["\(error)"])
+        }
     }
 }

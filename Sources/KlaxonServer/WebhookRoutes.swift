@@ -30,7 +30,14 @@ struct WebhookRoutes: Sendable {
     private func ingest(_ request: Request, context: KlaxonRequestContext, kind: AlertSource.Kind, input name: String?) async throws -> Response {
         // The rule set, not a copy of its repository: that would retain each of its tables.
         let rules = server.engine.rules
-        let input = try Self.input(named: name, kind: kind, in: rules.repository)
+        // Authenticated before the 404 of an unknown input, which would name the inputs.
+        let input: InputConfig?
+        do {
+            input = try Self.input(named: name, kind: kind, in: rules.repository)
+        } catch {
+            guard Credentials.unknownInputAllowed(request, repository: rules.repository) else { throw APIError.unauthorized }
+            throw error
+        }
         guard Credentials.sourceAllowed(request, input: input, server: rules.repository.server) else { throw APIError.unauthorized }
         let body = try await Self.readBody(request, context: context, limit: rules.repository.server.bodyLimit, timeout: server.bodyTimeout)
         let bytes = Array(body.readableBytesView)

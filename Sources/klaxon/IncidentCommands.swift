@@ -93,12 +93,26 @@ struct ResolveCommand: AsyncParsableCommand {
     }
 }
 
+/// Asks the server to ack or resolve and prints what it answered: the API answers an
+/// incident already in that state with it unchanged, by whoever put it there.
 private func changeIncident(server: String, id: Int64, action: String, by: String?, done: String) async throws {
-    let actor = by ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
+    let asked = (by ?? ProcessInfo.processInfo.environment["USER"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    let actor = asked.isEmpty ? "cli" : asked
     let body = try JSONSerialization.data(withJSONObject: ["by": actor])
     let answer = try await APIClient.request(server: server, .POST, "/api/v1/incidents/\(id)/\(action)", body: Array(body))
     let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
-    print("incident \(id) \(done) by \(actor) (state \(object?["state"] ?? "?"))")
+    let state = object?["state"] as? String ?? "?"
+    guard state == (action == "ack" ? "acked" : "resolved") else {
+        print("incident \(id): the server answered state \(state)")
+        return
+    }
+    let recorded = object?[action == "ack" ? "acked_by" : "resolved_by"] as? String
+    // The server keeps at most 200 characters of a name.
+    if let recorded, recorded == String(actor.prefix(200)) {
+        print("incident \(id) \(done) by \(recorded) (state \(state))")
+    } else {
+        print("incident \(id) was already \(done)\(recorded.map { " by \($0)" } ?? ""); nothing changed (state \(state))")
+    }
 }
 
 extension APIClient {

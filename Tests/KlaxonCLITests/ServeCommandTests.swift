@@ -133,6 +133,51 @@ struct ServeCommandTests {
         #expect(await second.stop() == 0)
     }
 
+    /// `ack` and `resolve` print what the server recorded, not their own arguments: an
+    /// incident alice acknowledged stays hers when bob acks it too, and bob is told so.
+    @Test func ackAndResolvePrintWhatTheServerRecorded() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await ServerProcess(arguments: arguments)
+        #expect(try await server.request(.POST, "/webhook/json/default", body: alert).status == 200)
+        let url = ["--server", server.baseURL]
+        let alice = try await KlaxonProcess.run(["ack", "1", "--by", "alice"] + url)
+        #expect(alice.stdout == "incident 1 acknowledged by alice (state acked)\n")
+        let bob = try await KlaxonProcess.run(["ack", "1", "--by", "bob"] + url)
+        #expect(bob.status == 0)
+        #expect(bob.stdout == "incident 1 was already acknowledged by alice; nothing changed (state acked)\n")
+        #expect(try await server.request(.GET, "/api/v1/incidents/1").body.contains(#""acked_by":"alice""#))
+
+        let carol = try await KlaxonProcess.run(["resolve", "1", "--by", "carol"] + url)
+        #expect(carol.stdout == "incident 1 resolved by carol (state resolved)\n")
+        let dave = try await KlaxonProcess.run(["resolve", "1"] + url, environment: ["USER": "dave"])
+        #expect(dave.status == 0)
+        #expect(dave.stdout == "incident 1 was already resolved by carol; nothing changed (state resolved)\n")
+        #expect(await server.stop() == 0)
+    }
+
+    /// The store is opened once: a reload, by `POST /-/reload` or SIGHUP, that names
+    /// another is refused and says a restart is needed.
+    @Test func aReloadThatChangesTheStoreIsRefused() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = directory.appendingPathComponent("rules.yaml")
+        let original = try String(contentsOf: rules, encoding: .utf8)
+        let store = "sqlite:" + directory.appendingPathComponent("klaxon.db").path
+        try (original + "\nstore: \(store)\n").write(to: rules, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(arguments: ["--config", rules.path])
+        try (original + "\nstore: sqlite:other.db\n").write(to: rules, atomically: true, encoding: .utf8)
+        let refused = try await server.request(.POST, "/-/reload")
+        #expect(refused.status == 400)
+        let error = "store changed from \(store) to sqlite:other.db: it takes effect only when klaxon serve restarts"
+        #expect(refused.body.contains(error))
+        server.process.signal(SIGHUP)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while server.log().components(separatedBy: error).count < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.log().components(separatedBy: error).count == 3, "logged once for each reload:\n\(server.log())")
+        #expect(await server.stop() == 0)
+    }
+
     /// `/metrics` of the running process after one webhook: the README's metrics, with the
     /// labels it names, and the time the WAL sync took.
     @Test func metricsCountWhatTheWebhookDid() async throws {

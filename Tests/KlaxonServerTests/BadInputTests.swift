@@ -1,9 +1,14 @@
 import AsyncHTTPClient
 import Foundation
+import KlaxonEngine
+import KlaxonRules
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import Testing
 import VendorFakes
+
+@testable import KlaxonServer
 
 @Suite("klaxon serve: bad input, auth, reload, health")
 struct BadInputTests {
@@ -154,6 +159,97 @@ struct BadInputTests {
         }
     }
 
+    /// A stranger learns nothing of the configuration: an unknown input, an input posted to
+    /// the wrong endpoint and an existing one all answer the same bare 401. Only a caller
+    /// with a credential some source accepts gets the 404 that says what is wrong.
+    @Test func unknownInputsAnswerStrangersLikeKnownOnes() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let paths = [
+                "/webhook/json/nosuch", "/webhook/alertmanager/nosuch", "/webhook/email/nosuch", "/webhook/json/alertmanager",
+                "/webhook/email/ops", "/webhook/json/ops", "/webhook/alertmanager/alertmanager",
+            ]
+            let strangers = [[], [("Authorization", "Bearer nope")], [("Authorization", "Basic " + Data("ops:wrong".utf8).base64EncodedString())]]
+            for path in paths {
+                for headers in strangers {
+                    let answer = try await klaxon.post(path, "{}", headers: headers)
+                    #expect(answer.status == 401, "\(path) \(headers)")
+                    #expect(answer.body == #"{"error":"unauthorized"}"#, "\(path) \(headers)")
+                }
+            }
+            let opsAuth = [("Authorization", "Basic " + Data("ops:ops-pass".utf8).base64EncodedString())]
+            for headers in [apiAuth, amAuth, opsAuth] {
+                let unknown = try await klaxon.post("/webhook/json/nosuch", "{}", headers: headers)
+                #expect(unknown.status == 404, "\(headers)")
+                #expect(unknown.json["detail"] as? String == #"no input named "nosuch" under inputs:"#)
+            }
+            let wrongType = try await klaxon.post("/webhook/email/ops", "{}", headers: opsAuth)
+            #expect(wrongType.status == 404)
+            #expect(wrongType.json["error"] as? String == "wrong endpoint for input")
+        }
+
+        // With source_token, it opens the 404 too.
+        let sourceToken = yaml.replacingOccurrences(of: "  api_token: api-secret\n", with: "  api_token: api-secret\n  source_token: src-secret\n")
+        try await withKlaxon(sourceToken) { klaxon in
+            let stranger = try await klaxon.post("/webhook/json/nosuch", "{}")
+            #expect(stranger.status == 401)
+            #expect(try await klaxon.post("/webhook/json/nosuch", "{}", headers: [("Authorization", "Bearer src-secret")]).status == 404)
+        }
+
+        // No credential anywhere: nothing to protect, and the 404 helps whoever set it up.
+        try await withKlaxon(openRules) { klaxon in
+            let unknown = try await klaxon.post("/webhook/json/nosuch", "{}")
+            #expect(unknown.status == 404)
+            #expect(unknown.json["detail"] as? String == #"no input named "nosuch" under inputs:"#)
+            #expect(try await klaxon.post("/webhook/json/alertmanager", "{}").status == 404)
+        }
+    }
+
+    /// Callbacks check `?token=` (or, for a signed Huawei provider, the signature) before
+    /// telling whether the provider exists or what type it is.
+    @Test func unknownProvidersAnswerStrangersLikeKnownOnes() async throws {
+        let rules = yaml.replacingOccurrences(
+            of: "providers:\n",
+            with: """
+                providers:
+                  sim: {type: simulator}
+                  huawei: {type: huawei-aicc, endpoint: "http://127.0.0.1:1", app_key: k, app_secret: s, callback_shared_key: shared}
+
+                """
+        )
+        try await withKlaxon(rules) { klaxon in
+            let big = String(repeating: "x", count: (1 << 20) + 1)
+            for path in ["/callbacks/nosuch", "/callbacks/sim", "/callbacks/aliyun", "/callbacks/huawei"] {
+                for query in ["", "?token=wrong"] {
+                    for body in ["{}", "not json", big] {
+                        let answer = try await klaxon.post(path + query, body)
+                        #expect(answer.status == 401, "\(path)\(query) \(body.prefix(10))")
+                        #expect(answer.body == #"{"error":"unauthorized"}"#, "\(path)\(query) \(body.prefix(10))")
+                    }
+                }
+            }
+            let unknown = try await klaxon.post("/callbacks/nosuch?token=cb-secret", "{}")
+            #expect(unknown.status == 404)
+            #expect(unknown.json["detail"] as? String == #"no provider named "nosuch" under providers:"#)
+            let simulator = try await klaxon.post("/callbacks/sim?token=cb-secret", "{}")
+            #expect(simulator.status == 404)
+            #expect(simulator.json["error"] as? String == "no callbacks")
+        }
+
+        // Without callback_token, only Huawei's signature is a credential: no caller can
+        // show one for a name that is no provider.
+        try await withKlaxon(rules.replacingOccurrences(of: "  callback_token: cb-secret\n", with: "")) { klaxon in
+            let unknown = try await klaxon.post("/callbacks/nosuch", "{}")
+            #expect(unknown.body == #"{"error":"unauthorized"}"#)
+            #expect(try await klaxon.post("/callbacks/huawei", "{}").body == #"{"error":"unauthorized"}"#)
+        }
+
+        // No callback credential anywhere: callbacks are open, and the 404 says why.
+        try await withKlaxon(openRules) { klaxon in
+            let unknown = try await klaxon.post("/callbacks/nosuch", "{}")
+            #expect(unknown.status == 404)
+        }
+    }
+
     @Test func apiAnswersMissingAndConflictingIncidents() async throws {
         try await withKlaxon(yaml) { klaxon in
             #expect(try await klaxon.get("/api/v1/incidents/42", headers: apiAuth).status == 404)
@@ -192,6 +288,113 @@ struct BadInputTests {
         }
     }
 
+    /// Started with a token on a wider address than loopback (where `klaxon serve` would not
+    /// have gone without one), a reload that drops every token is refused: it would open the
+    /// API and ack to the network. On loopback the same rules load.
+    @Test func aReloadThatDropsEveryTokenOnAWideAddressIsRefused() async throws {
+        let wide = yaml.replacingOccurrences(of: "  api_token: api-secret\n", with: "  api_token: api-secret\n  listen: 0.0.0.0:9095\n")
+        try await withKlaxon(wide) { klaxon in
+            // The harness binds 127.0.0.1; the reloader is told what `klaxon serve` would bind.
+            klaxon.reloader.serving = ServingSettings(
+                options: ServeOptions(configPaths: []),
+                repository: klaxon.engine.rules.repository,
+                host: "0.0.0.0"
+            )
+            let rules = klaxon.directory.appendingPathComponent("rules.yaml")
+            try wide.replacingOccurrences(of: "  api_token: api-secret\n", with: "").write(to: rules, atomically: true, encoding: .utf8)
+            let refused = try await klaxon.post("/-/reload", "", headers: apiAuth)
+            #expect(refused.status == 400)
+            #expect(refused.json["error"] as? String == "rules rejected")
+            let errors = refused.json["errors"] as? [String] ?? []
+            #expect(errors.count == 1)
+            #expect(errors.first?.contains("neither api_token nor source_token, but klaxon listens on 0.0.0.0") == true)
+            #expect(try await klaxon.get("/api/v1/incidents").status == 401)
+
+            klaxon.reloader.serving = ServingSettings(
+                options: ServeOptions(configPaths: []),
+                repository: klaxon.engine.rules.repository,
+                host: "127.0.0.1"
+            )
+            #expect(try await klaxon.post("/-/reload", "", headers: apiAuth).status == 200)
+            #expect(try await klaxon.get("/api/v1/incidents").status == 200)
+        }
+    }
+
+    /// `server.listen` and `store` take effect only at a restart: a reload that changes them
+    /// is refused with the key, and nothing else of it applies (the API token stays).
+    @Test func aReloadThatChangesListenOrStoreIsRefused() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let rules = klaxon.directory.appendingPathComponent("rules.yaml")
+            let rotated = yaml.replacingOccurrences(of: "api_token: api-secret", with: "api_token: api-rotated")
+            let changes = [
+                (
+                    rotated.replacingOccurrences(of: "  api_token: api-rotated\n", with: "  api_token: api-rotated\n  listen: 0.0.0.0:9095\n"),
+                    "server.listen changed from 127.0.0.1:9095 to 0.0.0.0:9095: it takes effect only when klaxon serve restarts"
+                ),
+                (
+                    rotated + "store: sqlite:other.db\n",
+                    "store changed from sqlite:data/klaxon.db to sqlite:other.db: it takes effect only when klaxon serve restarts"
+                ),
+                (
+                    rotated + "store: postgres://klaxon:hunter2@db.example/klaxon\n",
+                    "store changed from sqlite:data/klaxon.db to postgres://klaxon:***@db.example/klaxon: it takes effect only when klaxon serve restarts"
+                ),
+            ]
+            for (changed, error) in changes {
+                try changed.write(to: rules, atomically: true, encoding: .utf8)
+                let refused = try await klaxon.post("/-/reload", "", headers: apiAuth)
+                #expect(refused.status == 400)
+                #expect(refused.json["errors"] as? [String] == [error])
+                #expect(try await klaxon.get("/api/v1/incidents", headers: apiAuth).status == 200)
+            }
+
+            // With --listen, server.listen is not what decides the address: it may change.
+            klaxon.reloader.serving = ServingSettings(
+                options: ServeOptions(configPaths: [], listen: "127.0.0.1:0"),
+                repository: klaxon.engine.rules.repository,
+                host: "127.0.0.1"
+            )
+            try changes[0].0.write(to: rules, atomically: true, encoding: .utf8)
+            #expect(try await klaxon.post("/-/reload", "", headers: apiAuth).status == 200)
+            #expect(try await klaxon.get("/api/v1/incidents", headers: [("Authorization", "Bearer api-rotated")]).status == 200)
+        }
+    }
+
+    /// SIGHUP and `POST /-/reload` at once: the reload that read the files last installs
+    /// last. The first reload is held inside its install (up to a second) while the files
+    /// change and a second reload starts; the second must wait for it, not overtake it.
+    @Test(.timeLimit(.minutes(1))) func concurrentReloadsInstallTheLaterFilesLast() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-reload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("rules.yaml")
+        try yaml.replacingOccurrences(of: "token: am-secret", with: "token: am-1").write(to: file, atomically: true, encoding: .utf8)
+        let reloader = RuleReloader(paths: [file.path], environment: [:], httpClient: .shared, logger: quietLogger)
+        guard case .loaded(let initial, _) = reloader.load() else {
+            Issue.record("rules rejected")
+            return
+        }
+        let installed = InstallLog()
+        let firstInstalling = DispatchSemaphore(value: 0)
+        let secondDone = DispatchSemaphore(value: 0)
+        async let first = onThread {
+            reloader.reload(current: { initial.repository }) { rules in
+                firstInstalling.signal()
+                _ = secondDone.wait(timeout: .now() + 1)
+                installed.append(rules)
+            }
+        }
+        await onThread { firstInstalling.wait() }
+        try yaml.replacingOccurrences(of: "token: am-secret", with: "token: am-2").write(to: file, atomically: true, encoding: .utf8)
+        async let second = onThread {
+            let outcome = reloader.reload(current: { initial.repository }) { installed.append($0) }
+            secondDone.signal()
+            return outcome
+        }
+        _ = await (first, second)
+        #expect(installed.tokens == ["am-1", "am-2"])
+    }
+
     @Test func healthReadinessAndMetricsAnswer() async throws {
         try await withKlaxon(yaml) { klaxon in
             #expect(try await klaxon.get("/healthz").status == 200)
@@ -201,6 +404,31 @@ struct BadInputTests {
         }
     }
 }
+
+/// The Alertmanager input's token of each rule set installed, in order.
+private final class InstallLog: Sendable {
+    private let values = Mutex<[String]>([])
+
+    var tokens: [String] { values.withLock { $0 } }
+
+    func append(_ rules: EngineRules) {
+        values.withLock { $0.append(rules.repository.inputs["alertmanager"]?.token ?? "") }
+    }
+}
+
+/// Runs `body` on a thread of its own: it blocks, and must not hold one of the few threads
+/// Swift concurrency has.
+private func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
+    }
+}
+
+/// The test rules without any token, password or vendor key.
+private let openRules = aliyunRules(endpoint: "http://127.0.0.1:1")
+    .replacingOccurrences(of: "  api_token: api-secret\n  callback_token: cb-secret\n", with: "  body_limit: 1MiB\n")
+    .replacingOccurrences(of: "    token: am-secret\n", with: "")
+    .replacingOccurrences(of: "    basic_auth: {username: ops, password: ops-pass}\n", with: "")
 
 /// Sends `text` on a new connection to 127.0.0.1:`port` and returns everything read until
 /// the server closes the connection, or, without `untilClosed`, what the first read returns

@@ -16,6 +16,7 @@ import Testing
 struct RunningKlaxon: Sendable {
     let baseURL: String
     let engine: IncidentEngine
+    let reloader: RuleReloader
     let clock: ManualClock
     let directory: URL
 
@@ -92,6 +93,8 @@ func withKlaxon<R: Sendable>(
         if case .rejected(let errors) = reloader.load() { Issue.record("rules rejected: \(errors)", sourceLocation: sourceLocation) }
         throw CancellationError()
     }
+    // As `klaxon serve --config rules.yaml` settles them, without --listen or --store.
+    reloader.serving = ServingSettings(options: ServeOptions(configPaths: [rulesPath]), repository: rules.repository, host: "127.0.0.1")
     let store = try await SQLiteIncidentStore.open(path: directory.appendingPathComponent("klaxon.db").path, logger: quietLogger)
     let clock = ManualClock()
     let engine = IncidentEngine(store: store, rules: rules, clock: clock.engineClock(start: Date()), logger: quietLogger, jitter: { 0 })
@@ -111,7 +114,7 @@ func withKlaxon<R: Sendable>(
             await group.triggerGracefulShutdown()
             throw CancellationError()
         }
-        let running = RunningKlaxon(baseURL: "http://\(address)", engine: engine, clock: clock, directory: directory)
+        let running = RunningKlaxon(baseURL: "http://\(address)", engine: engine, reloader: reloader, clock: clock, directory: directory)
         do {
             let result = try await body(running)
             await group.triggerGracefulShutdown()
