@@ -79,7 +79,10 @@ public enum KlaxonServe {
             reloader.serving = ServingSettings(options: options, repository: repository, host: host)
             let context = ServerContext(engine: engine, reloader: reloader, metrics: metrics, logger: logger)
             let app = application(context, host: host, port: port) { address in
-                logger.info("klaxon serving", metadata: ["address": "\(address)", "store": "\(PostgresIncidentStore.redacted(storeURL))", "routes": "\(rules.routes.count)"])
+                logger.info(
+                    "klaxon serving",
+                    metadata: ["address": "\(address)", "store": "\(PostgresIncidentStore.redacted(storeURL))", "routes": "\(rules.routes.count)"]
+                )
             }
             try await app.runService()
         } catch {
