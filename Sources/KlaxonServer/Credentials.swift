@@ -35,10 +35,12 @@ enum Credentials {
     }
 
     /// Whether a source may post to `input`: its own token or basic auth when it has them,
-    /// else the server's `source_token`, else anyone (the server then listens on loopback).
-    /// The API token is accepted too (`klaxon email` sends it).
+    /// else the server's `source_token`, else the API token, else anyone (the server then
+    /// listens on loopback). The API token is accepted too (`klaxon email` sends it). An
+    /// input without a credential of its own is never open while an API token is set: that
+    /// token lets klaxon listen beyond loopback.
     static func sourceAllowed(_ request: Request, input: InputConfig?, server: ServerConfig) -> Bool {
-        let token = input?.token ?? (input?.basicAuth == nil ? server.sourceToken : nil)
+        let token = input?.token ?? (input?.basicAuth == nil ? server.sourceToken ?? server.apiToken : nil)
         let basicAuth = input?.basicAuth
         if token == nil && basicAuth == nil { return true }
         if let presented = bearer(request) {

@@ -156,6 +156,11 @@ struct BadInputTests {
             #expect(try await klaxon.post("/webhook/alertmanager/alertmanager", firing, headers: amAuth).status == 200)
             // The API token opens source endpoints too (`klaxon email` sends it).
             #expect(try await klaxon.post("/webhook/alertmanager", firing, headers: apiAuth).status == 200)
+            // An input without a credential of its own (here the implicit `default`) is not
+            // open while an API token is set: it takes that token.
+            let plain = #"{"labels":{"alertname":"x","oncall":"voice"}}"#
+            #expect(try await klaxon.post("/webhook/json/default", plain).status == 401)
+            #expect(try await klaxon.post("/webhook/json/default", plain, headers: apiAuth).status == 200)
         }
     }
 
