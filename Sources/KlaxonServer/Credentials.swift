@@ -58,14 +58,14 @@ enum Credentials {
     }
 
     /// Whether a caller may learn that no input of this name takes this endpoint's payloads
-    /// (the detailed 404). Anyone when no source has a credential; otherwise a caller
+    /// (the detailed 404). Anyone when no source has a credential (nor the API); otherwise a caller
     /// presenting one that some source accepts: `source_token`, the API token, or any
     /// input's token or basic auth. The answer to everyone else must not differ from that
     /// of an existing input, or the 404 would name the inputs to strangers.
     static func unknownInputAllowed(_ request: Request, repository: RuleRepository) -> Bool {
         let server = repository.server
         let inputs = repository.inputs.values
-        if server.sourceToken == nil && inputs.allSatisfy({ $0.token == nil && $0.basicAuth == nil }) { return true }
+        if server.sourceToken == nil && server.apiToken == nil && inputs.allSatisfy({ $0.token == nil && $0.basicAuth == nil }) { return true }
         var allowed = false
         if let presented = bearer(request) {
             for token in [server.sourceToken, server.apiToken] + inputs.map(\.token) {
