@@ -94,6 +94,8 @@ struct EngineDurabilityTests {
         #expect(detail.incident.state == .acked)
         #expect(detail.incident.ackedBy == "bob")
         #expect(detail.calls.map(\.status) == [.busy, .answered])
+        // The talk time is on the timeline.
+        #expect(detail.events.contains { $0.kind == "call_status" && $0.detail == "call to bob: answered, talked 12 s (vendor code 200000)" })
         #expect(try await harness.advance(.seconds(3600)) == 0)
     }
 

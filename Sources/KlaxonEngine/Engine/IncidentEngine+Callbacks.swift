@@ -35,13 +35,14 @@ extension IncidentEngine {
             call.updatedAt = now
             try await transaction.updateCall(call)
             let digits = report.digits.map { ", keys \($0)" } ?? ""
+            let talked = report.duration.map { ", talked \($0.components.seconds) s" } ?? ""
             try await transaction.appendEvent(
                 TimelineEvent(
                     incidentID: call.incidentID,
                     at: now,
                     kind: "call_status",
                     actor: provider,
-                    detail: "call to \(call.recipient.name): \(report.status.rawValue)\(digits) (vendor code \(report.vendorCode))",
+                    detail: "call to \(call.recipient.name): \(report.status.rawValue)\(digits)\(talked) (vendor code \(report.vendorCode))",
                     callID: call.callID
                 )
             )
