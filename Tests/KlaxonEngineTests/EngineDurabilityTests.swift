@@ -99,6 +99,22 @@ struct EngineDurabilityTests {
         #expect(try await harness.advance(.seconds(3600)) == 0)
     }
 
+    /// `stop_on` is read from the rules in force: when a reload renamed the incident's
+    /// escalation, an answered call is recorded but stops nothing (rather than guess).
+    @Test func aReportForAnEscalationGoneFromTheRulesDoesNotAcknowledge() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        try harness.reload(engineRules.replacingOccurrences(of: "primary", with: "main"))
+        let answered = CallStatusReport(vendorCallID: "v-bob", status: .answered, vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.calls.map(\.status).contains(.answered))
+        #expect(try await harness.advance(.seconds(600)) == 1)
+    }
+
     @Test func olderSchemaIsUpgradedInPlace() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-schema-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

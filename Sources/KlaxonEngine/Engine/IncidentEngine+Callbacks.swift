@@ -46,9 +46,20 @@ extension IncidentEngine {
                     callID: call.callID
                 )
             )
-            guard var incident = try await transaction.incident(id: call.incidentID), incident.state == .open,
-                let escalation = incident.escalation.flatMap({ rules.repository.escalations[$0] })
-            else { return .recorded(incidentID: call.incidentID, acked: false) }
+            guard var incident = try await transaction.incident(id: call.incidentID), incident.state == .open else {
+                return .recorded(incidentID: call.incidentID, acked: false)
+            }
+            guard let escalation = incident.escalation.flatMap({ rules.repository.escalations[$0] }) else {
+                // Its escalation is gone from the rules (a reload): without its stop_on, keep
+                // ringing rather than guess.
+                if let name = incident.escalation {
+                    logger.warning(
+                        "status report not checked against stop_on: the incident's escalation is no longer in the rules",
+                        metadata: ["incident": "\(incident.id)", "escalation": "\(name)", "status": "\(report.status.rawValue)"]
+                    )
+                }
+                return .recorded(incidentID: call.incidentID, acked: false)
+            }
             let answered = report.status == .answered || report.status == .keyPressed
             let stops =
                 (answered && escalation.stopOn.contains(.answered))
