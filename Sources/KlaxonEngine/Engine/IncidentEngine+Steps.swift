@@ -201,8 +201,9 @@ extension IncidentEngine {
                         guard !accepted.isEmpty else { return }
                         let at = clock.now()
                         _ = try? await store.write { transaction in
+                            let stored = try await Self.storedCalls(of: step, in: transaction)
                             for (call, result) in accepted {
-                                try await Self.record(result, by: provider, of: call, failure: nil, at: at, in: transaction)
+                                try await Self.record(result, by: provider, of: stored[call.id] ?? call, failure: nil, at: at, in: transaction)
                             }
                         }
                     }
@@ -213,9 +214,17 @@ extension IncidentEngine {
         }
         let finished = clock.now()
         let recorded: Void? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+            let stored = try await Self.storedCalls(of: step, in: transaction)
             for call in calls {
                 let outcome = outcomes[call.recipient.phone]
-                try await Self.record(outcome?.result, by: outcome?.provider, of: call, failure: failure, at: finished, in: transaction)
+                try await Self.record(
+                    outcome?.result,
+                    by: outcome?.provider,
+                    of: stored[call.id] ?? call,
+                    failure: failure,
+                    at: finished,
+                    in: transaction
+                )
             }
             try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
         }
@@ -233,18 +242,23 @@ extension IncidentEngine {
         }
     }
 
-    /// Records how one call of a step ended, on the call as stored now: a status report may
-    /// have been recorded on it since it started. A call already recorded as accepted is
-    /// left alone, so recording twice changes nothing.
+    /// The step's calls as stored now, by id: a status report may have been recorded on one
+    /// since it started. Read once a transaction (an infin8linx step may call thousands).
+    private static func storedCalls(of step: ScheduledStep, in transaction: any IncidentTransaction) async throws -> [Int64: CallRecord] {
+        Dictionary(try await transaction.calls(stepID: step.id).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Records how one call of a step ended, on `stored`, the call as stored now. A call
+    /// already recorded as accepted is left alone, so recording twice changes nothing.
     private static func record(
         _ result: CallResult?,
         by provider: String?,
-        of started: CallRecord,
+        of stored: CallRecord,
         failure: String?,
         at now: Date,
         in transaction: any IncidentTransaction
     ) async throws {
-        var call = try await transaction.calls(stepID: started.stepID).first { $0.id == started.id } ?? started
+        var call = stored
         guard call.state != .accepted else { return }
         call.updatedAt = now
         call.provider = provider ?? call.provider
