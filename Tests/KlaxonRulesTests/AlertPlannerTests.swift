@@ -37,6 +37,32 @@ import Testing
         #expect(plans[1].matches[0].dedupeKey == match.dedupeKey)
     }
 
+    /// Label values are escaped in the key, so two label sets cannot spell the same key;
+    /// values without `,` or `\\` keep the key they always had.
+    @Test func dedupeKeysOfDifferentValuesNeverCollide() throws {
+        let repo = try repository(
+            baseRules
+                + """
+
+                routes:
+                  - name: r
+                    voice: down
+                    escalation: primary
+                    providers: [sim]
+                    dedupe: {by: [alertname, instance]}
+                """
+        )
+        let planner = AlertPlanner(repository: repo)
+        let keys = planner.plan([
+            alert(["alertname": "X", "instance": "a,instance=b"]),
+            alert(["alertname": "X,instance=a", "instance": "b"]),
+            alert(["alertname": "X", "instance": #"a\"#]),
+            alert(["alertname": "X", "instance": "db-1"]),
+        ]).map { $0.matches[0].dedupeKey }
+        #expect(Set(keys).count == 4, "\(keys)")
+        #expect(keys[3] == "r|alertname=X,instance=db-1")
+    }
+
     @Test func dedupeKeyFallsBackToGroupKeyThenFingerprint() throws {
         let repo = try repository(baseRules + "\nroutes:\n  - name: all\n    voice: down\n    escalation: primary\n    providers: [sim]\n")
         let planner = AlertPlanner(repository: repo)

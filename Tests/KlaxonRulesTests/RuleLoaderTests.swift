@@ -107,6 +107,24 @@ import Testing
         #expect(positions == positions.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
+    /// A level's name is matched like an alias: an alias (or another level's name) that
+    /// takes it would turn `warning` into whatever level was read last, even one that drops.
+    @Test func aliasesCannotTakeAnotherLevelsName() {
+        let result = load(
+            """
+            severities:
+              levels:
+                warning: {aliases: [P2, warn]}
+                info: {aliases: [P4, Warning], drop: true}
+                Info: {}
+            """
+        )
+        let lines = result.errors.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+        #expect(result.repository == nil)
+        #expect(lines.contains { $0.hasPrefix("4:26: severities.levels.info.aliases: \"Warning\" is the name of level \"warning\"") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("5:5: severities.levels.Info: level \"info\"") }, "\(lines)")
+    }
+
     @Test func malformedYAMLHasItsPosition() {
         let lines = errorLines("routes:\n  - match: {team: db\n  - name: x\n")
         #expect(lines.count == 1)

@@ -271,12 +271,29 @@ final class RepositoryBuilder {
         var levels: [SeverityLevel] = []
         var aliasOwners: [String: (String, SourceLocation)] = [:]
         if let levelsNode = map["levels"], let entries = levelsNode.entries("severities.levels") {
+            // A level's name is matched like an alias (case-insensitively), so neither another
+            // level's name nor an alias may take it: the later one would win the lookup, and
+            // `warning` could turn into a level that drops.
+            var nameOwners: [String: (String, SourceLocation)] = [:]
+            for entry in entries {
+                if let (owner, place) = nameOwners[entry.key.lowercased()] {
+                    context.error(
+                        entry.keyLocation,
+                        "severities.levels.\(entry.key): level \"\(owner)\" at \(place) has the same name (values are matched case-insensitively)"
+                    )
+                } else {
+                    nameOwners[entry.key.lowercased()] = (entry.key, entry.keyLocation)
+                }
+            }
             for entry in entries {
                 let what = "severities.levels.\(entry.key)"
                 guard let level = entry.value.mapping(what, keys: ["aliases", "priority", "escalation", "voice", "providers", "drop"])
                 else { continue }
                 var aliases: [String] = []
                 for (alias, item) in level["aliases"]?.stringList("\(what).aliases") ?? [] {
+                    if let (owner, place) = nameOwners[alias.lowercased()], owner != entry.key {
+                        context.error(item.location, "\(what).aliases: \"\(alias)\" is the name of level \"\(owner)\" at \(place)")
+                    }
                     if let (owner, place) = aliasOwners[alias.lowercased()], owner != entry.key {
                         context.error(item.location, "\(what).aliases: \"\(alias)\" already belongs to level \"\(owner)\" at \(place)")
                     }

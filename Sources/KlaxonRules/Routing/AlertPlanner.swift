@@ -115,10 +115,23 @@ public final class AlertPlanner: Sendable {
     static func dedupeKey(_ alert: Alert, route entry: RouteEntry) -> String {
         let name = entry.route.name
         if let dedupe = entry.route.effective.dedupe {
-            return name + "|" + dedupe.by.map { "\($0)=\(alert.labels.value(of: $0))" }.joined(separator: ",")
+            return name + "|" + dedupe.by.map { "\($0)=\(escapedKeyValue(alert.labels.value(of: $0)))" }.joined(separator: ",")
         }
         if let groupKey = alert.groupKey, !groupKey.isEmpty { return name + "|" + groupKey }
         return name + "|" + alert.fingerprint
+    }
+
+    /// A label value with `\` and `,` escaped, so that `instance="a,instance=b"` cannot
+    /// spell the key of two labels. Values without them (nearly all) are kept as they are,
+    /// so the keys of incidents opened before stay the same.
+    static func escapedKeyValue(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\\") }) else { return value }
+        var escaped = ""
+        for character in value {
+            if character == "," || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     /// The chain's steps with each `repeat` round unrolled after the previous one.
