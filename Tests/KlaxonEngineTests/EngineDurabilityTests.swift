@@ -89,6 +89,11 @@ struct EngineDurabilityTests {
         let callID = try #require(harness.provider.requests.first?.callID)
         let byCallID = CallStatusReport(vendorCallID: nil, callID: callID, callee: "13700000001", status: .busy, vendorCode: "x")
         #expect(try await harness.engine.recordStatus(byCallID, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
+        // By klaxon's call id from another provider of the route: a call that timed out there
+        // and failed over may still have rung, and its report counts.
+        let fromTheFirstVendor = CallStatusReport(vendorCallID: nil, callID: callID, callee: "13700000001", status: .noAnswer, vendorCode: "y")
+        #expect(try await harness.engine.recordStatus(fromTheFirstVendor, provider: "other") == .recorded(incidentID: opened.opened[0], acked: false))
+        #expect(try await harness.engine.recordStatus(byCallID, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
 
         let detail = try await harness.detail(opened.opened[0])
         #expect(detail.incident.state == .acked)

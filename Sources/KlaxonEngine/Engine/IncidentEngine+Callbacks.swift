@@ -25,7 +25,9 @@ extension IncidentEngine {
                 call = try await transaction.call(provider: provider, vendorCallID: vendorCallID)
             }
             if call == nil, let callID = report.callID, !callID.isEmpty {
-                let calls = try await transaction.calls(callID: callID).filter { $0.provider == provider || $0.provider == nil }
+                // Any provider's: a call that timed out at one vendor (and may ring there) and
+                // failed over names the next, yet the first vendor's report must still count.
+                let calls = try await transaction.calls(callID: callID)
                 call = calls.first { PhoneNumber.sameLine($0.recipient.phone, report.callee) } ?? (calls.count == 1 ? calls.first : nil)
             }
             guard var call else { return .unknownCall }
