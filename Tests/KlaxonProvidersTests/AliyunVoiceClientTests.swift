@@ -185,6 +185,9 @@ import VendorFakes
         ("+14155550100", "klaxon.number_unsupported"), ("+85291234567", "klaxon.number_unsupported"),
         ("+8612345", "klaxon.number_unsupported"), ("13700000000", "klaxon.number_invalid"), ("+86 137 0000 0000", "klaxon.number_invalid"),
         ("", "klaxon.number_invalid"),
+        // A mobile with a digit missing: only Beijing's area code 10 starts with 1.
+        ("+861381234567", "klaxon.number_unsupported"), ("+861991234567", "klaxon.number_unsupported"),
+        ("+86101234567", "klaxon.number_unsupported"),
     ])
     func otherNumbersAreRefused(phone: String, code: String) {
         #expect {
@@ -205,6 +208,10 @@ import VendorFakes
             #expect(Self.code(abroad) == ["permanent klaxon.number_unsupported"])
             #expect(Self.message(abroad)?.contains("2022") == true)
             #expect(Self.message(abroad)?.contains("+14155550100") == false)
+
+            let shortMobile = await client.placeCalls(Self.call(to: [CallRecipient(name: "dave", phone: "+861381234567")]))
+            #expect(Self.code(shortMobile) == ["permanent klaxon.number_unsupported"])
+            #expect(Self.message(shortMobile)?.contains("11 digits") == true)
 
             let text = await client.placeCalls(Self.call(.text("disk full"), to: two))
             #expect(Self.code(text) == ["permanent klaxon.voice_missing", "permanent klaxon.voice_missing"])

@@ -31,18 +31,40 @@ final class ScriptedProvider: VoiceProvider, Sendable {
 }
 
 @Suite struct CallDispatcherTests {
+    typealias Dispatcher = CallDispatcher<ManualClock>
+
     let alice = CallRecipient(name: "alice", phone: "+8613700000001")
     let bob = CallRecipient(name: "bob", phone: "+8613700000002")
     let busy = CallResult.retryable(VendorError(code: "isp.SYSTEM_ERROR", message: "busy"))
     let refused = CallResult.permanent(VendorError(code: "isv.MOBILE_NUMBER_ILLEGAL", message: "bad number"))
 
-    func leg(_ provider: ScriptedProvider, attempts: Int = 3) -> CallDispatcher<ManualClock>.Leg {
+    func leg(_ provider: ScriptedProvider, attempts: Int = 3, maxBackoff: Duration = .seconds(8)) -> CallDispatcher<ManualClock>.Leg {
         CallDispatcher<ManualClock>.Leg(
             provider: provider,
             request: CallRequest(callID: "abcdefabcdef", recipients: [alice, bob], prompt: .text("hi")),
-            retry: RetryPolicy(attempts: attempts, initialBackoff: .seconds(1), maxBackoff: .seconds(8))
+            retry: RetryPolicy(attempts: attempts, initialBackoff: .seconds(1), maxBackoff: maxBackoff)
         )
     }
+
+    /// Dispatches while moving time past every sleep, so that a test expecting no wait fails
+    /// on `clock.sleeps` instead of hanging.
+    func dispatchPassingTime(_ dispatcher: Dispatcher, _ legs: [Dispatcher.Leg]) async -> [Dispatcher.Outcome] {
+        let clock = dispatcher.clock
+        let task = Task { await dispatcher.dispatch(legs) }
+        let ticker = Task {
+            while !Task.isCancelled {
+                if clock.sleeperCount > 0 { clock.advance(by: .seconds(3600)) }
+                await Task.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        return await task.value
+    }
+
+    /// Aliyun's answer to a second call to the same number within a minute.
+    let limited = CallResult.retryable(
+        VendorError(code: "isv.BUSINESS_LIMIT_CONTROL", message: "1/min", retryAfter: .seconds(60), retryUsesQuota: true)
+    )
 
     @Test func retryableFailuresAreRetriedWithCappedExponentialBackoff() async throws {
         let clock = ManualClock()
@@ -91,6 +113,53 @@ final class ScriptedProvider: VoiceProvider, Sendable {
         #expect(clock.sleeps.isEmpty)
         #expect(first.attempts.count == 1)
         #expect(outcomes.map(\.provider) == ["huawei", "huawei"])
+    }
+
+    @Test func theLastProviderWaitsOutAVendorsHintBeyondTheCap() async throws {
+        // Only Aliyun on the route and a second page within the minute: waiting is the only way.
+        let clock = ManualClock()
+        let aliyun = ScriptedProvider("aliyun", script: [[alice.phone: limited], [:]])
+        let outcomes = await dispatchPassingTime(CallDispatcher(clock: clock, jitter: { 1.0 }), [leg(aliyun)])
+        #expect(clock.sleeps == [.seconds(60)])
+        #expect(aliyun.attempts == [[alice.phone, bob.phone], [alice.phone]])
+        #expect(outcomes.map(\.result.isAccepted) == [true, true])
+    }
+
+    @Test func theLastProviderDoesNotWaitPastTheBound() async throws {
+        let clock = ManualClock()
+        let hint = CallResult.retryable(VendorError(code: "throttled", message: "come back in an hour", retryAfter: .seconds(3600)))
+        let only = ScriptedProvider("only", script: [[alice.phone: hint]])
+        let outcomes = await dispatchPassingTime(CallDispatcher(clock: clock, maxVendorWait: .seconds(300)), [leg(only)])
+        #expect(clock.sleeps.isEmpty)
+        #expect(only.attempts.count == 1)
+        #expect(outcomes.map(\.result) == [hint, .accepted(vendorCallID: "only-\(bob.phone)")])
+    }
+
+    @Test func aQuotaRefusalFailsOverAtOnceEvenWithinTheCap() async throws {
+        // Failed calls count toward Aliyun's 5/hour and 20/day: retrying it burns the quota.
+        let clock = ManualClock()
+        let aliyun = ScriptedProvider("aliyun", script: [[alice.phone: limited]])
+        let huawei = ScriptedProvider("huawei", script: [])
+        let outcomes = await dispatchPassingTime(CallDispatcher(clock: clock), [leg(aliyun, maxBackoff: .seconds(120)), leg(huawei)])
+        #expect(clock.sleeps.isEmpty)
+        #expect(aliyun.attempts.count == 1)
+        #expect(huawei.attempts == [[alice.phone]])
+        #expect(outcomes.map(\.provider) == ["huawei", "aliyun"])
+    }
+
+    @Test func aShortHintWithinTheCapIsWaitedOnTheSameProvider() async throws {
+        let clock = ManualClock()
+        let slowDown = CallResult.retryable(VendorError(code: "klaxon.http_429", message: "slow down", retryAfter: .seconds(5)))
+        let first = ScriptedProvider("first", script: [[alice.phone: slowDown], [:]])
+        let second = ScriptedProvider("second", script: [])
+        let dispatcher = CallDispatcher(clock: clock, jitter: { 0 })
+        let task = Task { await dispatcher.dispatch([leg(first), leg(second)]) }
+        await clock.waitForSleepers()
+        clock.advance(by: .seconds(5))
+        let outcomes = await task.value
+        #expect(clock.sleeps == [.seconds(5)])
+        #expect(second.attempts.isEmpty)
+        #expect(outcomes.map(\.provider) == ["first", "first"])
     }
 
     @Test func everyAttemptIsReportedBeforeAndAfter() async throws {

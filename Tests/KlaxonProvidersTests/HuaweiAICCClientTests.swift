@@ -243,6 +243,52 @@ enum HuaweiTestSupport {
         }
     }
 
+    @Test(arguments: ["v1", "v2"])
+    func callbackURLHuaweiRefusesIsDroppedAndTheCallSentAgain(version: String) async throws {
+        let clock = Support.Clock()
+        let fake = Support.fake(clock: clock)
+        let logs = RecordedLog()
+        await fake.setCallbackTrustlist(["klaxon.example.com"])
+        try await withFakeServer(fake.router()) { baseURL in
+            let client = try Support.client(baseURL, clock: clock, version: version, logs: logs)
+            let prompt: VoicePrompt = version == "v1" ? .huaweiV1(voiceContent: "1133") : Support.template
+            let result = try Support.result(await client.placeCalls(Support.call(prompt)))
+            #expect(result.isAccepted)
+            let bodies = await Support.businessRequests(fake).map(\.bodyText)
+            #expect(bodies.count == 2)
+            #expect(bodies.first?.contains("callBackUrl") == true)
+            #expect(bodies.last?.contains("callBackUrl") == false)
+            #expect(await fake.acceptedCalls().count == 1)
+            #expect(logs.entries.filter { $0.contains("no status report will arrive") }.count == 1)
+
+            // A trusted URL goes through the first time.
+            let trusted = "https://klaxon.example.com/callbacks/huawei"
+            #expect(try Support.result(await client.placeCalls(Support.call(prompt, callbackURL: trusted))).isAccepted)
+            #expect(await Support.businessRequests(fake).count == 3)
+        }
+    }
+
+    @Test func retCode9IsPermanentWhenThereIsNoCallbackURLToDrop() async throws {
+        let clock = Support.Clock()
+        let fake = Support.fake(clock: clock)
+        try await withFakeServer(fake.router()) { baseURL in
+            let client = try Support.client(baseURL, clock: clock)
+            // Warm the token so that each queued answer meets a business request.
+            #expect(try Support.result(await client.placeCalls(Support.call())).isAccepted)
+            let refused = #"{"retCode":"9","retMsg":"The value of callBackUrl does not meet the requirements."}"#
+            // Sent without a callback URL: nothing to drop, so no second request.
+            await fake.state.enqueue(.respond(status: 200, body: refused))
+            let plain = try #require(Support.error(try Support.result(await client.placeCalls(Support.call(callbackURL: nil)))))
+            #expect(!plain.retryable && plain.error.code == "9")
+            #expect(await Support.businessRequests(fake).count == 2)
+            // Refused again without it: the second answer stands, and there is no third request.
+            await fake.state.enqueue(.respond(status: 200, body: refused), .respond(status: 200, body: refused))
+            let twice = try #require(Support.error(try Support.result(await client.placeCalls(Support.call()))))
+            #expect(!twice.retryable && twice.error.code == "9")
+            #expect(await Support.businessRequests(fake).count == 4)
+        }
+    }
+
     @Test func priorityIsClampedIntoOneToNine() async throws {
         let clock = Support.Clock()
         let fake = Support.fake(clock: clock)
@@ -366,7 +412,8 @@ enum HuaweiTestSupport {
                 #expect(try Support.result(await client.placeCalls(Support.call(prompt))).isAccepted)
                 for (code, retryable) in Self.retCodes {
                     await fake.state.enqueue(.respond(status: 200, body: #"{"retCode":"\#(code)","retMsg":"vendor says \#(code)"}"#))
-                    let result = try Support.result(await client.placeCalls(Support.call(prompt)))
+                    // Without a callback URL, so that 9 is not answered by a second request without one.
+                    let result = try Support.result(await client.placeCalls(Support.call(prompt, callbackURL: nil)))
                     let failure = try #require(Support.error(result), "retCode \(code) (\(version))")
                     #expect(failure.retryable == retryable, "retCode \(code) (\(version))")
                     #expect(failure.error.code == code)
@@ -440,6 +487,18 @@ enum HuaweiTestSupport {
             await fake.state.enqueue(.respond(status: 200, body: #"{"retCode":"0","retMsg":"Created successfully."}"#))
             #expect(try Support.result(await client.placeCalls(Support.call())) == .accepted(vendorCallID: "huawei-no-serial-0123456789ab-0000"))
             await fake.state.enqueue(.respond(status: 200, body: #"{"retCode":"0","result":{"callSerialNo":1308434073450058757}}"#))
+            #expect(try Support.result(await client.placeCalls(Support.call())) == .accepted(vendorCallID: "1308434073450058757"))
+        }
+    }
+
+    @Test(arguments: [200, 201, 202, 299])
+    func anyTwoHundredWithRetCodeZeroIsAccepted(status: Int) async throws {
+        let clock = Support.Clock()
+        let fake = Support.fake(clock: clock)
+        try await withFakeServer(fake.router()) { baseURL in
+            let client = try Support.client(baseURL, clock: clock)
+            #expect(try Support.result(await client.placeCalls(Support.call())).isAccepted)
+            await fake.state.enqueue(.respond(status: status, body: #"{"retCode":"0","result":{"callSerialNo":"1308434073450058757"}}"#))
             #expect(try Support.result(await client.placeCalls(Support.call())) == .accepted(vendorCallID: "1308434073450058757"))
         }
     }
@@ -599,6 +658,32 @@ enum HuaweiTestSupport {
             // Numbers are masked in logs.
             #expect(logs.text.contains("+86137****0000"))
             #expect(!logs.text.contains("13700000000"))
+        }
+    }
+
+    @Test func calleeNumbersQuotedByHuaweiAreMasked() async throws {
+        let clock = Support.Clock()
+        let fake = Support.fake(clock: clock)
+        let logs = RecordedLog()
+        try await withFakeServer(fake.router()) { baseURL in
+            let client = try Support.client(baseURL, clock: clock, logs: logs)
+            #expect(try Support.result(await client.placeCalls(Support.call())).isAccepted)
+            let echo = "called 8613700000000 (+8613700000000, 13700000000, 013700000000) refused; serial 1308434073450058757"
+            await fake.state.enqueue(
+                .respond(status: 200, body: #"{"retCode":"5","retMsg":"\#(echo)"}"#),
+                .respond(status: 400, body: echo)
+            )
+            var messages: [String] = []
+            for _ in 0..<2 {
+                messages.append(try #require(Support.error(try Support.result(await client.placeCalls(Support.call())))).error.message)
+            }
+            for text in messages + [logs.text] {
+                #expect(!text.contains("3700000000"), "a number leaked into: \(text)")
+            }
+            for message in messages {
+                #expect(message.contains("called +86137****0000 (+86137****0000, +86137****0000, +86137****0000) refused"))
+                #expect(message.contains("serial 1308434073450058757"))
+            }
         }
     }
 

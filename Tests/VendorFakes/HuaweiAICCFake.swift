@@ -34,7 +34,8 @@ import NIOCore
 /// 7. `priority` (optional) the STRING "1"–"9" → else `36` (documented for V1; the V2 table
 ///    is cut off, the fake uses the same code);
 /// 8. `callBackUrl` (optional): V1 the Base64 of an http(s) URL made of `A-Za-z0-9-:./_#?&=`;
-///    V2 that or the plain URL; at most 256 characters → else `9`.
+///    V2 that or the plain URL; at most 256 characters; its host on the tenant's callback
+///    trustlist when one is set (``setCallbackTrustlist(_:)``) → else `9`.
 ///
 /// Success: 200 `{"retCode":"0","retMsg":"Created successfully.","result":{"callSerialNo":"<19 digits>"}}`.
 /// Business failures are HTTP 200 with the retCode and a `retMsg`. Every request is recorded
@@ -92,6 +93,9 @@ public struct HuaweiAICCFake: Sendable {
     /// While true, every business call gets 401, even with a fresh token (a lapsed subscription).
     public func setRejectingAllTokens(_ rejecting: Bool) async { await ledger.setRejecting(rejecting) }
     public func setLifetimeField(_ field: LifetimeField) async { await ledger.setLifetimeField(field) }
+    /// The hosts a `callBackUrl` may name (retCode `9` for others), as the tenant's callback
+    /// trustlist; nil (the default) accepts any host.
+    public func setCallbackTrustlist(_ hosts: Set<String>?) async { await ledger.setCallbackTrustlist(hosts) }
 
     // MARK: - Server
 
@@ -234,7 +238,9 @@ public struct HuaweiAICCFake: Sendable {
             }
         }
         if let callBackUrl = fields["callBackUrl"] {
-            guard case .string(let text) = callBackUrl, Self.isCallbackURL(text, base64Only: version == "v1") else {
+            guard case .string(let text) = callBackUrl, let url = Self.callbackURL(text, base64Only: version == "v1"),
+                await ledger.trusts(URLComponents(string: url)?.host)
+            else {
                 return refuse("9", "The value of callBackUrl does not meet the requirements.")
             }
         }
@@ -327,13 +333,14 @@ public struct HuaweiAICCFake: Sendable {
     /// The documented `-:./_#?&` plus `=`, which VENDORS.md §2.8's example URLs use.
     private static let urlCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_#?&=")
 
-    private static func isCallbackURL(_ value: String, base64Only: Bool) -> Bool {
-        guard value.count <= 256 else { return false }
+    /// The URL a `callBackUrl` carries, or nil when Huawei would refuse its form.
+    private static func callbackURL(_ value: String, base64Only: Bool) -> String? {
+        guard value.count <= 256 else { return nil }
         func isURL(_ url: String) -> Bool {
             (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.allSatisfy { urlCharacters.contains($0) }
         }
-        if let data = Data(base64Encoded: value), let url = String(data: data, encoding: .utf8), isURL(url) { return true }
-        return !base64Only && isURL(value)
+        if let data = Data(base64Encoded: value), let url = String(data: data, encoding: .utf8), isURL(url) { return url }
+        return !base64Only && isURL(value) ? value : nil
     }
 
     private static func randomToken() -> String {
@@ -414,6 +421,7 @@ public struct HuaweiAICCFake: Sendable {
         private(set) var accepted: [AcceptedCall] = []
         private var rejecting = false
         private var lifetimeField = LifetimeField.expires
+        private var callbackTrustlist: Set<String>?
 
         func countTokenRequest() { tokenRequests += 1 }
 
@@ -432,6 +440,11 @@ public struct HuaweiAICCFake: Sendable {
         func expireAll() { for key in tokens.keys { tokens[key]?.expiresAt = .distantPast } }
         func setRejecting(_ value: Bool) { rejecting = value }
         func setLifetimeField(_ field: LifetimeField) { lifetimeField = field }
+        func setCallbackTrustlist(_ hosts: Set<String>?) { callbackTrustlist = hosts }
+        func trusts(_ host: String?) -> Bool {
+            guard let callbackTrustlist else { return true }
+            return host.map(callbackTrustlist.contains) ?? false
+        }
     }
 }
 

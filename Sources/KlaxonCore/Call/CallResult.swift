@@ -22,14 +22,20 @@ public struct VendorError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The HTTP status of the vendor's answer, when there was one.
     public var httpStatus: Int?
     /// The earliest the vendor will take the same call again (Aliyun allows one call a
-    /// minute per number); longer than the retry cap means: fail over, do not wait.
+    /// minute per number). Past the retry cap the dispatcher fails over instead of waiting,
+    /// unless no other provider follows.
     public var retryAfter: Duration?
+    /// The refusal is a per-number quota that failed attempts use up too (Aliyun: 5 calls
+    /// an hour, 20 a day), so retrying makes it worse: fail over at once when another
+    /// provider follows.
+    public var retryUsesQuota: Bool
 
-    public init(code: String, message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
+    public init(code: String, message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil, retryUsesQuota: Bool = false) {
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
         self.retryAfter = retryAfter
+        self.retryUsesQuota = retryUsesQuota
     }
 
     public var description: String {

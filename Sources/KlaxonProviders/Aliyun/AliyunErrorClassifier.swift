@@ -8,8 +8,9 @@ import KlaxonCore
 ///
 /// Decisions beyond the vendor's table:
 /// - `isv.BUSINESS_LIMIT_CONTROL` (1 call/min, 5/h, 20/24 h per called number) is retryable
-///   with `retryAfter` 60 s: longer than the usual backoff cap, so the dispatcher fails over
-///   to the next provider instead of hammering a number Aliyun will not ring for a minute.
+///   with `retryAfter` 60 s and `retryUsesQuota`: failed calls count toward the limits too, so
+///   the dispatcher fails over to the next provider at once; with no next provider it waits
+///   the minute and tries again.
 /// - `SignatureNonceUsed` is retryable: every attempt carries a fresh nonce.
 /// - `InvalidTimeStamp.Expired` is permanent: klaxon stamps each request just before sending
 ///   it, so this means the host clock is more than 15 minutes off, which no retry within the
@@ -70,8 +71,16 @@ public enum AliyunErrorClassifier {
         }
         if let hint = hints[code] { text += " (klaxon: \(hint))" }
         if retryableCodes.contains(code) {
-            let retryAfter = code == "isv.BUSINESS_LIMIT_CONTROL" ? throttleRetryAfter : nil
-            return .retryable(VendorError(code: code, message: text, httpStatus: httpStatus, retryAfter: retryAfter))
+            let limited = code == "isv.BUSINESS_LIMIT_CONTROL"
+            return .retryable(
+                VendorError(
+                    code: code,
+                    message: text,
+                    httpStatus: httpStatus,
+                    retryAfter: limited ? throttleRetryAfter : nil,
+                    retryUsesQuota: limited
+                )
+            )
         }
         let error = VendorError(code: code, message: text, httpStatus: httpStatus)
         if permanentCodes.contains(code) { return .permanent(error) }

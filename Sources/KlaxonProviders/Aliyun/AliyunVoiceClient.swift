@@ -106,7 +106,10 @@ public struct AliyunVoiceClient: VoiceProvider {
 
     /// Aliyun's `CalledNumber` for an E.164 number: a mainland mobile without `+86`
     /// (`+8613700000000` → `13700000000`) or a landline with its trunk `0`
-    /// (`+8657112345678` → `057112345678`). Throws a permanent-failure error otherwise.
+    /// (`+8657112345678` → `057112345678`). Throws a permanent-failure error otherwise,
+    /// including for a number starting with `1` that is not an 11-digit mobile: Beijing's
+    /// `10` is the only area code starting with `1`, so `+861381234567` is a mobile with a
+    /// digit missing, not a landline.
     public static func calledNumber(_ phone: String) throws(VendorError) -> String {
         guard PhoneNumber.isE164(phone) else {
             throw VendorError(code: "klaxon.number_invalid", message: "\(PhoneNumber.mask(phone)) is not an E.164 number (+ country code and digits)")
@@ -122,12 +125,14 @@ public struct AliyunVoiceClient: VoiceProvider {
         if digits.count == 11, digits[0] == UInt8(ascii: "1"), (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(digits[1]) {
             return national
         }
-        if (9...11).contains(digits.count), digits[0] != UInt8(ascii: "1") || digits.count == 10 {
+        let beijing = digits.count == 10 && national.hasPrefix("10")
+        if (9...11).contains(digits.count), digits[0] != UInt8(ascii: "1") || beijing {
             return "0" + national
         }
+        let hint = digits[0] == UInt8(ascii: "1") ? " (a mobile number has 11 digits after +86)" : ""
         throw VendorError(
             code: "klaxon.number_unsupported",
-            message: "\(PhoneNumber.mask(phone)) is neither a mainland China mobile (+86 1xx xxxx xxxx) nor a landline with area code"
+            message: "\(PhoneNumber.mask(phone)) is neither a mainland China mobile (+86 1xx xxxx xxxx) nor a landline with area code\(hint)"
         )
     }
 

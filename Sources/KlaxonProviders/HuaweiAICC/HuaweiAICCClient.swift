@@ -31,7 +31,9 @@ import NIOHTTP1
 ///   `klaxon.prompt_limit` without a request.
 /// - A callback URL Huawei would refuse (not http(s), characters outside `A-Za-z0-9-:./_#?&=`,
 ///   over 256 characters as sent) is left out with a warning: the page matters more than
-///   its status report.
+///   its status report. For the same reason, when Huawei refuses a callback URL it was sent
+///   (retCode `9`, e.g. the host is not on the tenant's callback trustlist), the request is
+///   sent once more without it, with a warning that no status report will arrive.
 /// - Results: see ``HuaweiRetCode`` for every `retCode`. HTTP 401/403 invalidates the token,
 ///   fetches a new one and retries the call once; a second 401/403 is a permanent
 ///   `klaxon.auth`. Timeouts (`klaxon.timeout`), transport errors (`klaxon.transport`), 429
@@ -39,9 +41,11 @@ import NIOHTTP1
 ///   that an error status whose body carries a non-zero `retCode` is classified by it. A
 ///   token that cannot be had fails the call the same way (`klaxon.auth` when the
 ///   credentials are refused). An
-///   HTTP 200 whose body cannot be read is retryable (`klaxon.bad_response`): a duplicate
-///   call beats a lost page. `retCode` `0` without `callSerialNo` is still accepted (the
-///   phone rings) under the id `huawei-no-serial-<callID>-<last 4 digits>`, with a warning.
+///   HTTP 2xx whose body cannot be read is retryable (`klaxon.bad_response`): a duplicate
+///   call beats a lost page. `retCode` `0` with any 2xx is accepted, and without
+///   `callSerialNo` still accepted (the phone rings) under the id
+///   `huawei-no-serial-<callID>-<last 4 digits>`, with a warning.
+/// - The callee's number is masked wherever Huawei's answer quotes it (`retMsg`, bodies).
 public struct HuaweiAICCClient: VoiceProvider, CustomStringConvertible {
     public static let defaultEndpoint = "https://service.besclouds.com"
 
@@ -161,28 +165,18 @@ public struct HuaweiAICCClient: VoiceProvider, CustomStringConvertible {
             environment.logger.warning("huawei call not sent", metadata: metadata.merging(["code": "\(error.code)"]) { $1 })
             return .permanent(error)
         }
-        let json = body.json(called: String(recipient.phone.dropFirst()))
+        let called = String(recipient.phone.dropFirst())
         var result: CallResult
         do throws(HuaweiTokenProvider.Failure) {
-            var token = try await tokens.token()
-            var answer = await send(json, token: token)
-            if case .unauthorized = answer {
-                environment.logger.info("huawei token refused; fetching a new one and retrying once", metadata: metadata)
-                await tokens.invalidate(token)
-                token = try await tokens.token()
-                answer = await send(json, token: token)
-            }
-            switch answer {
-            case .result(let classified):
-                result = classified
-            case .unauthorized(let status, let excerpt):
-                result = .permanent(
-                    VendorError(
-                        code: "klaxon.auth",
-                        message: "createVoiceNotification refused a fresh token (check app_key and the tenant's subscription): \(excerpt)",
-                        httpStatus: status
-                    )
+            result = try await exchange(body.json(called: called), phone: recipient.phone, metadata: metadata)
+            if case .permanent(let error) = result, error.code == HuaweiRetCode.callbackURLRefused, body.callBackUrl != nil {
+                environment.logger.warning(
+                    "huawei refused the callback URL (retCode 9; is its host on the tenant's callback trustlist?); calling again without it, so no status report will arrive for this call",
+                    metadata: metadata
                 )
+                var plain = body
+                plain.callBackUrl = nil
+                result = try await exchange(plain.json(called: called), phone: recipient.phone, metadata: metadata)
             }
         } catch {
             let vendorError = VendorError(code: error.code, message: error.message, httpStatus: error.httpStatus)
@@ -205,13 +199,37 @@ public struct HuaweiAICCClient: VoiceProvider, CustomStringConvertible {
         }
     }
 
+    /// One request with a token; on 401/403 one fresh token and one retry.
+    private func exchange(_ json: String, phone: String, metadata: Logger.Metadata) async throws(HuaweiTokenProvider.Failure) -> CallResult {
+        var token = try await tokens.token()
+        var answer = await send(json, token: token, phone: phone)
+        if case .unauthorized = answer {
+            environment.logger.info("huawei token refused; fetching a new one and retrying once", metadata: metadata)
+            await tokens.invalidate(token)
+            token = try await tokens.token()
+            answer = await send(json, token: token, phone: phone)
+        }
+        switch answer {
+        case .result(let classified):
+            return classified
+        case .unauthorized(let status, let excerpt):
+            return .permanent(
+                VendorError(
+                    code: "klaxon.auth",
+                    message: "createVoiceNotification refused a fresh token (check app_key and the tenant's subscription): \(excerpt)",
+                    httpStatus: status
+                )
+            )
+        }
+    }
+
     private enum Answer {
         case result(CallResult)
         /// 401/403: the token was refused.
         case unauthorized(status: Int, excerpt: String)
     }
 
-    private func send(_ json: String, token: String) async -> Answer {
+    private func send(_ json: String, token: String, phone: String) async -> Answer {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json;charset=UTF-8")
@@ -229,11 +247,11 @@ public struct HuaweiAICCClient: VoiceProvider, CustomStringConvertible {
         } catch {
             return .result(.retryable(VendorError(code: "klaxon.transport", message: "createVoiceNotification failed: \(error)")))
         }
-        let excerpt = HuaweiRedaction.excerpt(text, hiding: [token])
+        let excerpt = HuaweiRedaction.excerpt(text, hiding: [token], masking: phone)
         if status == 401 || status == 403 { return .unauthorized(status: status, excerpt: excerpt) }
         let answer = try? JSONDecoder().decode(HuaweiCallResponse.self, from: Data(text.utf8))
-        if let answer, status == 200 || answer.retCode != "0" {
-            let message = answer.retMsg.map { HuaweiRedaction.excerpt($0, hiding: [token]) }
+        if let answer, (200..<300).contains(status) || answer.retCode != "0" {
+            let message = answer.retMsg.map { HuaweiRedaction.excerpt($0, hiding: [token], masking: phone) }
             return .result(HuaweiRetCode.classify(retCode: answer.retCode, retMsg: message, callSerialNo: answer.callSerialNo, httpStatus: status))
         }
         if (200..<300).contains(status) {

@@ -143,18 +143,45 @@ struct HuaweiCallResponse: Decodable {
     }
 }
 
-/// Vendor answers quoted in errors: short, on one line, and with any secret the request
-/// carried (app secret, token) replaced by `***` in case the vendor echoes it.
+/// Vendor answers quoted in errors: short, on one line, with any secret the request
+/// carried (app secret, token) replaced by `***` and the callee's number masked, in case
+/// the vendor echoes them.
 enum HuaweiRedaction {
-    static func excerpt(_ text: String, hiding secrets: [String], limit: Int = 200) -> String {
+    static func excerpt(_ text: String, hiding secrets: [String], masking phone: String? = nil, limit: Int = 200) -> String {
         var result = text
         for secret in secrets where !secret.isEmpty {
             result = result.replacingOccurrences(of: secret, with: "***")
         }
+        if let phone { result = masking(phone, in: result) }
         let line = result.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         if line.isEmpty { return "(empty body)" }
         return line.count > limit ? String(line.prefix(limit)) + "…" : line
     }
+
+    /// `text` with every run of digits that is `phone` in some form (`+86…`, `86…`, national,
+    /// with a trunk `0`: the last eight digits agree) replaced by the masked E.164 number.
+    static func masking(_ phone: String, in text: String) -> String {
+        let masked = PhoneNumber.mask(phone)
+        var output = ""
+        var rest = Substring(text)
+        while let start = rest.firstIndex(where: \.isASCIIDigit) {
+            let end = rest[start...].firstIndex { !$0.isASCIIDigit } ?? rest.endIndex
+            let run = rest[start..<end]
+            var before = rest[..<start]
+            if run.count >= 7, PhoneNumber.sameLine(phone, String(run)) {
+                if before.last == "+" { before = before.dropLast() }
+                output += before + masked
+            } else {
+                output += before + run
+            }
+            rest = rest[end...]
+        }
+        return output + rest
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 /// One `createVoiceNotification` body without its `called` number, checked against the

@@ -15,7 +15,7 @@ import KlaxonCore
 /// | `6` | both | the VDN is not enabled | permanent | tenant configuration |
 /// | `7` | both | `callerPresent` failed verification | permanent | `caller_present` option is wrong for the tenant |
 /// | `8` | V1 | `voiceContent` empty, too long or a voice ID does not exist | permanent | the voice definition is wrong |
-/// | `9` | both | `callBackUrl` invalid (format, or host not on the callback trustlist) | permanent | configuration |
+/// | `9` | both | `callBackUrl` invalid (format, or host not on the callback trustlist) | permanent | configuration; the client calls again without it |
 /// | `10` | V2 | `playTimes` not 1–5 | permanent | configuration |
 /// | `11` | V2 | `playList` empty or longer than 5 | permanent | voice definition |
 /// | `12` | V2 | `voiceId` and `templateId` both empty | permanent | voice definition |
@@ -37,6 +37,9 @@ import KlaxonCore
 /// The ``VendorError`` carries the vendor's `retCode` as its `code` and the documented meaning
 /// followed by the vendor's `retMsg` as its `message`.
 public enum HuaweiRetCode {
+    /// `callBackUrl` refused: the call was not created, and is created without one.
+    public static let callbackURLRefused = "9"
+
     /// One documented code: whether a retry can help, and what it means.
     public struct Entry: Sendable, Hashable {
         public var retryable: Bool

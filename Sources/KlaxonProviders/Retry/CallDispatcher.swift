@@ -5,6 +5,11 @@ import KlaxonCore
 /// go to the next provider. Every attempt is reported before and after it happens, so
 /// the engine can record a call as started before the vendor is contacted.
 ///
+/// A vendor's "not before X" (``VendorError/retryAfter``) is failed over at once when another
+/// provider follows and X is past the leg's `maxBackoff`, or when retrying uses up a quota
+/// (``VendorError/retryUsesQuota``). On the last provider there is nothing to fail over to,
+/// so the dispatcher waits X, even past `maxBackoff`, up to ``maxVendorWait``.
+///
 /// Time is injected: backoff sleeps on `clock`, so tests drive it with a manual clock.
 public struct CallDispatcher<C: Clock<Duration>>: Sendable {
     /// One provider of a route with the request rendered for it.
@@ -35,13 +40,25 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
         public var result: CallResult
     }
 
+    /// The longest the last provider's "not before X" is waited: five minutes, longer than
+    /// Aliyun's one minute but well short of escalation steps, which are minutes apart.
+    public static var defaultMaxVendorWait: Duration { .seconds(300) }
+
     public let clock: C
     /// A number in [0, 1] for each backoff's jitter.
     public let jitter: @Sendable () -> Double
+    /// A "not before X" beyond this on the last provider ends the leg instead: the
+    /// recipient is left failed for the next escalation step rather than held longer.
+    public let maxVendorWait: Duration
 
-    public init(clock: C, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+    public init(
+        clock: C,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        maxVendorWait: Duration = Self.defaultMaxVendorWait
+    ) {
         self.clock = clock
         self.jitter = jitter
+        self.maxVendorWait = maxVendorWait
     }
 
     /// Calls every recipient of the legs' requests (the recipients of the first leg), in
@@ -50,7 +67,8 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
         guard let first = legs.first else { return [] }
         var outcomes: [String: Outcome] = [:]
         var pending = first.request.recipients
-        for leg in legs where !pending.isEmpty {
+        for (index, leg) in legs.enumerated() where !pending.isEmpty {
+            let canFailOver = index < legs.count - 1
             var attempt = 0
             var legPending = pending
             while !legPending.isEmpty {
@@ -65,9 +83,12 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
                 for result in results {
                     outcomes[result.recipient.phone] = Outcome(recipient: result.recipient, provider: leg.provider.name, result: result.result)
                     if case .retryable(let error) = result.result {
-                        // A vendor that says "not before X" where X is past our cap: fail over instead.
-                        if let hint = error.retryAfter, hint > leg.retry.maxBackoff { continue }
-                        longestHint = max(longestHint, error.retryAfter ?? .zero)
+                        // Another provider rings sooner than waiting out a long hint, and a
+                        // quota that refusals use up is not worth spending on retries.
+                        let hint = error.retryAfter ?? .zero
+                        if canFailOver && (hint > leg.retry.maxBackoff || error.retryUsesQuota) { continue }
+                        if hint > maxVendorWait { continue }
+                        longestHint = max(longestHint, hint)
                         retry.append(result.recipient)
                     }
                 }
