@@ -1,3 +1,4 @@
+import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -12,6 +13,35 @@ struct APIClient {
     init(server: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.token = environment["KLAXON_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `--token-file` wins over `KLAXON_API_TOKEN`: mail servers run pipes with a clean
+    /// environment, so a file the pipe's user can read is how they get the token.
+    init(_ options: APIOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws(TokenFileError) {
+        self.init(server: options.server, environment: environment)
+        if let path = options.tokenFile { token = try Self.token(fromFile: path) }
+    }
+
+    /// The file's content without surrounding whitespace (the newline editors add).
+    static func token(fromFile path: String) throws(TokenFileError) -> String {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw TokenFileError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        // A token is short; a bound keeps a wrong path (a log, /dev/zero) from being read whole.
+        let limit = 64 << 10
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count <= limit {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count < 0 { throw TokenFileError(path: path, reason: String(cString: strerror(errno))) }
+            if count == 0 { break }
+            bytes += buffer[..<count]
+        }
+        guard bytes.count <= limit else { throw TokenFileError(path: path, reason: "larger than \(limit) bytes; is it the token file?") }
+        let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw TokenFileError(path: path, reason: "the file is empty") }
+        guard !token.contains(where: \.isNewline) else { throw TokenFileError(path: path, reason: "the file has more than one line") }
+        return token
     }
 
     struct Answer {
@@ -51,4 +81,20 @@ struct APIClient {
         }
         return answer.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// A `--token-file` that cannot give a token.
+struct TokenFileError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "cannot read the token file \(path): \(reason)" }
+}
+
+/// Where the server is and how to authenticate, for every command that uses the API.
+struct APIOptions: ParsableArguments {
+    @Option(help: "The server's URL.")
+    var server = "http://127.0.0.1:9095"
+
+    @Option(help: ArgumentHelp("Read the API token from this file (trimmed) instead of KLAXON_API_TOKEN.", valueName: "path"))
+    var tokenFile: String?
 }

@@ -11,10 +11,11 @@ struct EmailCommand: AsyncParsableCommand {
         discussion: """
             Exit codes follow sysexits, as mail servers expect: 0 accepted; 65 (EX_DATAERR) the
             message cannot become an alert, so the mail server bounces it; 75 (EX_TEMPFAIL) the
-            server is unreachable, timed out, answered 5xx or does not know the input, so the
-            mail server keeps the message and retries; 77 (EX_NOPERM) credentials rejected.
-            One line on stderr says what happened (mail servers copy it into bounces). The
-            token comes from KLAXON_API_TOKEN.
+            server is unreachable, timed out, answered 5xx or does not know the input, or the
+            token file cannot be read, so the mail server keeps the message and retries; 77
+            (EX_NOPERM) credentials or sender rejected. One line on stderr says what happened
+            (mail servers copy it into bounces). The token comes from --token-file, else
+            KLAXON_API_TOKEN (mail servers pass pipes a clean environment).
             """
     )
 
@@ -23,8 +24,8 @@ struct EmailCommand: AsyncParsableCommand {
     static let tempFail: Int32 = 75
     static let noPermission: Int32 = 77
 
-    @Option(help: "The server's URL.")
-    var server = "http://127.0.0.1:9095"
+    @OptionGroup var api: APIOptions
+    var server: String { api.server }
 
     @Option(help: "The input under inputs: (type: email) that maps the message.")
     var input = "default"
@@ -40,7 +41,12 @@ struct EmailCommand: AsyncParsableCommand {
         guard message.count <= maxBytes else {
             finish(Self.dataError, "message larger than \(maxBytes) bytes; not submitted")
         }
-        var client = APIClient(server: server)
+        var client: APIClient
+        do {
+            client = try APIClient(api)
+        } catch {
+            finish(Self.tempFail, "\(error); the mail server should retry")
+        }
         client.timeout = .seconds(timeout)
         let path = "/webhook/email/" + (input.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? input)
         let answer: APIClient.Answer

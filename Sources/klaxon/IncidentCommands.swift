@@ -7,15 +7,14 @@ struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
         abstract: "List incidents of a running klaxon.",
-        discussion: "The API token comes from KLAXON_API_TOKEN. Exits 1 when the server refuses or cannot be reached."
+        discussion: "The API token comes from --token-file or KLAXON_API_TOKEN. Exits 1 when the server refuses or cannot be reached."
     )
 
     enum State: String, ExpressibleByArgument, CaseIterable {
         case open, acked, resolved, active, all
     }
 
-    @Option(help: "The server's URL.")
-    var server = "http://127.0.0.1:9095"
+    @OptionGroup var api: APIOptions
 
     @Option(help: "Which incidents: open, acked, resolved, active (open or acked) or all.")
     var state: State = .open
@@ -24,7 +23,7 @@ struct IncidentsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let answer = try await APIClient.request(server: server, .GET, "/api/v1/incidents?state=\(state.rawValue)")
+        let answer = try await APIClient.request(api, .GET, "/api/v1/incidents?state=\(state.rawValue)")
         if json {
             print(answer.text)
             return
@@ -67,11 +66,10 @@ struct AckCommand: AsyncParsableCommand {
     @Option(help: "Who acknowledges (default: $USER).")
     var by: String?
 
-    @Option(help: "The server's URL.")
-    var server = "http://127.0.0.1:9095"
+    @OptionGroup var api: APIOptions
 
     func run() async throws {
-        try await changeIncident(server: server, id: id, action: "ack", by: by, done: "acknowledged")
+        try await changeIncident(api, id: id, action: "ack", by: by, done: "acknowledged")
     }
 }
 
@@ -85,21 +83,20 @@ struct ResolveCommand: AsyncParsableCommand {
     @Option(help: "Who resolves (default: $USER).")
     var by: String?
 
-    @Option(help: "The server's URL.")
-    var server = "http://127.0.0.1:9095"
+    @OptionGroup var api: APIOptions
 
     func run() async throws {
-        try await changeIncident(server: server, id: id, action: "resolve", by: by, done: "resolved")
+        try await changeIncident(api, id: id, action: "resolve", by: by, done: "resolved")
     }
 }
 
 /// Asks the server to ack or resolve and prints what it answered: the API answers an
 /// incident already in that state with it unchanged, by whoever put it there.
-private func changeIncident(server: String, id: Int64, action: String, by: String?, done: String) async throws {
+private func changeIncident(_ api: APIOptions, id: Int64, action: String, by: String?, done: String) async throws {
     let asked = (by ?? ProcessInfo.processInfo.environment["USER"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     let actor = asked.isEmpty ? "cli" : asked
     let body = try JSONSerialization.data(withJSONObject: ["by": actor])
-    let answer = try await APIClient.request(server: server, .POST, "/api/v1/incidents/\(id)/\(action)", body: Array(body))
+    let answer = try await APIClient.request(api, .POST, "/api/v1/incidents/\(id)/\(action)", body: Array(body))
     let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
     let state = object?["state"] as? String ?? "?"
     guard state == (action == "ack" ? "acked" : "resolved") else {
@@ -117,8 +114,15 @@ private func changeIncident(server: String, id: Int64, action: String, by: Strin
 
 extension APIClient {
     /// Sends a request and returns a 2xx answer; prints the reason and exits 1 otherwise.
-    static func request(server: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
-        let client = APIClient(server: server)
+    static func request(_ api: APIOptions, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
+        let client: APIClient
+        do {
+            client = try APIClient(api)
+        } catch {
+            StandardError.print("klaxon: \(error)")
+            throw ExitCode(1)
+        }
+        let server = api.server
         let answer: Answer
         do {
             answer = try await client.send(method, path, body: body)

@@ -70,6 +70,44 @@ struct EmailCommandTests {
         #expect(await server.stop() == 0)
     }
 
+    /// Postfix and exim pass pipes a clean environment: the token comes from a file.
+    @Test func theTokenComesFromAFileWhenTheEnvironmentHasNone() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tokenFile = directory.appendingPathComponent("mail-token").path
+        try "  mail-secret\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let server = try await serve()
+        let fromFile = try await email("examples/emails/zabbix-problem.eml", server: server, token: "", extra: ["--token-file", tokenFile])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        // The file wins over a stale environment.
+        let overEnvironment = try await email(
+            "examples/emails/zabbix-recovery.eml",
+            server: server,
+            token: "old",
+            extra: ["--token-file", tokenFile]
+        )
+        #expect(overEnvironment.status == 0, "\(overEnvironment.stderr)")
+
+        let missing = try await email("examples/emails/zabbix-problem.eml", server: server, extra: ["--token-file", tokenFile + ".nosuch"])
+        #expect(missing.status == 75)
+        #expect(
+            missing.stderr
+                == "klaxon email: cannot read the token file \(tokenFile).nosuch: No such file or directory; the mail server should retry\n"
+        )
+        let empty = directory.appendingPathComponent("empty").path
+        try "\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        let blank = try await email("examples/emails/zabbix-problem.eml", server: server, extra: ["--token-file", empty])
+        #expect(blank.status == 75)
+        #expect(blank.stderr == "klaxon email: cannot read the token file \(empty): the file is empty; the mail server should retry\n")
+
+        let list = try await KlaxonProcess.run(["incidents", "--state", "all", "--server", server.baseURL, "--token-file", tokenFile])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("resolved"))
+        let unreadable = try await KlaxonProcess.run(["incidents", "--server", server.baseURL, "--token-file", directory.path])
+        #expect(unreadable.status == 1)
+        #expect(unreadable.stderr == "klaxon: cannot read the token file \(directory.path): Is a directory\n")
+        #expect(await server.stop() == 0)
+    }
+
     @Test func exitCodesTellTheMailServerWhatToDo() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         // Server down: keep the message and retry.
@@ -82,6 +120,7 @@ struct EmailCommandTests {
         #expect(garbage.status == 65)
         #expect(garbage.stderr.hasPrefix("klaxon email: unusable message (400): invalid email payload"))
 
+        // A refused sender or token bounces (EX_NOPERM, as DESIGN.md says).
         let stranger = try await email("From: mallory@example.net\r\nSubject: Problem: x\r\n\r\nbody\r\n", server: server)
         #expect(stranger.status == 77)
         #expect(stranger.stderr.contains("(403)"))

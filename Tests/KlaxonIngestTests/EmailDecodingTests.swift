@@ -112,4 +112,30 @@ import Testing
         let long: [UInt8] = (0..<6000).map { $0 % 2 == 0 ? 0xB4 : 0xC5 }
         #expect(decode(long, "gbk").0 == String(repeating: "磁", count: 3000))
     }
+
+    // MARK: - HTML
+
+    /// `</head>` is optional in HTML5 and minifiers drop it; the body must survive.
+    @Test func htmlWithoutItsHeadEndTagKeepsTheBody() throws {
+        let minified = "<html><head><meta charset=utf-8><body><p>Disk full on db1 Severity: Disaster"
+        #expect(HTMLText.text(minified) == "Disk full on db1 Severity: Disaster")
+        #expect(HTMLText.text("<head><title>Alert</title><link rel=stylesheet href=x.css><p>Disk full") == "Disk full")
+        // Head children without their end tags end where the body starts.
+        #expect(HTMLText.text("<head><title>Alert<style>p {color: red}</head><p>Disk full") == "Disk full")
+        #expect(HTMLText.text("<HEAD><STYLE>p {color: red}<BODY class=x><p>Disk full</p>") == "Disk full")
+        #expect(HTMLText.text("<style>p {}<bodyx>kept</style>text") == "text")
+        // With no body after it, an unterminated element's text is kept.
+        #expect(HTMLText.text("<p>Disk full</p><title>on db1") == "Disk full\n\non db1")
+
+        let message = try RFC5322Parser.parse(Array("From: z@example.com\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n\(minified)\r\n".utf8))
+        #expect(message.text == "Disk full on db1 Severity: Disaster")
+    }
+
+    /// Unterminated dropped tags are searched for once, not once per tag.
+    @Test func unterminatedDroppedTagsStayLinear() {
+        let hostile = String(repeating: "<title>x</head>", count: 60_000) + "end"
+        let clock = ContinuousClock()
+        let elapsed = clock.measure { #expect(HTMLText.text(hostile) == "end") }
+        #expect(elapsed < .seconds(2))
+    }
 }

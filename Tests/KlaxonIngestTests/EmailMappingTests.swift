@@ -45,7 +45,12 @@ import Testing
             ("[Alerting] High load", .firing, nil, nil, "High load"),
             ("[OK] High load", .resolved, nil, nil, "High load"),
             ("Fwd: 回复: [prod] Disk full [P2]", .firing, "p2", nil, "[prod] Disk full [P2]"),
+            ("[PROBLEM] HTTP on web-1 is WARNING!", .firing, "warning", nil, "HTTP on web-1 is WARNING!"),
             ("Disk critical on db-1", .firing, nil, nil, "Disk critical on db-1"),
+            // Bare words, however written, are the alert's text, not markers.
+            ("Problem: Application log has FATAL entries on app1", .firing, nil, nil, "Application log has FATAL entries on app1"),
+            ("host/disk is CRITICAL", .firing, nil, nil, "host/disk is CRITICAL"),
+            ("Resolved: HIGH memory on db-1", .resolved, nil, nil, "HIGH memory on db-1"),
             ("Error rate high on api", .firing, nil, nil, "Error rate high on api"),
             ("", .firing, nil, nil, ""),
         ] as [(String, AlertStatus, String?, Int?, String)]
@@ -70,6 +75,23 @@ import Testing
         #expect(fromLabel.severity == "critical")
         #expect(fromLabel.labels["severity"] == "Disaster")
         #expect(try alert(Self.mail(subject: "x", body: "Severity: Disaster\n"), captured).severity == "critical")
+    }
+
+    /// A word in the alert's name must not outrank the input's severity source: Zabbix
+    /// writes the trigger's severity in the body.
+    @Test func capitalizedSubjectWordsDoNotOverrideTheBodySeverity() throws {
+        let zabbix = EmailMapping(severityMap: ["disaster": "critical", "high": "critical", "average": "warning"])
+        let fatal = try alert(
+            Self.mail(subject: "Problem: Application log has FATAL entries on app1", body: "Problem name: log\nSeverity: Disaster\n"),
+            zabbix
+        )
+        #expect(fatal.severity == "critical")
+        #expect(fatal.labels["alertname"] == "Application log has FATAL entries on app1")
+        let average = try alert(Self.mail(subject: "Problem: HIGH memory use on db-1", body: "Severity: Average\n"), zabbix)
+        #expect(average.severity == "warning")
+        // A marker still wins over the body.
+        #expect(try alert(Self.mail(subject: "[P1] Problem: log has FATAL entries", body: "Severity: Average\n"), zabbix).severity == "p1")
+        #expect(try alert(Self.mail(subject: "Log has FATAL entries [DISASTER]", body: "Severity: Average\n"), zabbix).severity == "critical")
     }
 
     // MARK: - Patterns

@@ -218,7 +218,8 @@ import Testing
         #expect(HTMLText.text("&unknown; &#x41;&#66;&#0; &amp") == "&unknown; AB\u{FFFD} &amp")
         #expect(HTMLText.text("<pre>  keep\n    indent</pre>after") == "keep\nindent\n\nafter")
         #expect(HTMLText.text("<SCRIPT type=x>if (a<b) {}</SCRIPT >visible") == "visible")
-        #expect(HTMLText.text("<script>never closed") == "")
+        // No end tag and no body after it: the text is kept rather than lost.
+        #expect(HTMLText.text("<script>never closed") == "never closed")
         #expect(HTMLText.text("<!-- never closed") == "")
         #expect(HTMLText.text("<p") == "")
         #expect(HTMLText.text("") == "")

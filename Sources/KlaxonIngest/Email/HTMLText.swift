@@ -1,8 +1,13 @@
 /// Readable plain text from an HTML body, for mail that has no text/plain alternative.
 ///
 /// Not an HTML parser, a careful tag stripper:
-/// - `<script>`, `<style>`, `<head>` (with its `<title>`), comments, `<!DOCTYPE>` and
-///   processing instructions are dropped with their content;
+/// - `<script>`, `<style>`, `<title>`, `<noscript>`, `<template>`, `<svg>`, comments,
+///   `<!DOCTYPE>` and processing instructions are dropped with their content. `<head>` is not
+///   dropped whole: its end tag is optional (minifiers leave it out), and what it may hold
+///   besides those is text-free (`<meta>`, `<link>`, `<base>`);
+/// - a dropped element without its end tag ends where the body starts (`</head>`, `<body>`),
+///   or, with neither after it, only its tag is dropped: stray CSS in an alert is better than
+///   a lost alert text;
 /// - `<br>` is a line break; `<tr>`, `<li>`, `<div>` and the other block elements start a new
 ///   line; `<p>`, `<h1>`–`<h6>`, `<table>`, `<ul>`, `<ol>`, `<hr>`, `<blockquote>` and `<pre>`
 ///   (opening or closing) start a new paragraph after one blank line; `<td>` and `<th>` are
@@ -19,7 +24,7 @@ enum HTMLText {
         "address", "form", "caption",
     ]
     private static let paragraphTags: Set<String> = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "hr", "blockquote"]
-    private static let droppedTags: Set<String> = ["script", "style", "head", "title", "noscript", "template", "svg"]
+    private static let droppedTags: Set<String> = ["script", "style", "title", "noscript", "template", "svg"]
 
     static func text(_ html: String) -> String {
         // HTML syntax is ASCII, so the scan runs over UTF-8 bytes; other bytes are copied through.
@@ -30,6 +35,16 @@ enum HTMLText {
         var preDepth = 0
         var pendingSpace = false
         var trailingNewlines = 1
+        // The next occurrence of each tag searched for (nil: none left). The scan only moves
+        // forward, so an answer stays right until it is passed, and a run of unterminated
+        // `<title>`s stays linear.
+        var nextTag: [String: Int?] = [:]
+        func findTag(_ prefix: String, from start: Int) -> Int? {
+            if let known = nextTag[prefix], known.map({ $0 >= start }) ?? true { return known }
+            let found = findTagStart(bytes, prefix, from: start)
+            nextTag[prefix] = found
+            return found
+        }
 
         func newline() {
             out.append(0x0A)
@@ -72,7 +87,11 @@ enum HTMLText {
                 index = tag.end
                 if !tag.isEnd, droppedTags.contains(tag.name), !tag.selfClosing {
                     // Skip to the matching end tag (no nesting for these).
-                    index = findEndTag(bytes, tag.name, from: index) ?? bytes.count
+                    if let end = findTag("</" + tag.name, from: index) {
+                        index = find(bytes, ">", from: end).map { $0 + 1 } ?? bytes.count
+                    } else if let bodyStart = [findTag("</head", from: index), findTag("<body", from: index)].compactMap({ $0 }).min() {
+                        index = bodyStart
+                    }
                     continue
                 }
                 switch tag.name {
@@ -198,20 +217,20 @@ enum HTMLText {
         return Tag(name: name, isEnd: isEnd, selfClosing: selfClosing, end: bytes.count)
     }
 
-    private static func findEndTag(_ bytes: [UInt8], _ name: String, from start: Int) -> Int? {
-        let target = Array(("</" + name).utf8)
+    /// Where the next tag starting with `prefix` (`</title`, `<body`; lower case) is, matched
+    /// case-insensitively and only as a whole name (`<bodyx` is not `<body`).
+    private static func findTagStart(_ bytes: [UInt8], _ prefix: String, from start: Int) -> Int? {
+        let target = Array(prefix.utf8)
         var index = start
         while index + target.count <= bytes.count {
-            if bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "/") {
+            if bytes[index] == UInt8(ascii: "<") {
                 var matches = true
-                for offset in 2..<target.count where lower(bytes[index + offset]) != target[offset] {
+                for offset in 1..<target.count where lower(bytes[index + offset]) != target[offset] {
                     matches = false
                     break
                 }
                 let after = index + target.count
-                if matches, after == bytes.count || !isASCIILetter(bytes[after]) {
-                    return find(bytes, ">", from: after).map { $0 + 1 } ?? bytes.count
-                }
+                if matches, after == bytes.count || !isASCIILetter(bytes[after]) { return index }
             }
             index += 1
         }

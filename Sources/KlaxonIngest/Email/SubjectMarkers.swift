@@ -8,14 +8,17 @@ import KlaxonCore
 ///   Grafana's legacy `[Alerting]`, `[OK]`, `[No Data]` (firing);
 /// - Zabbix: `Problem:`, `Resolved:`, `Resolved in 5m 3s:`, `OK:`, `Recovery:`, `Update:`
 ///   (no status of its own);
-/// - Nagios/Icinga: `PROBLEM`, `RECOVERY`, `ACKNOWLEDGEMENT` as the first word;
+/// - Nagios/Icinga: `PROBLEM`, `RECOVERY`, `ACKNOWLEDGEMENT` as the first word (or in
+///   brackets), and their state at the end (`** PROBLEM Service Alert: web-1/HTTP is CRITICAL **`);
 /// - a severity word in brackets or before a colon: `[CRITICAL]`, `[P1]`, `WARNING:`.
 ///
 /// A severity word is one of the built-in list (`critical`, `warning`, `p1`…`p5`, `sev1`…,
 /// `disaster`, `high`, …) or a key of the input's severity map. When no marker at the start
-/// names a severity, the first bracketed or ALL-CAPS severity word anywhere in the subject is
-/// used (`Disk full on db-1 [P2]`, `host/disk is CRITICAL`), looking at the first 512 characters. The markers found at the start are
-/// removed from ``remainder``; the rest of the subject is kept as written.
+/// names a severity, the first bracketed severity word elsewhere in the first 512 characters
+/// is used (`Disk full on db-1 [P2]`). Bare words in the text are not markers, however they
+/// are written: `Application log has FATAL entries` says nothing about the alert's severity,
+/// and taking it would override the input's severity source. The markers found at the start
+/// are removed from ``remainder``; the rest of the subject is kept as written.
 struct SubjectMarkers {
     var status: AlertStatus?
     /// The severity word as written, lower-cased.
@@ -31,6 +34,9 @@ struct SubjectMarkers {
         "p0", "p1", "p2", "p3", "p4", "p5", "sev0", "sev1", "sev2", "sev3", "sev4", "sev5",
     ]
 
+    /// Nagios' and Icinga's notification types, which they write in upper case.
+    private static let nagiosTypes: Set<String> = ["PROBLEM", "RECOVERY", "ACKNOWLEDGEMENT"]
+
     private static let replyPrefixes = ["re", "fw", "fwd", "aw", "wg", "sv", "回复", "答复", "转发", "回覆", "轉寄"]
 
     static func read(_ subject: String, extraSeverities: Set<String>) -> SubjectMarkers {
@@ -38,6 +44,7 @@ struct SubjectMarkers {
         var markers = SubjectMarkers(remainder: subject)
         var rest = Substring(subject)
         var progressed = true
+        var isNagios = false
         while progressed {
             progressed = false
             rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "*" }
@@ -58,6 +65,8 @@ struct SubjectMarkers {
                 if markers.apply(word, count: count, severityWords: severityWords) {
                     rest = rest[rest.index(after: close)...]
                     progressed = true
+                    // Icinga 2: "[PROBLEM] HTTP on web-1 is CRITICAL!".
+                    if nagiosTypes.contains(String(inside)) { isNagios = true }
                     continue
                 }
             }
@@ -79,10 +88,11 @@ struct SubjectMarkers {
             // Nagios: "PROBLEM Service Alert: …", "RECOVERY Host Alert: …" (upper case only).
             if let space = rest.firstIndex(of: " ") {
                 let word = String(rest[..<space])
-                if ["PROBLEM", "RECOVERY", "ACKNOWLEDGEMENT"].contains(word) {
+                if nagiosTypes.contains(word) {
                     _ = markers.apply(word.lowercased(), count: nil, severityWords: severityWords)
                     rest = rest[rest.index(after: space)...]
                     progressed = true
+                    isNagios = true
                     continue
                 }
             }
@@ -90,10 +100,23 @@ struct SubjectMarkers {
         var remainder = String(rest).trimmingWhitespace()
         while remainder.hasSuffix("*") { remainder = String(remainder.dropLast()).trimmingWhitespace() }
         markers.remainder = remainder
+        if markers.severity == nil, isNagios {
+            markers.severity = nagiosState(remainder, severityWords: severityWords)
+        }
         if markers.severity == nil {
-            markers.severity = anywhere(in: subject, severityWords: severityWords)
+            markers.severity = bracketed(in: subject, severityWords: severityWords)
         }
         return markers
+    }
+
+    /// The state Nagios and Icinga end their subjects with ("… is CRITICAL", "… is WARNING!"),
+    /// upper case as they write it, when it is a severity word.
+    private static func nagiosState(_ remainder: String, severityWords: Set<String>) -> String? {
+        let text = remainder.hasSuffix("!") ? remainder.dropLast() : Substring(remainder)
+        guard let space = text.lastIndex(of: " "), text[..<space].hasSuffix(" is") else { return nil }
+        let state = text[text.index(after: space)...]
+        guard state == state.uppercased(), severityWords.contains(state.lowercased()) else { return nil }
+        return state.lowercased()
     }
 
     /// Applies one marker word; false when the word is not a marker.
@@ -117,27 +140,20 @@ struct SubjectMarkers {
         }
     }
 
-    /// The first `[word]` or ALL-CAPS word of the subject that is a severity word.
-    private static func anywhere(in subject: String, severityWords: Set<String>) -> String? {
+    /// The first `[word]` of the subject that is a severity word.
+    private static func bracketed(in subject: String, severityWords: Set<String>) -> String? {
         var token = ""
         var startsAfterBracket = false
         var previous: Character = " "
-        var candidates: [(String, Bool)] = []
         for character in subject.prefix(512) + " " {
             if character.isLetter || character.isNumber || character == "_" || character == "-" {
                 if token.isEmpty { startsAfterBracket = previous == "[" }
                 token.append(character)
             } else if !token.isEmpty {
-                candidates.append((token, startsAfterBracket && character == "]"))
+                if startsAfterBracket, character == "]", severityWords.contains(token.lowercased()) { return token.lowercased() }
                 token = ""
             }
             previous = character
-        }
-        for (word, isBracketed) in candidates {
-            let lower = word.lowercased()
-            guard severityWords.contains(lower) else { continue }
-            let isCaps = word == word.uppercased() && word.contains { $0.isLetter }
-            if isBracketed || isCaps { return lower }
         }
         return nil
     }
