@@ -120,6 +120,45 @@ struct EngineDurabilityTests {
         #expect(try await harness.advance(.seconds(600)) == 1)
     }
 
+    /// A claim whose COMMIT landed but whose answer was lost (a dropped connection) leaves its
+    /// steps running for nobody: the next claim makes them pending again, and they run. A
+    /// step claimed and still being run is left alone.
+    @Test(arguments: StoreKind.allCases) func aClaimWhoseAnswerWasLostStillRuns(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        _ = try await harness.store.write { try await $0.claimDueSteps(now: harness.start, limit: 10) }
+        harness.engine.claims.withLock { $0.mayHaveCommitted = true }
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(try await harness.detail(opened.opened[0]).events.map(\.kind).contains("step_requeued"))
+
+        _ = try await harness.ingest(dbAlert("db-2"))
+        let running = try await harness.engine.claimDueSteps()
+        #expect(running.count == 1)
+        harness.engine.claims.withLock { $0.mayHaveCommitted = true }
+        #expect(try await harness.engine.claimDueSteps().isEmpty)
+        for step in running { await harness.engine.execute(step) }
+        #expect(harness.provider.calledNames.count == 4)
+    }
+
+    /// The scheduler requeues a lost claim's steps even when nothing else is due: they are
+    /// running, not pending, so nothing would look due.
+    @Test(.timeLimit(.minutes(1))) func theSchedulerRunsALostClaimWithNothingElseDue() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        _ = try await harness.ingest(dbAlert())
+        _ = try await harness.store.write { try await $0.claimDueSteps(now: harness.start, limit: 10) }
+        harness.engine.claims.withLock { $0.mayHaveCommitted = true }
+        let stopping = Mutex(false)
+        let scheduler = Task { await harness.engine.runScheduler(isStopping: { stopping.withLock { $0 } }) }
+        while harness.provider.requests.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        stopping.withLock { $0 = true }
+        harness.engine.wakeScheduler()
+        await scheduler.value
+    }
+
     @Test func olderSchemaIsUpgradedInPlace() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-schema-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

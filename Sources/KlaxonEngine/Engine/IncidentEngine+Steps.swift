@@ -3,6 +3,7 @@ import KlaxonCore
 import KlaxonProviders
 import KlaxonRules
 import Logging
+import Synchronization
 
 extension IncidentEngine {
     /// How many due steps one pass of the scheduler claims.
@@ -26,14 +27,47 @@ extension IncidentEngine {
     func claimDueSteps() async throws -> [ScheduledStep] {
         let now = clock.now()
         do {
+            try await requeueLostClaims()
             // No wait for the disk: each claimed step's next write (its calls recorded as
             // started, or the step closed) waits for a sync that covers this commit too, and
             // nothing leaves the process before that. A claim lost with the machine only
             // leaves its steps pending, to be claimed again.
-            return try await store.write({ try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }, whenDurable: { _ in })
+            let steps = try await store.write({ try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }, whenDurable: { _ in })
+            claims.withLock { $0.inFlight.formUnion(steps.map(\.id)) }
+            return steps
         } catch {
+            // The claim's COMMIT may have landed with its answer lost (a dropped connection):
+            // its steps would stay running for nobody.
+            claims.withLock { $0.mayHaveCommitted = true }
             metrics.storeError()
             throw error
+        }
+    }
+
+    /// After a claim that may have committed unseen, its steps are made pending again: the
+    /// running steps of this process that no task is running.
+    func requeueLostClaims() async throws {
+        let inFlight: Set<Int64>? = claims.withLock { $0.mayHaveCommitted ? $0.inFlight : nil }
+        guard let inFlight else { return }
+        let now = clock.now()
+        let requeued = try await store.write { transaction -> [ScheduledStep] in
+            let steps = try await transaction.requeueOwnRunningSteps(except: inFlight)
+            for step in steps {
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: step.incidentID,
+                        at: now,
+                        kind: "step_requeued",
+                        actor: "scheduler",
+                        detail: "step \(step.step) was claimed by a claim whose answer was lost; it runs now"
+                    )
+                )
+            }
+            return steps
+        }
+        claims.withLock { $0.mayHaveCommitted = false }
+        if !requeued.isEmpty {
+            logger.warning("requeued steps of a claim whose answer was lost", metadata: ["steps": "\(requeued.map(\.id))"])
         }
     }
 
@@ -64,6 +98,9 @@ extension IncidentEngine {
                 }
                 var delay = idle
                 do {
+                    // Before the read: the steps of a lost claim are not pending, so nothing
+                    // would look due.
+                    try await requeueLostClaims()
                     // A read first: claiming is a write transaction and a disk sync, worth it
                     // only when something is due.
                     let now = clock.now()
@@ -157,6 +194,7 @@ extension IncidentEngine {
     /// Places one claimed step's calls. The calls are committed as `started` before any
     /// vendor is contacted; the vendors' answers are committed after.
     func execute(_ step: ScheduledStep) async {
+        defer { claims.withLock { _ = $0.inFlight.remove(step.id) } }
         let rules = self.rules
         let now = clock.now()
         let prepared = await writeRetrying("prepare escalation step", step: step) { transaction in
@@ -471,4 +509,10 @@ extension IncidentEngine {
         }
         return legs
     }
+}
+
+/// What the scheduler has claimed; see ``IncidentEngine/claims``.
+struct ClaimState: Sendable {
+    var inFlight: Set<Int64> = []
+    var mayHaveCommitted = false
 }

@@ -19,6 +19,9 @@ public final class IncidentEngine: Sendable {
     let groupCommit: GroupCommit
     let jitter: @Sendable () -> Double
     private let current: Mutex<EngineRules>
+    /// The steps this process has claimed and not finished, and whether a claim failed in a
+    /// way that may have committed (its steps then run for nobody until requeued).
+    let claims = Mutex(ClaimState())
 
     public init(
         store: any IncidentStore,

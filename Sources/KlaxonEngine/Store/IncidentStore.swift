@@ -109,6 +109,9 @@ public protocol IncidentTransaction: Sendable {
     func nextDueDate() async throws -> Date?
     /// Steps left running by a process that stopped; they become pending again.
     func requeueRunningSteps() async throws -> [ScheduledStep]
+    /// This process's running steps but `inFlight`: claimed by a claim whose answer was
+    /// lost (its COMMIT may have landed), so no task runs them. They become pending again.
+    func requeueOwnRunningSteps(except inFlight: Set<Int64>) async throws -> [ScheduledStep]
 
     // Calls
     func insertCall(_ call: CallRecord) async throws -> Int64

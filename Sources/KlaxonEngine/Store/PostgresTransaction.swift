@@ -279,6 +279,17 @@ struct PostgresTransaction: IncidentTransaction {
         """
     }
 
+    func requeueOwnRunningSteps(except inFlight: Set<Int64>) async throws -> [ScheduledStep] {
+        try await query(
+            """
+            UPDATE steps SET state = 'pending', claimed_by = NULL
+            WHERE state = 'running' AND claimed_by = $1 AND NOT (id = ANY($2::BIGINT[]))
+            RETURNING \(StoreRows.stepColumns)
+            """,
+            [.text(instanceID), .text("{" + inFlight.sorted().map(String.init).joined(separator: ",") + "}")]
+        ).map(StoreRows.step).sorted { $0.id < $1.id }
+    }
+
     func requeueRunningSteps() async throws -> [ScheduledStep] {
         try await query(
             "UPDATE steps SET state = 'pending', claimed_by = NULL WHERE id IN (\(orphanedSteps)) RETURNING \(StoreRows.stepColumns)"

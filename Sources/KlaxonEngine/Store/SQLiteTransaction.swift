@@ -316,6 +316,16 @@ struct SQLiteTransaction: IncidentTransaction {
         try query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
     }
 
+    func requeueOwnRunningSteps(except inFlight: Set<Int64>) async throws -> [ScheduledStep] {
+        // One process owns the file: every running step is its own.
+        let ids = inFlight.sorted()
+        let exclusion = ids.isEmpty ? "" : " AND id NOT IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", ")))"
+        return try query(
+            "UPDATE steps SET state = 'pending' WHERE state = 'running'\(exclusion) RETURNING \(StoreRows.stepColumns)",
+            ids.map { .int($0) }
+        ).map(StoreRows.step).sorted { $0.id < $1.id }
+    }
+
     func requeueRunningSteps() async throws -> [ScheduledStep] {
         try query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(StoreRows.stepColumns)").map(StoreRows.step)
     }
