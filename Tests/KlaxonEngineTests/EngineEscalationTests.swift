@@ -130,9 +130,9 @@ struct EngineEscalationTests {
         #expect(harness.provider.calledNames.suffix(2) == ["alice", "bob"])
     }
 
-    /// In a storm, an alert that would reopen its incident (within `dedupe.window`) joins
-    /// the storm instead: flapping alerts would otherwise each ring a chain of their own.
-    @Test(arguments: StoreKind.allCases) func aFlappingAlertJoinsTheStormRatherThanReopen(on kind: StoreKind) async throws {
+    /// A route with a reopen window and a storm threshold of 2, two incidents opened on it,
+    /// and the first resolved again: `db-1` firing now would reopen it.
+    private static func twoIncidentsOneResolved(on kind: StoreKind) async throws -> (EngineHarness, Int64) {
         let yaml =
             engineRules + """
 
@@ -140,35 +140,33 @@ struct EngineEscalationTests {
                     storm: {threshold: 2, window: 5m}
                 """
         let harness = try await EngineHarness.make(yaml, on: kind)
-        defer { Task { try? await harness.close() } }
-        let first = try await harness.ingest(dbAlert("db-1"))
+        let first = try await harness.ingest(dbAlert("db-1")).opened[0]
         _ = try await harness.ingest(dbAlert("db-2"))
         _ = try await harness.ingest(dbAlert("db-1", status: .resolved))
+        return (harness, first)
+    }
+
+    /// In a storm, an alert that would reopen its incident (within `dedupe.window`) joins
+    /// the storm instead: flapping alerts would otherwise each ring a chain of their own.
+    @Test(arguments: StoreKind.allCases) func aFlappingAlertJoinsTheStormRatherThanReopen(on kind: StoreKind) async throws {
+        let (harness, first) = try await Self.twoIncidentsOneResolved(on: kind)
+        defer { Task { try? await harness.close() } }
         #expect(try await harness.ingest(dbAlert("db-3")).opened.count == 1)  // the storm incident
         let again = try await harness.ingest(dbAlert("db-1"))
         #expect(again.joinedStorm == 1)
         #expect(again.opened.isEmpty)
-        #expect(try await harness.detail(first.opened[0]).incident.state == .resolved)
+        #expect(try await harness.detail(first).incident.state == .resolved)
     }
 
     /// An alert that would reopen its incident when the route is at the storm threshold
     /// opens the storm incident, as a new incident would.
     @Test(arguments: StoreKind.allCases) func aReopenOverTheStormThresholdOpensTheStorm(on kind: StoreKind) async throws {
-        let yaml =
-            engineRules + """
-
-                    dedupe: {by: [instance], window: 1h}
-                    storm: {threshold: 2, window: 5m}
-                """
-        let harness = try await EngineHarness.make(yaml, on: kind)
+        let (harness, first) = try await Self.twoIncidentsOneResolved(on: kind)
         defer { Task { try? await harness.close() } }
-        let first = try await harness.ingest(dbAlert("db-1"))
-        _ = try await harness.ingest(dbAlert("db-2"))
-        _ = try await harness.ingest(dbAlert("db-1", status: .resolved))
         let again = try await harness.ingest(dbAlert("db-1"))
         let storm = try await harness.detail(try #require(again.opened.first))
         #expect(storm.incident.storm)
-        #expect(try await harness.detail(first.opened[0]).incident.state == .resolved)
+        #expect(try await harness.detail(first).incident.state == .resolved)
     }
 
     @Test(arguments: StoreKind.allCases) func stormTurnsManyIncidentsIntoOneSummaryCall(on kind: StoreKind) async throws {
