@@ -142,6 +142,41 @@ struct EngineDurabilityTests {
         #expect(harness.provider.calledNames.count == 4)
     }
 
+    /// A step's first try at recording its calls as started committed, but its answer was
+    /// lost, so it was tried again: the first try's calls, never placed, are not left
+    /// started, where they would count against the rate limit.
+    @Test(arguments: StoreKind.allCases) func aStepPreparedTwiceAfterALostCommitAnswerLeavesNoStartedCall(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        let step = try #require(try await harness.engine.claimDueSteps().first)
+        try await harness.store.write { transaction in
+            for recipient in step.recipients {
+                _ = try await transaction.insertCall(
+                    CallRecord(
+                        callID: "aaaaaaaaaaaa",
+                        incidentID: step.incidentID,
+                        stepID: step.id,
+                        step: step.step,
+                        recipient: recipient,
+                        provider: "sim",
+                        startedAt: harness.start,
+                        updatedAt: harness.start
+                    )
+                )
+            }
+        }
+        await harness.engine.execute(step)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.calls.map(\.state) == [.failed, .failed, .accepted, .accepted])
+        let alice = try #require(step.recipients.first { $0.name == "alice" })
+        let counted = try await harness.store.read {
+            try await $0.countCalls(route: "db", phone: alice.phone, startedSince: harness.start.addingTimeInterval(-60))
+        }
+        #expect(counted == 1)
+    }
+
     /// The scheduler requeues a lost claim's steps even when nothing else is due: they are
     /// running, not pending, so nothing would look due.
     @Test(.timeLimit(.minutes(1))) func theSchedulerRunsALostClaimWithNothingElseDue() async throws {

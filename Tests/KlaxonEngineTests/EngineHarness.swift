@@ -16,9 +16,16 @@ final class RecordingProvider: VoiceProvider {
     let type: ProviderType = .simulator
     private let log = Mutex<[CallRequest]>([])
     private let answer: @Sendable (CallRecipient) -> CallResult
+    /// Awaited before each request is answered (and after it is recorded).
+    private let before: (@Sendable () async -> Void)?
 
-    init(name: String = "sim", answer: @escaping @Sendable (CallRecipient) -> CallResult = { .accepted(vendorCallID: "v-" + $0.name) }) {
+    init(
+        name: String = "sim",
+        answer: @escaping @Sendable (CallRecipient) -> CallResult = { .accepted(vendorCallID: "v-" + $0.name) },
+        before: (@Sendable () async -> Void)? = nil
+    ) {
         self.name = name
+        self.before = before
         self.answer = answer
     }
 
@@ -27,6 +34,7 @@ final class RecordingProvider: VoiceProvider {
 
     func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
         log.withLock { $0.append(request) }
+        await before?()
         return request.recipients.map { RecipientResult(recipient: $0, result: answer($0)) }
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import KlaxonCore
-import KlaxonEngine
 import KlaxonTestSupport
 import Testing
+
+@testable import KlaxonEngine
 
 /// What only the PostgreSQL store does: several instances on one database, its lock, a
 /// server that goes away, its URLs. The engine's own behaviour is tested on both stores in
@@ -63,8 +64,10 @@ struct PostgresStoreTests {
         #expect(try await b.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
         #expect(try await b.engine.runDueSteps() == 0)
 
-        // The database last heard from a 31 s ago: b's next heartbeat takes the step over.
+        // The database last heard from a 31 s ago, and from b without a gap all that time:
+        // b's next heartbeat takes the step over.
         try await Self.lastHeard(from: a, secondsAgo: 31)
+        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
         await b.engine.keepAlive()
         #expect(try await b.engine.runDueSteps() == 1)
         #expect(b.provider.calledNames == ["bob"])
@@ -93,11 +96,172 @@ struct PostgresStoreTests {
         #expect(b.provider.requests.isEmpty)
     }
 
+    /// After an outage longer than the lease every instance looks dead to the first one
+    /// back; it has not heard from the others for a lease, but nor from anybody. Each
+    /// instance keeps its running steps, and the one that claimed a step calls for it.
+    @Test func anOutageLongerThanTheLeaseLeavesEachInstanceItsRunningSteps() async throws {
+        let a = try await EngineHarness.make(on: .postgres)
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
+        _ = try await a.ingest(dbAlert())
+        let step = try #require(try await a.engine.claimDueSteps().first)
+
+        // The database was unreachable for 40 s: it heard from neither. b is back first.
+        try await Self.lastHeard(from: a, secondsAgo: 40)
+        try await Self.lastHeard(from: b, secondsAgo: 40)
+        await b.engine.keepAlive()
+        #expect(try await b.engine.runDueSteps() == 0)
+        await a.engine.execute(step)
+        #expect(a.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(b.provider.requests.isEmpty)
+        #expect(try await a.store.read { try await $0.steps(incidentID: step.incidentID) }.first?.state == .done)
+    }
+
+    /// a was taken for dead (unheard for a lease while b was heard) after it had claimed a
+    /// step but before it placed the calls: b claims the step, and a does not call for it.
+    @Test func anInstanceThatLostItsStepDoesNotCallForIt() async throws {
+        let a = try await EngineHarness.make(on: .postgres)
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
+        _ = try await a.ingest(dbAlert())
+        let step = try #require(try await a.engine.claimDueSteps().first)
+        try await Self.lastHeard(from: a, secondsAgo: 31)
+        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
+        await b.engine.keepAlive()
+        let taken = try await b.engine.claimDueSteps()
+        #expect(taken.map(\.id) == [step.id])
+
+        await a.engine.execute(step)
+        #expect(a.provider.requests.isEmpty)
+        for step in taken { await b.engine.execute(step) }
+        #expect(b.provider.calledNames.sorted() == ["alice", "bob"])
+    }
+
+    /// a is taken for dead while its vendor is placing the calls: its calls are interrupted
+    /// and its step requeued and claimed by b. Its outcomes, when they come, are recorded
+    /// (so b calls nobody a reached), but the step is left to b to close.
+    @Test func anInstanceThatLostItsStepMidCallRecordsTheOutcomesAndLeavesTheStep() async throws {
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let gated = RecordingProvider(before: {
+            enter.yield()
+            for await _ in released { break }
+        })
+        let a = try await EngineHarness.make(on: .postgres, provider: gated)
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
+        let opened = try await a.ingest(dbAlert())
+        let step = try #require(try await a.engine.claimDueSteps().first)
+        let running = Task { await a.engine.execute(step) }
+        for await _ in entered { break }
+
+        try await Self.lastHeard(from: a, secondsAgo: 31)
+        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
+        await b.engine.keepAlive()
+        let taken = try await b.engine.claimDueSteps()
+        #expect(taken.map(\.id) == [step.id])
+        release.yield()
+        await running.value
+        #expect(try await b.store.read { try await $0.steps(incidentID: step.incidentID) }.first?.state == .running)
+
+        // b runs the step for whoever a did not reach: nobody.
+        for step in taken { await b.engine.execute(step) }
+        #expect(b.provider.requests.isEmpty)
+        let detail = try await b.detail(opened.opened[0])
+        #expect(detail.calls.map(\.state) == [.accepted, .accepted])
+        #expect(detail.steps.first?.state == .done)
+    }
+
+    /// The steps requeued and the calls interrupted are decided once: a heartbeat that
+    /// lands between the two statements does not leave a requeued step's calls started, nor
+    /// interrupt the calls of a step it keeps.
+    @Test func recoveryDecidesWhichInstancesAreGoneOnceATransaction() async throws {
+        let a = try await EngineHarness.make(on: .postgres)
+        _ = try await a.ingest(dbAlert())
+        try await a.claimFirstStepAndDieWithCallsStarted()
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
+        try await Self.lastHeard(from: a, secondsAgo: 31)
+        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
+        let url = try #require(a.databaseURL)
+        let aID = try #require(a.store as? PostgresIncidentStore).instanceID
+        let (calls, steps) = try await b.store.write { transaction in
+            let calls = try await transaction.interruptStartedCalls(at: b.start)
+            // a's heartbeat commits in between.
+            _ = try await TestPostgres.execute("UPDATE instances SET seen_at = seen_at + 31000 WHERE id = '\(aID)'", in: url)
+            let steps = try await transaction.requeueRunningSteps()
+            return (calls.count, steps.count)
+        }
+        #expect(calls == 1)
+        #expect(steps == 1)
+    }
+
+    /// A heartbeat of a's that reaches the server after a's goodbye does not bring a back:
+    /// b takes a's running step over at once instead of waiting out the lease.
+    @Test func aHeartbeatAfterTheGoodbyeDoesNotBringTheInstanceBack() async throws {
+        let a = try await EngineHarness.make(on: .postgres)
+        _ = try await a.ingest(dbAlert())
+        try await a.claimFirstStepAndDieWithCallsStarted()
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer { Task { try? await b.close() } }
+        let aID = try #require(a.store as? PostgresIncidentStore).instanceID
+        try await a.close()
+        _ = try await #require(b.store as? PostgresIncidentStore).beat(as: aID)
+
+        await b.engine.keepAlive()
+        #expect(try await b.engine.runDueSteps() == 1)
+        #expect(b.provider.calledNames == ["bob"])
+    }
+
+    /// Each heartbeat measures this machine's clock against the server's.
+    @Test func theHeartbeatMeasuresTheClockOffsetFromTheServer() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let behind = try await PostgresIncidentStore.open(url: url, localClock: { Date().addingTimeInterval(-300) })
+        let inStep = try await PostgresIncidentStore.open(url: url)
+        defer {
+            Task {
+                try? await behind.close()
+                try? await inStep.close()
+            }
+        }
+        let offset = try #require(behind.clockOffset)
+        #expect(offset > .seconds(299) && offset < .seconds(301), "\(offset)")
+        let small = try #require(inStep.clockOffset)
+        #expect(small > .seconds(-1) && small < .seconds(1), "\(small)")
+    }
+
     /// Moves the time the database last heard from `instance` back, by its own clock.
     static func lastHeard(from instance: EngineHarness, secondsAgo: Int) async throws {
         let id = try #require(instance.store as? PostgresIncidentStore).instanceID
         let url = try #require(instance.databaseURL)
         try await TestPostgres.execute("UPDATE instances SET seen_at = seen_at - \(secondsAgo * 1000) WHERE id = '\(id)'", in: url)
+    }
+
+    /// Makes the database have heard from `instance` without a gap for the last `seconds`.
+    static func heardWithoutAGap(from instance: EngineHarness, forSeconds seconds: Int) async throws {
+        let id = try #require(instance.store as? PostgresIncidentStore).instanceID
+        let url = try #require(instance.databaseURL)
+        try await TestPostgres.execute("UPDATE instances SET heard_since = seen_at - \(seconds * 1000) WHERE id = '\(id)'", in: url)
     }
 
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
@@ -157,7 +321,7 @@ struct PostgresStoreTests {
         )
         let upgraded = try await PostgresIncidentStore.open(url: url)
         defer { Task { try? await upgraded.close() } }
-        #expect(try await upgraded.schemaVersion() == 2)
+        #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let since = Date(timeIntervalSince1970: 0)
         #expect(try await upgraded.read { try await $0.countIncidents(route: "db", openedSince: since) } == 3)
         let incident = Incident(

@@ -188,6 +188,8 @@ extension IncidentEngine {
     /// What a claimed step turned out to need.
     private enum StepPlan: Sendable {
         case finished
+        /// Another instance took the step over (this one was taken for dead).
+        case taken
         case call(incident: Incident, calls: [CallRecord], alert: IncidentAlert?, firing: Int)
     }
 
@@ -201,57 +203,58 @@ extension IncidentEngine {
             try await Self.prepare(step, rules: rules, now: now, in: transaction)
         }
         guard let plan = prepared else { return }
+        if case .taken = plan { logTakenOver(step) }
         guard case .call(let incident, let calls, let alert, let firing) = plan else { return }
         metrics.stepFired(route: incident.route)
+        // Nobody to call (all reached or held back): prepare closed the step.
+        guard !calls.isEmpty else { return }
         var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
         var failure: String?
-        if !calls.isEmpty {
-            let legs = Self.legs(
-                for: incident,
-                recipients: calls.map(\.recipient),
-                callID: calls[0].callID,
-                alert: alert,
-                firing: firing,
-                rules: rules
-            )
-            if legs.isEmpty {
-                failure = "no provider of \(incident.providers) can play voice \(incident.voice ?? "(none)")"
-            } else {
-                let dispatcher = CallDispatcher(clock: clock.asClock, jitter: jitter)
-                let metrics = self.metrics
-                let started = ContinuousClock.now
-                for outcome in await dispatcher.dispatch(
-                    legs,
-                    report: { [store, clock] event in
-                        guard case .attempted(let provider, _, let results) = event else { return }
-                        let elapsed = ContinuousClock.now - started
-                        metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
-                        // Accepted calls are recorded now, not after the step's other calls
-                        // have retried and failed over: a vendor's "answered" report matches
-                        // by the vendor's id, and one that came first would find no call.
-                        // Best effort: what fails here is recorded with the rest below.
-                        let accepted = results.compactMap { result -> (CallRecord, CallResult)? in
-                            guard result.result.isAccepted, let call = calls.first(where: { $0.recipient.phone == result.recipient.phone }) else {
-                                return nil
-                            }
-                            return (call, result.result)
+        let legs = Self.legs(
+            for: incident,
+            recipients: calls.map(\.recipient),
+            callID: calls[0].callID,
+            alert: alert,
+            firing: firing,
+            rules: rules
+        )
+        if legs.isEmpty {
+            failure = "no provider of \(incident.providers) can play voice \(incident.voice ?? "(none)")"
+        } else {
+            let dispatcher = CallDispatcher(clock: clock.asClock, jitter: jitter)
+            let metrics = self.metrics
+            let started = ContinuousClock.now
+            for outcome in await dispatcher.dispatch(
+                legs,
+                report: { [store, clock] event in
+                    guard case .attempted(let provider, _, let results) = event else { return }
+                    let elapsed = ContinuousClock.now - started
+                    metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                    // Accepted calls are recorded now, not after the step's other calls
+                    // have retried and failed over: a vendor's "answered" report matches
+                    // by the vendor's id, and one that came first would find no call.
+                    // Best effort: what fails here is recorded with the rest below.
+                    let accepted = results.compactMap { result -> (CallRecord, CallResult)? in
+                        guard result.result.isAccepted, let call = calls.first(where: { $0.recipient.phone == result.recipient.phone }) else {
+                            return nil
                         }
-                        guard !accepted.isEmpty else { return }
-                        let at = clock.now()
-                        _ = try? await store.write { transaction in
-                            let stored = try await Self.storedCalls(of: step, in: transaction)
-                            for (call, result) in accepted {
-                                try await Self.record(result, by: provider, of: stored[call.id] ?? call, failure: nil, at: at, in: transaction)
-                            }
+                        return (call, result.result)
+                    }
+                    guard !accepted.isEmpty else { return }
+                    let at = clock.now()
+                    _ = try? await store.write { transaction in
+                        let stored = try await Self.storedCalls(of: step, in: transaction)
+                        for (call, result) in accepted {
+                            try await Self.record(result, by: provider, of: stored[call.id] ?? call, failure: nil, at: at, in: transaction)
                         }
                     }
-                ) {
-                    outcomes[outcome.recipient.phone] = outcome
                 }
+            ) {
+                outcomes[outcome.recipient.phone] = outcome
             }
         }
         let finished = clock.now()
-        let recorded: Void? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+        let recorded: Bool? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
             let stored = try await Self.storedCalls(of: step, in: transaction)
             for call in calls {
                 let outcome = outcomes[call.recipient.phone]
@@ -264,9 +267,13 @@ extension IncidentEngine {
                     in: transaction
                 )
             }
+            // The outcomes are facts and are kept; the step is closed only by its holder.
+            guard try await transaction.holdsClaim(stepID: step.id) else { return false }
             try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
+            return true
         }
-        guard recorded != nil else { return }
+        guard let recorded else { return }
+        if !recorded { logTakenOver(step) }
         for call in calls {
             let outcome = outcomes[call.recipient.phone]
             metrics.call(provider: outcome?.provider ?? "none", outcome: outcome?.result.isAccepted == true ? "accepted" : "failed")
@@ -278,6 +285,13 @@ extension IncidentEngine {
                 ]
             )
         }
+    }
+
+    private func logTakenOver(_ step: ScheduledStep) {
+        logger.warning(
+            "another instance took this escalation step over while this one was unheard; it runs the step",
+            metadata: ["incident": "\(step.incidentID)", "step": "\(step.step)"]
+        )
     }
 
     /// The step's calls as stored now, by id: a status report may have been recorded on one
@@ -361,6 +375,7 @@ extension IncidentEngine {
         now: Date,
         in transaction: any IncidentTransaction
     ) async throws -> StepPlan {
+        guard try await transaction.holdsClaim(stepID: step.id) else { return .taken }
         guard let incident = try await transaction.incident(id: step.incidentID), incident.state == .open else {
             try await transaction.updateStep(id: step.id, state: .cancelled, dueAt: nil)
             return .finished
@@ -401,7 +416,17 @@ extension IncidentEngine {
             }
             return .finished
         }
-        let earlier = try await transaction.calls(stepID: step.id)
+        var earlier = try await transaction.calls(stepID: step.id)
+        // A call of this step still `started` while this process holds the claim was recorded
+        // by an earlier try of this same transaction whose COMMIT landed with its answer lost:
+        // no vendor was contacted for it (a stopped process's are made `interrupted` before
+        // its step is requeued). Left started, it would count against the rate limit.
+        for index in earlier.indices where earlier[index].state == .started {
+            earlier[index].state = .failed
+            earlier[index].error = "not placed: recorded by a try whose commit's answer was lost, then placed anew"
+            earlier[index].updatedAt = now
+            try await transaction.updateCall(earlier[index])
+        }
         let reached = Set(earlier.filter { $0.state == .accepted }.map(\.recipient.phone))
         let callID = CallID.make()
         var calls: [CallRecord] = []
@@ -422,7 +447,7 @@ extension IncidentEngine {
                 // This step's own call, cut short by a crash, is the page being placed again,
                 // not another call: counting it would hold back the only call it gets.
                 let ownRetries = earlier.count {
-                    $0.recipient.phone == recipient.phone && ($0.state == .interrupted || $0.state == .started) && $0.startedAt >= since
+                    $0.recipient.phone == recipient.phone && $0.state == .interrupted && $0.startedAt >= since
                 }
                 if placed - ownRetries >= limit.calls {
                     call.state = .heldBack

@@ -107,6 +107,10 @@ public protocol IncidentTransaction: Sendable {
     /// Cancels the incident's pending steps; returns how many.
     func cancelPendingSteps(incidentID: Int64) async throws -> Int
     func nextDueDate() async throws -> Date?
+    /// Whether this process still holds its claim on the step: it is running and, on a store
+    /// several instances share, claimed by this instance. An instance that lost its claim
+    /// (another took the step over) must neither call for it nor close it.
+    func holdsClaim(stepID: Int64) async throws -> Bool
     /// Steps left running by a process that stopped; they become pending again.
     func requeueRunningSteps() async throws -> [ScheduledStep]
     /// This process's running steps but `inFlight`: claimed by a claim whose answer was

@@ -1,6 +1,7 @@
 import Foundation
 import KlaxonCore
 import Logging
+import Metrics
 import NIOSSL
 import PostgresNIO
 import Synchronization
@@ -14,9 +15,11 @@ import Synchronization
 /// `synchronous_commit`), and many webhooks still share one (``GroupCommit``).
 ///
 /// Each instance has a row in `instances`, written when it opens the store and refreshed
-/// by ``heartbeat()``. The steps an instance claims carry its id; once the database has
-/// not heard from it for `lease`, or it said goodbye on closing, the other instances take
-/// its running steps over, as a restarted SQLite process does its own.
+/// by ``heartbeat()``. The steps an instance claims carry its id; once it said goodbye on
+/// closing, or the database has not heard from it for `lease` while it heard from the
+/// instance looking without a gap, the other instances take its running steps over, as a
+/// restarted SQLite process does its own. An instance that lost a step that way neither
+/// calls for it nor closes it (``IncidentTransaction/holdsClaim(stepID:)``).
 public final class PostgresIncidentStore: IncidentStore {
     private let client: PostgresClient
     private let run: Task<Void, Never>
@@ -25,6 +28,9 @@ public final class PostgresIncidentStore: IncidentStore {
     private let lockTimeout: Duration
     private let connectTimeout: Duration
     private let lease: Duration
+    private let localClock: @Sendable () -> Date
+    /// The latest ``clockOffset``, and when its warning was last logged.
+    private let offset = Mutex<(latest: Duration?, warned: ContinuousClock.Instant?)>((nil, nil))
     /// This process's row in `instances`.
     public let instanceID: String
     /// The URL without its password, for messages.
@@ -40,14 +46,16 @@ public final class PostgresIncidentStore: IncidentStore {
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=...`),
     /// brings the schema up to date and registers this instance. A write waits up to
     /// `lockTimeout` for another instance's, and any operation up to `connectTimeout` for a
-    /// connection, then fails with ``StoreError`` (a 503).
+    /// connection, then fails with ``StoreError`` (a 503). `migrations` below the current
+    /// version makes an older schema, for tests of upgrades, and registers no instance.
     public static func open(
         url: String,
         lockTimeout: Duration = .seconds(5),
         connectTimeout: Duration = .seconds(5),
         lease: Duration = .seconds(30),
         logger: Logger = Logger(label: "klaxon.store"),
-        migrations: Int = PostgresSchema.version
+        migrations: Int = PostgresSchema.version,
+        localClock: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> PostgresIncidentStore {
         var (configuration, displayURL) = try configuration(url)
         configuration.options.connectTimeout = connectTimeout
@@ -70,11 +78,12 @@ public final class PostgresIncidentStore: IncidentStore {
             lockTimeout: lockTimeout,
             connectTimeout: connectTimeout,
             lease: lease,
+            localClock: localClock,
             displayURL: displayURL
         )
         do {
             try await store.migrate(upTo: migrations)
-            try await store.heartbeat()
+            if migrations == PostgresSchema.version { try await store.heartbeat() }
         } catch {
             store.run.cancel()
             await store.run.value
@@ -92,6 +101,7 @@ public final class PostgresIncidentStore: IncidentStore {
         lockTimeout: Duration,
         connectTimeout: Duration,
         lease: Duration,
+        localClock: @escaping @Sendable () -> Date,
         displayURL: String
     ) {
         self.client = client
@@ -101,6 +111,7 @@ public final class PostgresIncidentStore: IncidentStore {
         self.lockTimeout = lockTimeout
         self.connectTimeout = connectTimeout
         self.lease = lease
+        self.localClock = localClock
         self.instanceID = UUID().uuidString.lowercased()
         self.displayURL = displayURL
     }
@@ -298,31 +309,81 @@ public final class PostgresIncidentStore: IncidentStore {
 
     public var heartbeatInterval: Duration? { lease / 3 }
 
-    /// Refreshes this instance's row (written anew if another instance's clean-up took it).
+    /// Refreshes this instance's row, and measures this machine's clock against the
+    /// database server's (``clockOffset``).
     public func heartbeat() async throws {
-        let binds: [PostgresBind] = [
-            .text(instanceID), .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
-        ]
-        _ = try await transaction(write: false, readOnly: false) { connection, logger in
-            try await connection.execute(
-                """
-                INSERT INTO instances (id, host, pid, started_at, seen_at)
-                VALUES ($1, $2, $3, \(Self.serverMilliseconds), \(Self.serverMilliseconds))
-                ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
-                """,
-                binds,
-                logger: logger
+        let before = localClock()
+        let serverNow = try await beat(as: instanceID)
+        let after = localClock()
+        let local = before.millisecondsSince1970 + (after.millisecondsSince1970 - before.millisecondsSince1970) / 2
+        let measured = Duration.milliseconds(serverNow - local)
+        Gauge(label: "klaxon_store_clock_offset_seconds").record(Double(serverNow - local) / 1000)
+        let warn = offset.withLock { state -> Bool in
+            state.latest = measured
+            guard measured > Self.clockOffsetTolerance || measured < .zero - Self.clockOffsetTolerance else { return false }
+            if let warned = state.warned, ContinuousClock.now - warned < .seconds(600) { return false }
+            state.warned = ContinuousClock.now
+            return true
+        }
+        if warn {
+            logger.warning(
+                "this machine's clock is off from the PostgreSQL server's; dedupe, storm and rate-limit windows compare times written by every instance, so keep the instances' clocks in sync (NTP)",
+                metadata: ["offset": "\(measured)", "store": "\(displayURL)"]
             )
         }
     }
 
+    /// How far the database server's clock is ahead of this machine's (negative: behind),
+    /// as the last heartbeat measured it; nil before the first.
+    public var clockOffset: Duration? { offset.withLock { $0.latest } }
+
+    /// Past this, ``heartbeat()`` logs a warning (at most every ten minutes).
+    public static let clockOffsetTolerance = Duration.seconds(1)
+
+    /// The heartbeat of instance `id`: writes its row anew if it has none, refreshes it
+    /// unless it said goodbye (a heartbeat that reaches the server after ``close()``
+    /// changes nothing), and keeps `heard_since` unless the database went more than two
+    /// heartbeat intervals without hearing from it. Returns the server's clock.
+    func beat(as id: String) async throws -> Int64 {
+        let binds: [PostgresBind] = [
+            .text(id), .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
+            .int(2 * (lease / 3).milliseconds),
+        ]
+        return try await transaction(write: false, readOnly: false) { connection, logger in
+            let rows = try await connection.execute(
+                """
+                WITH beat AS (
+                    INSERT INTO instances (id, host, pid, started_at, seen_at, heard_since)
+                    SELECT $1, $2, $3, now.ms, now.ms, now.ms FROM (SELECT \(Self.serverMilliseconds) AS ms) AS now
+                    ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at,
+                        heard_since = CASE WHEN instances.seen_at >= excluded.seen_at - $4 THEN instances.heard_since ELSE excluded.seen_at END
+                    WHERE NOT instances.stopped
+                )
+                SELECT \(Self.serverMilliseconds) AS now
+                """,
+                binds,
+                logger: logger
+            )
+            guard let row = rows.first else { throw StoreError("the heartbeat returned no time") }
+            return try row.int64("now")
+        }
+    }
+
     /// Says goodbye (so the others need not wait out the lease for steps this instance
-    /// left running) and closes the connections.
+    /// left running) and closes the connections. The row stays, flagged, for a day.
     public func close() async throws {
         let instanceID = self.instanceID
         do {
             _ = try await transaction(write: false, readOnly: false) { connection, logger in
-                try await connection.execute("DELETE FROM instances WHERE id = $1", [.text(instanceID)], logger: logger)
+                try await connection.execute(
+                    "UPDATE instances SET stopped = TRUE, seen_at = \(Self.serverMilliseconds) WHERE id = $1",
+                    [.text(instanceID)],
+                    logger: logger
+                )
+                try await connection.execute(
+                    "DELETE FROM instances WHERE stopped AND seen_at < \(Self.serverMilliseconds) - 86400000",
+                    logger: logger
+                )
             }
         } catch {
             logger.warning("could not remove this instance from the store", metadata: ["error": "\(error)"])

@@ -127,6 +127,14 @@ public enum PostgresSchema {
             "DROP INDEX incidents_route_opened",
             "CREATE INDEX incidents_storm_guarded ON incidents (route, opened_at) WHERE storm_guarded",
         ],
+        // 3: since when the database has heard from each instance without a gap, so that an
+        // instance just back from an outage does not take for dead the ones the outage also
+        // silenced; and a goodbye kept as a flag, so a heartbeat already in flight when an
+        // instance closes cannot bring its row back. Rows from before count as heard always.
+        [
+            "ALTER TABLE instances ADD COLUMN heard_since BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE instances ADD COLUMN stopped BOOLEAN NOT NULL DEFAULT FALSE",
+        ],
     ]
 
     public static var version: Int { migrations.count }

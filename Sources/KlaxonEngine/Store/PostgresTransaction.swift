@@ -2,6 +2,7 @@ import Foundation
 import KlaxonCore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The statements of one transaction on a leased connection. Only made by
 /// ``PostgresIncidentStore`` inside its BEGIN and COMMIT. The SQL is ``SQLiteTransaction``'s
@@ -13,6 +14,8 @@ struct PostgresTransaction: IncidentTransaction {
     let instanceID: String
     /// How long an instance may go unheard before its running steps are taken over.
     let leaseMilliseconds: Int64
+    /// The orphaned steps (``orphanedStepIDs()``), decided once a transaction.
+    let orphans = OrphanedSteps()
 
     private func query(_ sql: String, _ binds: [PostgresBind] = []) async throws -> [PostgresRandomAccessRow] {
         try await connection.execute(sql, binds, logger: logger)
@@ -270,13 +273,40 @@ struct PostgresTransaction: IncidentTransaction {
         try await query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
     }
 
-    /// The running steps whose instance is gone: it said so when it stopped, or the
-    /// database has not heard from it for a lease. The live instances' steps are theirs.
-    private var orphanedSteps: String {
-        """
-        SELECT id FROM steps WHERE state = 'running' AND (claimed_by IS NULL OR claimed_by NOT IN (
-            SELECT id FROM instances WHERE seen_at >= \(PostgresIncidentStore.serverMilliseconds) - \(leaseMilliseconds)))
-        """
+    /// The running steps whose instance is gone: it said goodbye when it stopped, or the
+    /// database has not heard from it for a lease while it heard from this instance without
+    /// a gap. Without that second condition an outage longer than the lease would make every
+    /// instance look dead to the first one back, and it would place again the calls of steps
+    /// the others are still running. Decided once a transaction, by one statement, so the
+    /// calls interrupted and the steps requeued are of the same steps.
+    private func orphanedStepIDs() async throws -> [Int64] {
+        if let ids = orphans.ids.withLock({ $0 }) { return ids }
+        let now = "(extract(epoch from statement_timestamp()) * 1000)::bigint"
+        let ids = try await query(
+            """
+            SELECT id FROM steps WHERE state = 'running' AND (
+                claimed_by IS NULL
+                OR NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = steps.claimed_by AND NOT stopped)
+                OR (claimed_by IN (SELECT id FROM instances WHERE seen_at < \(now) - $2)
+                    AND EXISTS (SELECT 1 FROM instances WHERE id = $1 AND NOT stopped AND heard_since <= \(now) - $2)))
+            ORDER BY id
+            """,
+            [.text(instanceID), .int(leaseMilliseconds)]
+        ).map { try $0.int64("id") }
+        orphans.ids.withLock { $0 = ids }
+        return ids
+    }
+
+    /// A PostgreSQL array literal of ids, for `= ANY($n::BIGINT[])`.
+    private static func idArray<S: Sequence<Int64>>(_ ids: S) -> PostgresBind {
+        .text("{" + ids.map(String.init).joined(separator: ",") + "}")
+    }
+
+    func holdsClaim(stepID: Int64) async throws -> Bool {
+        try await count(
+            "SELECT COUNT(*) AS n FROM steps WHERE id = $1 AND state = 'running' AND claimed_by = $2",
+            [.int(stepID), .text(instanceID)]
+        ) == 1
     }
 
     func requeueOwnRunningSteps(except inFlight: Set<Int64>) async throws -> [ScheduledStep] {
@@ -286,13 +316,14 @@ struct PostgresTransaction: IncidentTransaction {
             WHERE state = 'running' AND claimed_by = $1 AND NOT (id = ANY($2::BIGINT[]))
             RETURNING \(StoreRows.stepColumns)
             """,
-            [.text(instanceID), .text("{" + inFlight.sorted().map(String.init).joined(separator: ",") + "}")]
+            [.text(instanceID), Self.idArray(inFlight.sorted())]
         ).map(StoreRows.step).sorted { $0.id < $1.id }
     }
 
     func requeueRunningSteps() async throws -> [ScheduledStep] {
         try await query(
-            "UPDATE steps SET state = 'pending', claimed_by = NULL WHERE id IN (\(orphanedSteps)) RETURNING \(StoreRows.stepColumns)"
+            "UPDATE steps SET state = 'pending', claimed_by = NULL WHERE id = ANY($1::BIGINT[]) RETURNING \(StoreRows.stepColumns)",
+            [Self.idArray(try await orphanedStepIDs())]
         ).map(StoreRows.step).sorted { $0.id < $1.id }
     }
 
@@ -369,10 +400,10 @@ struct PostgresTransaction: IncidentTransaction {
     func interruptStartedCalls(at date: Date) async throws -> [CallRecord] {
         try await query(
             """
-            UPDATE calls SET state = 'interrupted', updated_at = $1 WHERE state = 'started' AND step_id IN (\(orphanedSteps))
+            UPDATE calls SET state = 'interrupted', updated_at = $1 WHERE state = 'started' AND step_id = ANY($2::BIGINT[])
             RETURNING \(StoreRows.callColumns)
             """,
-            [.date(date)]
+            [.date(date), Self.idArray(try await orphanedStepIDs())]
         ).map(StoreRows.call).sorted { $0.id < $1.id }
     }
 
@@ -396,6 +427,11 @@ struct PostgresTransaction: IncidentTransaction {
             [.int(incidentID)]
         ).map(StoreRows.event)
     }
+}
+
+/// What one transaction decided ``PostgresTransaction/orphanedStepIDs()`` to be.
+final class OrphanedSteps: Sendable {
+    let ids = Mutex<[Int64]?>(nil)
 }
 
 /// A statement's parameter: the store keeps text, whole numbers (times as milliseconds

@@ -326,6 +326,11 @@ struct SQLiteTransaction: IncidentTransaction {
         ).map(StoreRows.step).sorted { $0.id < $1.id }
     }
 
+    func holdsClaim(stepID: Int64) async throws -> Bool {
+        // One process owns the file: a running step is its own.
+        try count("SELECT COUNT(*) AS n FROM steps WHERE id = ? AND state = 'running'", [.int(stepID)]) == 1
+    }
+
     func requeueRunningSteps() async throws -> [ScheduledStep] {
         try query("UPDATE steps SET state = 'pending' WHERE state = 'running' RETURNING \(StoreRows.stepColumns)").map(StoreRows.step)
     }
