@@ -150,11 +150,41 @@ struct EngineDurabilityTests {
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         let step = try #require(try await harness.engine.claimDueSteps().first)
+        try await Self.recordStartedCalls(of: step, callID: "aaaaaaaaaaaa", in: harness)
+        await harness.engine.execute(step, callID: "aaaaaaaaaaaa")
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.calls.map(\.state) == [.failed, .failed, .accepted, .accepted])
+        let alice = try #require(step.recipients.first { $0.name == "alice" })
+        let counted = try await harness.store.read {
+            try await $0.countCalls(route: "db", phone: alice.phone, startedSince: harness.start.addingTimeInterval(-60))
+        }
+        #expect(counted == 1)
+    }
+
+    /// The same, when the incident was acknowledged before the second try: the step is
+    /// cancelled, and the first try's calls are not left started either.
+    @Test(arguments: StoreKind.allCases) func aCancelledStepLeavesNoStartedCallOfALostCommitAnswer(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        let step = try #require(try await harness.engine.claimDueSteps().first)
+        try await Self.recordStartedCalls(of: step, callID: "aaaaaaaaaaaa", in: harness)
+        _ = try await harness.engine.ack(incidentID: opened.opened[0], by: "alice")
+        await harness.engine.execute(step, callID: "aaaaaaaaaaaa")
+        #expect(harness.provider.requests.isEmpty)
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.calls.map(\.state) == [.failed, .failed])
+        #expect(detail.steps.first?.state == .cancelled)
+    }
+
+    /// The calls of `step` recorded as started by a try whose answer was lost.
+    static func recordStartedCalls(of step: ScheduledStep, callID: String, in harness: EngineHarness) async throws {
         try await harness.store.write { transaction in
             for recipient in step.recipients {
                 _ = try await transaction.insertCall(
                     CallRecord(
-                        callID: "aaaaaaaaaaaa",
+                        callID: callID,
                         incidentID: step.incidentID,
                         stepID: step.id,
                         step: step.step,
@@ -166,15 +196,6 @@ struct EngineDurabilityTests {
                 )
             }
         }
-        await harness.engine.execute(step)
-        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
-        let detail = try await harness.detail(opened.opened[0])
-        #expect(detail.calls.map(\.state) == [.failed, .failed, .accepted, .accepted])
-        let alice = try #require(step.recipients.first { $0.name == "alice" })
-        let counted = try await harness.store.read {
-            try await $0.countCalls(route: "db", phone: alice.phone, startedSince: harness.start.addingTimeInterval(-60))
-        }
-        #expect(counted == 1)
     }
 
     /// The scheduler requeues a lost claim's steps even when nothing else is due: they are

@@ -68,7 +68,7 @@ struct PostgresStoreTests {
         // b's next heartbeat takes the step over.
         try await Self.lastHeard(from: a, secondsAgo: 31)
         try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        await b.engine.keepAlive()
+        try await Self.keepAlive(b)
         #expect(try await b.engine.runDueSteps() == 1)
         #expect(b.provider.calledNames == ["bob"])
         #expect(a.provider.requests.isEmpty)
@@ -91,7 +91,7 @@ struct PostgresStoreTests {
         // a's claim is older than the lease, but a has just said it is alive.
         try await Self.lastHeard(from: a, secondsAgo: 31)
         try await a.store.heartbeat()
-        await b.engine.keepAlive()
+        try await Self.keepAlive(b)
         #expect(try await b.engine.runDueSteps() == 0)
         #expect(b.provider.requests.isEmpty)
     }
@@ -114,7 +114,7 @@ struct PostgresStoreTests {
         // The database was unreachable for 40 s: it heard from neither. b is back first.
         try await Self.lastHeard(from: a, secondsAgo: 40)
         try await Self.lastHeard(from: b, secondsAgo: 40)
-        await b.engine.keepAlive()
+        try await Self.keepAlive(b)
         #expect(try await b.engine.runDueSteps() == 0)
         await a.engine.execute(step)
         #expect(a.provider.calledNames.sorted() == ["alice", "bob"])
@@ -137,7 +137,7 @@ struct PostgresStoreTests {
         let step = try #require(try await a.engine.claimDueSteps().first)
         try await Self.lastHeard(from: a, secondsAgo: 31)
         try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        await b.engine.keepAlive()
+        try await Self.keepAlive(b)
         let taken = try await b.engine.claimDueSteps()
         #expect(taken.map(\.id) == [step.id])
 
@@ -172,7 +172,7 @@ struct PostgresStoreTests {
 
         try await Self.lastHeard(from: a, secondsAgo: 31)
         try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        await b.engine.keepAlive()
+        try await Self.keepAlive(b)
         let taken = try await b.engine.claimDueSteps()
         #expect(taken.map(\.id) == [step.id])
         release.yield()
@@ -185,6 +185,30 @@ struct PostgresStoreTests {
         let detail = try await b.detail(opened.opened[0])
         #expect(detail.calls.map(\.state) == [.accepted, .accepted])
         #expect(detail.steps.first?.state == .done)
+    }
+
+    /// a, cut off from the database for longer than the lease while running a step, had it
+    /// requeued by b and then claimed it back before b did: the run a still has is the only
+    /// one, and the people are called once.
+    @Test func aStepClaimedBackWhileItsRunGoesOnIsNotRunTwice() async throws {
+        let a = try await EngineHarness.make(on: .postgres)
+        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
+        defer {
+            Task {
+                try? await a.close()
+                try? await b.close()
+            }
+        }
+        _ = try await a.ingest(dbAlert())
+        let step = try #require(try await a.engine.claimDueSteps().first)
+        try await Self.lastHeard(from: a, secondsAgo: 31)
+        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
+        try await Self.keepAlive(b)
+        #expect(try await a.engine.claimDueSteps().isEmpty)
+        await a.engine.execute(step)
+        #expect(a.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(try await b.engine.runDueSteps() == 0)
+        #expect(b.provider.requests.isEmpty)
     }
 
     /// The steps requeued and the calls interrupted are decided once: a heartbeat that
@@ -228,7 +252,7 @@ struct PostgresStoreTests {
         try await a.close()
         _ = try await #require(b.store as? PostgresIncidentStore).beat(as: aID)
 
-        await b.engine.keepAlive()
+        try await Self.keepAlive(b)
         #expect(try await b.engine.runDueSteps() == 1)
         #expect(b.provider.calledNames == ["bob"])
     }
@@ -248,6 +272,13 @@ struct PostgresStoreTests {
         #expect(offset > .seconds(299) && offset < .seconds(301), "\(offset)")
         let small = try #require(inStep.clockOffset)
         #expect(small > .seconds(-1) && small < .seconds(1), "\(small)")
+    }
+
+    /// What the scheduler does every heartbeat interval: says the instance is alive, then
+    /// takes over the work of the instances it judges gone.
+    static func keepAlive(_ instance: EngineHarness) async throws {
+        try await instance.store.heartbeat()
+        try await instance.engine.recoverInterruptedWork()
     }
 
     /// Moves the time the database last heard from `instance` back, by its own clock.

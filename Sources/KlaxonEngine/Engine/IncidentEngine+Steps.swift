@@ -32,9 +32,14 @@ extension IncidentEngine {
             // started, or the step closed) waits for a sync that covers this commit too, and
             // nothing leaves the process before that. A claim lost with the machine only
             // leaves its steps pending, to be claimed again.
-            let steps = try await store.write({ try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }, whenDurable: { _ in })
-            claims.withLock { $0.inFlight.formUnion(steps.map(\.id)) }
-            return steps
+            let claimed = try await store.write({ try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }, whenDurable: { _ in })
+            // A step a task here is still running (its store was out of reach long enough for
+            // another instance to requeue it, and this one claimed it back) keeps that task.
+            return claims.withLock { state in
+                let steps = claimed.filter { !state.inFlight.contains($0.id) }
+                state.inFlight.formUnion(steps.map(\.id))
+                return steps
+            }
         } catch {
             // The claim's COMMIT may have landed with its answer lost (a dropped connection):
             // its steps would stay running for nobody.
@@ -77,16 +82,42 @@ extension IncidentEngine {
     /// every call in flight has finished.
     public func runScheduler(idle: Duration = .seconds(30), isStopping: @escaping @Sendable () -> Bool = { false }) async {
         // In real time, not the engine's clock: liveness is judged by the database's clock.
+        // The heartbeat keeps a fixed rate of its own, apart from the recovery, and a failed
+        // one is retried within a second: a gap of two intervals makes the database's
+        // judgement of the other instances start over (``PostgresIncidentStore``).
         let heartbeats = store.heartbeatInterval.map { interval in
+            Task {
+                var next = ContinuousClock.now + interval
+                while !Task.isCancelled {
+                    try? await Task.sleep(until: next)
+                    if Task.isCancelled { break }
+                    do {
+                        try await store.heartbeat()
+                        next += interval
+                    } catch {
+                        logger.error("cannot reach the shared store to keep this instance alive; retrying", metadata: ["error": "\(error)"])
+                        next = .now + min(.seconds(1), interval)
+                    }
+                }
+            }
+        }
+        let recoveries = store.heartbeatInterval.map { interval in
             Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { break }
-                    await keepAlive()
+                    do {
+                        try await recoverInterruptedWork()
+                    } catch {
+                        logger.error("cannot take over the work of stopped instances; retrying", metadata: ["error": "\(error)"])
+                    }
                 }
             }
         }
-        defer { heartbeats?.cancel() }
+        defer {
+            heartbeats?.cancel()
+            recoveries?.cancel()
+        }
         await withDiscardingTaskGroup { group in
             // The open-incident gauge is counted here, not on every commit: counting is a
             // scan of the open incidents.
@@ -125,17 +156,6 @@ extension IncidentEngine {
         }
     }
 
-    /// For a store several instances share: tells it this one is alive, then takes over
-    /// the work of instances it has stopped hearing from.
-    public func keepAlive() async {
-        do {
-            try await store.heartbeat()
-            try await recoverInterruptedWork()
-        } catch {
-            logger.error("cannot reach the shared store to keep this instance alive; retrying", metadata: ["error": "\(error)"])
-        }
-    }
-
     /// Wakes the scheduler now (a graceful shutdown, a reload).
     public func wakeScheduler() {
         wake.signal()
@@ -146,7 +166,7 @@ extension IncidentEngine {
     /// `interrupted`. Their recipients are called again unless a vendor's acceptance was
     /// recorded: a possible duplicate call beats a lost page. On a store several instances
     /// share, the stopped processes are the instances it no longer hears from, and
-    /// ``keepAlive()`` runs this again on every heartbeat.
+    /// the scheduler runs this again every heartbeat interval.
     @discardableResult
     public func recoverInterruptedWork() async throws -> (steps: Int, calls: Int) {
         let now = clock.now()
@@ -195,12 +215,14 @@ extension IncidentEngine {
 
     /// Places one claimed step's calls. The calls are committed as `started` before any
     /// vendor is contacted; the vendors' answers are committed after.
-    func execute(_ step: ScheduledStep) async {
+    /// `callID` is for tests, which play an earlier try of this run.
+    func execute(_ step: ScheduledStep, callID: String = CallID.make()) async {
         defer { claims.withLock { _ = $0.inFlight.remove(step.id) } }
         let rules = self.rules
         let now = clock.now()
+        // One id for this run's calls, whichever try of the transaction commits.
         let prepared = await writeRetrying("prepare escalation step", step: step) { transaction in
-            try await Self.prepare(step, rules: rules, now: now, in: transaction)
+            try await Self.prepare(step, callID: callID, rules: rules, now: now, in: transaction)
         }
         guard let plan = prepared else { return }
         if case .taken = plan { logTakenOver(step) }
@@ -254,7 +276,10 @@ extension IncidentEngine {
             }
         }
         let finished = clock.now()
-        let recorded: Bool? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+        let recorded: StepClaim? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+            // Finished: an earlier try of this transaction committed, its answer lost.
+            let claim = try await transaction.claim(stepID: step.id)
+            guard claim != .finished else { return claim }
             let stored = try await Self.storedCalls(of: step, in: transaction)
             for call in calls {
                 let outcome = outcomes[call.recipient.phone]
@@ -268,12 +293,11 @@ extension IncidentEngine {
                 )
             }
             // The outcomes are facts and are kept; the step is closed only by its holder.
-            guard try await transaction.holdsClaim(stepID: step.id) else { return false }
-            try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
-            return true
+            if claim == .held { try await transaction.updateStep(id: step.id, state: .done, dueAt: nil) }
+            return claim
         }
         guard let recorded else { return }
-        if !recorded { logTakenOver(step) }
+        if recorded == .lost { logTakenOver(step) }
         for call in calls {
             let outcome = outcomes[call.recipient.phone]
             metrics.call(provider: outcome?.provider ?? "none", outcome: outcome?.result.isAccepted == true ? "accepted" : "failed")
@@ -371,11 +395,26 @@ extension IncidentEngine {
     /// nothing (the incident is no longer open), wait (quiet hours), or call whom.
     private static func prepare(
         _ step: ScheduledStep,
+        callID: String,
         rules: EngineRules,
         now: Date,
         in transaction: any IncidentTransaction
     ) async throws -> StepPlan {
-        guard try await transaction.holdsClaim(stepID: step.id) else { return .taken }
+        switch try await transaction.claim(stepID: step.id) {
+        case .held: break
+        case .finished: return .finished
+        case .lost: return .taken
+        }
+        var earlier = try await transaction.calls(stepID: step.id)
+        // This run's calls already `started` were recorded by an earlier try of this
+        // transaction whose COMMIT landed with its answer lost: no vendor was contacted for
+        // them. Left started, they would count against the rate limit.
+        for index in earlier.indices where earlier[index].callID == callID && earlier[index].state == .started {
+            earlier[index].state = .failed
+            earlier[index].error = "not placed: recorded by a try whose commit's answer was lost, then placed anew"
+            earlier[index].updatedAt = now
+            try await transaction.updateCall(earlier[index])
+        }
         guard let incident = try await transaction.incident(id: step.incidentID), incident.state == .open else {
             try await transaction.updateStep(id: step.id, state: .cancelled, dueAt: nil)
             return .finished
@@ -416,19 +455,7 @@ extension IncidentEngine {
             }
             return .finished
         }
-        var earlier = try await transaction.calls(stepID: step.id)
-        // A call of this step still `started` while this process holds the claim was recorded
-        // by an earlier try of this same transaction whose COMMIT landed with its answer lost:
-        // no vendor was contacted for it (a stopped process's are made `interrupted` before
-        // its step is requeued). Left started, it would count against the rate limit.
-        for index in earlier.indices where earlier[index].state == .started {
-            earlier[index].state = .failed
-            earlier[index].error = "not placed: recorded by a try whose commit's answer was lost, then placed anew"
-            earlier[index].updatedAt = now
-            try await transaction.updateCall(earlier[index])
-        }
         let reached = Set(earlier.filter { $0.state == .accepted }.map(\.recipient.phone))
-        let callID = CallID.make()
         var calls: [CallRecord] = []
         for recipient in step.recipients where !reached.contains(recipient.phone) {
             var call = CallRecord(
@@ -447,7 +474,7 @@ extension IncidentEngine {
                 // This step's own call, cut short by a crash, is the page being placed again,
                 // not another call: counting it would hold back the only call it gets.
                 let ownRetries = earlier.count {
-                    $0.recipient.phone == recipient.phone && $0.state == .interrupted && $0.startedAt >= since
+                    $0.recipient.phone == recipient.phone && ($0.state == .interrupted || $0.state == .started) && $0.startedAt >= since
                 }
                 if placed - ownRetries >= limit.calls {
                     call.state = .heldBack

@@ -57,6 +57,18 @@ public struct EncodedLabels: Sendable {
     }
 }
 
+/// Where a process's claim on a step it is running stands.
+public enum StepClaim: Sendable, Equatable {
+    /// The step is running under this process's claim.
+    case held
+    /// Still this process's, but no longer running: this run closed or deferred it already
+    /// (a retried write whose first try committed with its answer lost).
+    case finished
+    /// Another instance took it over, or gave it back for any instance to claim: this one
+    /// was taken for gone. It must neither call for the step nor close it.
+    case lost
+}
+
 /// Which incidents a listing returns.
 public enum IncidentFilter: String, Sendable, CaseIterable {
     case open
@@ -107,10 +119,8 @@ public protocol IncidentTransaction: Sendable {
     /// Cancels the incident's pending steps; returns how many.
     func cancelPendingSteps(incidentID: Int64) async throws -> Int
     func nextDueDate() async throws -> Date?
-    /// Whether this process still holds its claim on the step: it is running and, on a store
-    /// several instances share, claimed by this instance. An instance that lost its claim
-    /// (another took the step over) must neither call for it nor close it.
-    func holdsClaim(stepID: Int64) async throws -> Bool
+    /// Where this process's claim on the step stands (``StepClaim``).
+    func claim(stepID: Int64) async throws -> StepClaim
     /// Steps left running by a process that stopped; they become pending again.
     func requeueRunningSteps() async throws -> [ScheduledStep]
     /// This process's running steps but `inFlight`: claimed by a claim whose answer was

@@ -302,11 +302,11 @@ struct PostgresTransaction: IncidentTransaction {
         .text("{" + ids.map(String.init).joined(separator: ",") + "}")
     }
 
-    func holdsClaim(stepID: Int64) async throws -> Bool {
-        try await count(
-            "SELECT COUNT(*) AS n FROM steps WHERE id = $1 AND state = 'running' AND claimed_by = $2",
-            [.int(stepID), .text(instanceID)]
-        ) == 1
+    func claim(stepID: Int64) async throws -> StepClaim {
+        guard let row = try await query("SELECT state, claimed_by FROM steps WHERE id = $1", [.int(stepID)]).first,
+            try row.optionalString("claimed_by") == instanceID
+        else { return .lost }
+        return try row.string("state") == StepState.running.rawValue ? .held : .finished
     }
 
     func requeueOwnRunningSteps(except inFlight: Set<Int64>) async throws -> [ScheduledStep] {

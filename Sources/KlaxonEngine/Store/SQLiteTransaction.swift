@@ -326,9 +326,9 @@ struct SQLiteTransaction: IncidentTransaction {
         ).map(StoreRows.step).sorted { $0.id < $1.id }
     }
 
-    func holdsClaim(stepID: Int64) async throws -> Bool {
-        // One process owns the file: a running step is its own.
-        try count("SELECT COUNT(*) AS n FROM steps WHERE id = ? AND state = 'running'", [.int(stepID)]) == 1
+    func claim(stepID: Int64) async throws -> StepClaim {
+        // One process owns the file: every step is its own.
+        try count("SELECT COUNT(*) AS n FROM steps WHERE id = ? AND state = 'running'", [.int(stepID)]) == 1 ? .held : .finished
     }
 
     func requeueRunningSteps() async throws -> [ScheduledStep] {
