@@ -11,14 +11,8 @@ import Testing
 @Suite("PostgreSQL store: instances, the write lock, outages, URLs")
 struct PostgresStoreTests {
     @Test func twoInstancesGivenTheSameAlertsOpenOneIncidentEachAndCallOnce() async throws {
-        let a = try await EngineHarness.make(on: .postgres)
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        let (a, b) = try await Self.twoInstances()
+        defer { Self.close(a, b) }
 
         // Alertmanager replicas post every alert to both instances at once.
         let alerts = (1...20).map { dbAlert("db-\($0)") }
@@ -53,22 +47,14 @@ struct PostgresStoreTests {
         // and is then heard from no more (killed: no goodbye, no heartbeat).
         try await a.claimFirstStepAndDieWithCallsStarted()
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        defer { Self.close(a, b) }
 
         // Within the lease (30 s) the step is a's: b leaves it alone.
         #expect(try await b.engine.recoverInterruptedWork() == (steps: 0, calls: 0))
         #expect(try await b.engine.runDueSteps() == 0)
 
-        // The database last heard from a 31 s ago, and from b without a gap all that time:
-        // b's next heartbeat takes the step over.
-        try await Self.lastHeard(from: a, secondsAgo: 31)
-        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        try await Self.keepAlive(b)
+        // b's next heartbeat interval takes the step over.
+        try await Self.takeForGone(a, by: b)
         #expect(try await b.engine.runDueSteps() == 1)
         #expect(b.provider.calledNames == ["bob"])
         #expect(a.provider.requests.isEmpty)
@@ -82,12 +68,7 @@ struct PostgresStoreTests {
         _ = try await a.ingest(dbAlert())
         _ = try await a.store.write { try await $0.claimDueSteps(now: a.start, limit: 10) }
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        defer { Self.close(a, b) }
         // a's claim is older than the lease, but a has just said it is alive.
         try await Self.lastHeard(from: a, secondsAgo: 31)
         try await a.store.heartbeat()
@@ -100,14 +81,8 @@ struct PostgresStoreTests {
     /// back; it has not heard from the others for a lease, but nor from anybody. Each
     /// instance keeps its running steps, and the one that claimed a step calls for it.
     @Test func anOutageLongerThanTheLeaseLeavesEachInstanceItsRunningSteps() async throws {
-        let a = try await EngineHarness.make(on: .postgres)
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        let (a, b) = try await Self.twoInstances()
+        defer { Self.close(a, b) }
         _ = try await a.ingest(dbAlert())
         let step = try #require(try await a.engine.claimDueSteps().first)
 
@@ -125,19 +100,11 @@ struct PostgresStoreTests {
     /// a was taken for dead (unheard for a lease while b was heard) after it had claimed a
     /// step but before it placed the calls: b claims the step, and a does not call for it.
     @Test func anInstanceThatLostItsStepDoesNotCallForIt() async throws {
-        let a = try await EngineHarness.make(on: .postgres)
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        let (a, b) = try await Self.twoInstances()
+        defer { Self.close(a, b) }
         _ = try await a.ingest(dbAlert())
         let step = try #require(try await a.engine.claimDueSteps().first)
-        try await Self.lastHeard(from: a, secondsAgo: 31)
-        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        try await Self.keepAlive(b)
+        try await Self.takeForGone(a, by: b)
         let taken = try await b.engine.claimDueSteps()
         #expect(taken.map(\.id) == [step.id])
 
@@ -157,22 +124,14 @@ struct PostgresStoreTests {
             enter.yield()
             for await _ in released { break }
         })
-        let a = try await EngineHarness.make(on: .postgres, provider: gated)
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        let (a, b) = try await Self.twoInstances(providerOfA: gated)
+        defer { Self.close(a, b) }
         let opened = try await a.ingest(dbAlert())
         let step = try #require(try await a.engine.claimDueSteps().first)
         let running = Task { await a.engine.execute(step) }
         for await _ in entered { break }
 
-        try await Self.lastHeard(from: a, secondsAgo: 31)
-        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        try await Self.keepAlive(b)
+        try await Self.takeForGone(a, by: b)
         let taken = try await b.engine.claimDueSteps()
         #expect(taken.map(\.id) == [step.id])
         release.yield()
@@ -191,19 +150,11 @@ struct PostgresStoreTests {
     /// requeued by b and then claimed it back before b did: the run a still has is the only
     /// one, and the people are called once.
     @Test func aStepClaimedBackWhileItsRunGoesOnIsNotRunTwice() async throws {
-        let a = try await EngineHarness.make(on: .postgres)
-        let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        let (a, b) = try await Self.twoInstances()
+        defer { Self.close(a, b) }
         _ = try await a.ingest(dbAlert())
         let step = try #require(try await a.engine.claimDueSteps().first)
-        try await Self.lastHeard(from: a, secondsAgo: 31)
-        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
-        try await Self.keepAlive(b)
+        try await Self.takeForGone(a, by: b)
         #expect(try await a.engine.claimDueSteps().isEmpty)
         await a.engine.execute(step)
         #expect(a.provider.calledNames.sorted() == ["alice", "bob"])
@@ -219,12 +170,7 @@ struct PostgresStoreTests {
         _ = try await a.ingest(dbAlert())
         try await a.claimFirstStepAndDieWithCallsStarted()
         let b = try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL)
-        defer {
-            Task {
-                try? await a.close()
-                try? await b.close()
-            }
-        }
+        defer { Self.close(a, b) }
         try await Self.lastHeard(from: a, secondsAgo: 31)
         try await Self.heardWithoutAGap(from: b, forSeconds: 31)
         let url = try #require(a.databaseURL)
@@ -272,6 +218,24 @@ struct PostgresStoreTests {
         #expect(offset > .seconds(299) && offset < .seconds(301), "\(offset)")
         let small = try #require(inStep.clockOffset)
         #expect(small > .seconds(-1) && small < .seconds(1), "\(small)")
+    }
+
+    /// Two instances on one new database.
+    static func twoInstances(providerOfA: RecordingProvider = RecordingProvider()) async throws -> (EngineHarness, EngineHarness) {
+        let a = try await EngineHarness.make(on: .postgres, provider: providerOfA)
+        return (a, try await EngineHarness.make(on: .postgres, databaseURL: a.databaseURL))
+    }
+
+    static func close(_ instances: EngineHarness...) {
+        Task { for instance in instances { try? await instance.close() } }
+    }
+
+    /// b takes a for gone: the database last heard from a 31 s ago and from b without a gap
+    /// all that time, and b's heartbeat interval passes.
+    static func takeForGone(_ a: EngineHarness, by b: EngineHarness) async throws {
+        try await lastHeard(from: a, secondsAgo: 31)
+        try await heardWithoutAGap(from: b, forSeconds: 31)
+        try await keepAlive(b)
     }
 
     /// What the scheduler does every heartbeat interval: says the instance is alive, then
