@@ -506,7 +506,8 @@ extension EngineDurabilityTests {
 
     /// A vendor's "answered" report can come while the step's other calls still retry: the
     /// accepted call is recorded at once, so the report finds it and stops the escalation,
-    /// and recording the step's end keeps what the report said.
+    /// recording the step's end keeps what the report said, and the call still waiting for
+    /// its retry is not placed: someone has answered.
     @Test(.timeLimit(.minutes(1))) func anAnsweredReportDuringTheStepsRetriesIsRecordedAndKept() async throws {
         let bobAttempts = Mutex(0)
         let provider = RecordingProvider { recipient in
@@ -535,9 +536,51 @@ extension EngineDurabilityTests {
         #expect(alice.state == .accepted)
         #expect(alice.status == .answered)
         #expect(alice.attempts == 1)
-        #expect(detail.calls.first { $0.recipient.name == "bob" }?.state == .accepted)
-        #expect(detail.events.filter { $0.kind == "call_placed" }.count == 2)
+        #expect(bobAttempts.withLock { $0 } == 1)
+        #expect(detail.calls.first { $0.recipient.name == "bob" }?.state == .failed)
+        #expect(detail.events.filter { $0.kind == "call_placed" }.count == 1)
+        let stopped = try #require(detail.events.first { $0.kind == "step_stopped" })
+        #expect(stopped.detail == "step 1: the incident was acknowledged by alice while its calls were placed; not called again: bob")
         #expect(try await harness.advance(.seconds(3600)) == 0)
+    }
+}
+
+extension EngineDurabilityTests {
+    /// An acknowledgement through the API while a call waits to fail over to the next
+    /// provider: the next provider is not tried.
+    @Test(.timeLimit(.minutes(1))) func anAckStopsTheFailoverOfAStepUnderWay() async throws {
+        let second = RecordingProvider(name: "second")
+        let gate = AsyncStream<Void>.makeStream()
+        let entered = AsyncStream<Void>.makeStream()
+        let gated = RecordingProvider(
+            name: "first",
+            answer: { _ in .permanent(VendorError(code: "down", message: "vendor down")) },
+            before: {
+                entered.continuation.yield()
+                for await _ in gate.stream { break }
+            }
+        )
+        let yaml = engineRules.replacingOccurrences(
+            of: "  sim:\n    type: simulator",
+            with: "  first:\n    type: simulator\n  second:\n    type: simulator"
+        )
+        .replacingOccurrences(of: "providers: [sim]", with: "providers: [first, second]")
+        let harness = try await EngineHarness.make(yaml, provider: gated, otherProviders: [second])
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        let step = try #require(try await harness.engine.claimDueSteps().first)
+        let running = Task { await harness.engine.execute(step) }
+        for await _ in entered.stream { break }
+        _ = try await harness.engine.ack(incidentID: opened.opened[0], by: "carol")
+        gate.continuation.yield()
+        await running.value
+        #expect(second.requests.isEmpty)
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(
+            detail.events.contains {
+                $0.kind == "step_stopped" && $0.detail.hasSuffix("acknowledged by carol while its calls were placed; not called again: alice, bob")
+            }
+        )
     }
 }
 

@@ -103,6 +103,7 @@ struct EngineHarness {
         on kind: StoreKind = .sqlite,
         start: Date = Date(timeIntervalSince1970: 1_780_000_000),
         provider: RecordingProvider = RecordingProvider(),
+        otherProviders: [RecordingProvider] = [],
         directory: URL? = nil,
         databaseURL: String? = nil,
         migrations: Int = SQLiteSchema.version,
@@ -135,7 +136,10 @@ struct EngineHarness {
         let clock = ManualClock()
         let engine = IncidentEngine(
             store: store,
-            rules: EngineRules(repository: repository, providers: [provider.name: provider]),
+            rules: EngineRules(
+                repository: repository,
+                providers: Dictionary(uniqueKeysWithValues: ([provider] + otherProviders).map { ($0.name, $0 as any VoiceProvider) })
+            ),
             clock: clock.engineClock(start: start),
             jitter: { 0 }
         )

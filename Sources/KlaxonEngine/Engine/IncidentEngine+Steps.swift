@@ -232,6 +232,9 @@ extension IncidentEngine {
         guard !calls.isEmpty else { return }
         var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
         var failure: String?
+        // Set when the incident stopped being open (acknowledged, resolved) while the step
+        // was placing its calls: nobody is called again for it.
+        let stoppedBy = Mutex<Incident?>(nil)
         let legs = Self.legs(
             for: incident,
             recipients: calls.map(\.recipient),
@@ -270,12 +273,21 @@ extension IncidentEngine {
                             try await Self.record(result, by: provider, of: stored[call.id] ?? call, failure: nil, at: at, in: transaction)
                         }
                     }
+                },
+                shouldContinue: { [store] in
+                    // A store that cannot answer does not stop a page.
+                    guard let current = try? await store.read({ try await $0.incident(id: incident.id) }), current.state != .open else {
+                        return true
+                    }
+                    stoppedBy.withLock { $0 = current }
+                    return false
                 }
             ) {
                 outcomes[outcome.recipient.phone] = outcome
             }
         }
         let finished = clock.now()
+        let stopped = stoppedBy.withLock { $0 }
         let recorded: StepClaim? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
             // Finished: an earlier try of this transaction committed, its answer lost.
             let claim = try await transaction.claim(stepID: step.id)
@@ -290,6 +302,20 @@ extension IncidentEngine {
                     failure: failure,
                     at: finished,
                     in: transaction
+                )
+            }
+            if let stopped {
+                let unreached = calls.filter { outcomes[$0.recipient.phone]?.result.isAccepted != true }.map(\.recipient.name)
+                let how = stopped.state == .acked ? "acknowledged by \(stopped.ackedBy ?? "?")" : "resolved by \(stopped.resolvedBy ?? "?")"
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: stopped.id,
+                        at: finished,
+                        kind: "step_stopped",
+                        actor: "scheduler",
+                        detail:
+                            "step \(step.step): the incident was \(how) while its calls were placed; not called again: \(unreached.joined(separator: ", "))"
+                    )
                 )
             }
             // The outcomes are facts and are kept; the step is closed only by its holder.

@@ -63,11 +63,19 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
 
     /// Calls every recipient of the legs' requests (the recipients of the first leg), in
     /// leg order; returns one outcome per recipient. Cancellation stops waiting and ends early.
-    public func dispatch(_ legs: [Leg], report: @Sendable (Event) async -> Void = { _ in }) async -> [Outcome] {
+    /// `shouldContinue` is asked before each retry and each failover (the first attempt is
+    /// the caller's decision); when it says no, the recipients not yet reached keep the
+    /// result of their last attempt and nobody is called again.
+    public func dispatch(
+        _ legs: [Leg],
+        report: @Sendable (Event) async -> Void = { _ in },
+        shouldContinue: @Sendable () async -> Bool = { true }
+    ) async -> [Outcome] {
         guard let first = legs.first else { return [] }
         var outcomes: [String: Outcome] = [:]
         var pending = first.request.recipients
-        for (index, leg) in legs.enumerated() where !pending.isEmpty {
+        legs: for (index, leg) in legs.enumerated() where !pending.isEmpty {
+            if index > 0, !(await shouldContinue()) { break }
             let canFailOver = index < legs.count - 1
             var attempt = 0
             var legPending = pending
@@ -101,6 +109,7 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
                 } catch {
                     break
                 }
+                if !(await shouldContinue()) { break legs }
             }
             pending = pending.filter { outcomes[$0.phone]?.result.isAccepted != true }
             if Task.isCancelled { break }
