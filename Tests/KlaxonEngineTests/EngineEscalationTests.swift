@@ -1,6 +1,7 @@
 import Foundation
 import KlaxonCore
 import KlaxonEngine
+import KlaxonTestSupport
 import Testing
 
 @Suite("Incident engine: escalation on an injected clock")
@@ -220,5 +221,72 @@ struct EngineEscalationTests {
         try harness.reload(engineRules)
         let unguarded = try await harness.engine.ingest((7...9).map { dbAlert("db-\($0)") })
         #expect(unguarded.opened.count == 3 && unguarded.joinedStorm == 0)
+    }
+}
+
+/// What a reopened incident escalates with: its new chain's start, the rules in force, and
+/// the alerts that are really still firing.
+@Suite("Incident engine: reopened incidents")
+struct ReopenedIncidentTests {
+    static let quietRules =
+        engineRules + """
+
+                dedupe: {by: [instance], window: 12h}
+                quiet_hours:
+                  timezone: Asia/Shanghai
+                  times: ["22:00-08:00"]
+                  action: defer
+            """
+
+    /// Opened at 21:00 in Shanghai and resolved; fires again at 07:50 next morning, inside
+    /// quiet hours: its first step rings at 08:00, when they end, not as far after 08:00 as
+    /// 07:50 is after the night began.
+    @Test(arguments: StoreKind.allCases) func aReopenedIncidentsDeferredStepRingsWhenQuietHoursEnd(on kind: StoreKind) async throws {
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T13:00:00Z"))
+        let harness = try await EngineHarness.make(Self.quietRules, on: kind, start: start)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        harness.clock.advance(by: .seconds(300))
+        #expect(try await harness.ingest(dbAlert(status: .resolved)).resolved == opened.opened)
+
+        harness.clock.advance(by: .seconds(10 * 3600 + 45 * 60))  // 07:50 Shanghai
+        #expect(try await harness.ingest(dbAlert()).opened == opened.opened)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let morning = try #require(ISO8601DateFormatter().date(from: "2026-06-02T00:00:00Z"))
+        let pending = try await harness.detail(opened.opened[0]).steps.filter { $0.state == .pending }
+        #expect(pending.first?.dueAt == morning)
+        #expect(try await harness.advance(.seconds(599)) == 0)
+        #expect(try await harness.advance(.seconds(1)) >= 1)
+        #expect(harness.provider.calledNames.prefix(4) == ["alice", "bob", "alice", "bob"])
+    }
+
+    /// A reload renamed the escalation; the incident reopens afterwards: its new chain goes
+    /// by the new rules, and an answered call stops it.
+    @Test(arguments: StoreKind.allCases) func aReopenedIncidentEscalatesByTheRulesInForce(on kind: StoreKind) async throws {
+        let rules = engineRules + "\n    dedupe: {by: [instance], window: 1h}\n"
+        let harness = try await EngineHarness.make(rules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        _ = try await harness.ingest(dbAlert(status: .resolved))
+        try harness.reload(rules.replacingOccurrences(of: "primary", with: "main"))
+        #expect(try await harness.ingest(dbAlert()).opened == opened.opened)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let answered = CallStatusReport(vendorCallID: "v-alice", status: .answered, duration: .seconds(5), vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
+        #expect(try await harness.advance(.seconds(600)) == 0)
+        #expect(try await harness.detail(opened.opened[0]).incident.escalation == "main")
+    }
+
+    /// Resolved by hand while its alert fired; the alert's recovery comes; another alert
+    /// reopens the incident and recovers too: the incident resolves, as every alert has.
+    @Test(arguments: StoreKind.allCases) func aRecoveryAfterAResolveByHandIsKept(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(engineRules + "\n    dedupe: {by: [alertname], window: 1h}\n", on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert("db-1"))
+        _ = try await harness.engine.resolve(incidentID: opened.opened[0], by: "dave")
+        #expect(try await harness.ingest(dbAlert("db-1", status: .resolved)).ignored == 1)
+        #expect(try await harness.ingest(dbAlert("db-2")).opened == opened.opened)
+        #expect(try await harness.ingest(dbAlert("db-2", status: .resolved)).resolved == opened.opened)
     }
 }

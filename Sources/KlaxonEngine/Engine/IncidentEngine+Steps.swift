@@ -455,7 +455,7 @@ extension IncidentEngine {
                 // The escalation pauses while held: each step keeps its distance from when the
                 // hold began (or the incident opened, if later), so the chain does not ring
                 // everyone at once when the hold ends.
-                let heldSince = max(window.stretchStart(containing: now) ?? now, incident.openedAt)
+                let heldSince = max(window.stretchStart(containing: now) ?? now, try await escalationStart(of: incident, in: transaction))
                 let resume = end.addingTimeInterval(max(0, step.dueAt.timeIntervalSince(heldSince)))
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)
                 try await transaction.appendEvent(
@@ -538,6 +538,12 @@ extension IncidentEngine {
         let alerts = try await transaction.alerts(incidentID: incident.id)
         let firing = alerts.filter { $0.status == .firing }
         return .call(incident: incident, calls: calls, alert: firing.first ?? alerts.first, firing: max(1, firing.count))
+    }
+
+    /// When the incident's current chain of steps began: when it opened, or when it last
+    /// reopened.
+    private static func escalationStart(of incident: Incident, in transaction: any IncidentTransaction) async throws -> Date {
+        try await transaction.events(incidentID: incident.id).last { $0.kind == "reopened" }?.at ?? incident.openedAt
     }
 
     /// One leg per provider of the incident that can play its voice, in failover order.

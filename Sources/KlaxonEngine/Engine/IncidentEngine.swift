@@ -376,6 +376,12 @@ public final class IncidentEngine: Sendable {
         incident.ackedBy = nil
         incident.resolvedAt = nil
         incident.resolvedBy = nil
+        // The new chain is the rules in force now: its steps, and the voice, providers and
+        // escalation (whose `stop_on` its reports are read against) that go with them.
+        incident.voice = match.voice
+        incident.providers = match.providers
+        incident.escalation = match.escalation
+        incident.priority = match.priority
         try await join(alert, encoded, to: &incident, now: now, in: transaction, state: &state)
         summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         try await transaction.appendEvent(
@@ -399,6 +405,7 @@ public final class IncidentEngine: Sendable {
         guard var incident = try await state.activeIncident(key: alert.key, in: transaction),
             var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
         else {
+            try await resolveAlertOfResolvedIncident(alert, now: now, in: transaction)
             summary.ignored += 1
             return
         }
@@ -448,6 +455,32 @@ public final class IncidentEngine: Sendable {
             state.dirty.insert(incident.id)
             summary.updated.insert(incident.id)
         }
+    }
+
+    /// A recovery for an incident resolved by hand (its alerts were left firing) is kept on
+    /// it: if the incident reopens, the alert that recovered must not keep it open.
+    private static func resolveAlertOfResolvedIncident(
+        _ alert: IncidentAlert,
+        now: Date,
+        in transaction: any IncidentTransaction
+    ) async throws {
+        guard let incident = try await transaction.resolvedIncident(key: alert.key, resolvedSince: .distantPast),
+            var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint),
+            existing.status != .resolved
+        else { return }
+        existing.status = .resolved
+        existing.endsAt = alert.endsAt ?? now
+        existing.lastSeen = now
+        try await transaction.upsertAlert(existing, encoded: nil)
+        try await transaction.appendEvent(
+            TimelineEvent(
+                incidentID: incident.id,
+                at: now,
+                kind: "alert_resolved",
+                actor: alert.source,
+                detail: "alert \(alert.labels.description) resolved (the incident was resolved already)"
+            )
+        )
     }
 
     // MARK: Ack and resolve
