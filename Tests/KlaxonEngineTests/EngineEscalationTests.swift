@@ -224,6 +224,42 @@ struct EngineEscalationTests {
     }
 }
 
+extension EngineEscalationTests {
+    /// Quiet hours 22:00-08:00 and active hours 09:00-18:00, both deferring: a step due at
+    /// 23:00 rings at 09:00, when the first hour that neither holds begins.
+    @Test(arguments: StoreKind.allCases) func aStepHeldByTwoWindowsRingsWhenNeitherHolds(on kind: StoreKind) async throws {
+        let yaml =
+            engineRules + """
+
+                    quiet_hours:
+                      timezone: Asia/Shanghai
+                      times: ["22:00-08:00"]
+                      action: defer
+                    active_hours:
+                      timezone: Asia/Shanghai
+                      times: ["09:00-18:00"]
+                      action: defer
+                """
+        // Tuesday 2026-06-02, 23:00 in Shanghai.
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-02T15:00:00Z"))
+        let harness = try await EngineHarness.make(yaml, on: kind, start: start)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let nine = try #require(ISO8601DateFormatter().date(from: "2026-06-03T01:00:00Z"))
+        let pending = try await harness.detail(opened.opened[0]).steps.filter { $0.state == .pending }
+        #expect(pending.first?.dueAt == nine)
+        // 08:00: quiet hours end, active hours have not begun (step 2, due at 23:10, is
+        // deferred to 09:10 now).
+        _ = try await harness.advance(.seconds(9 * 3600))
+        #expect(harness.provider.requests.isEmpty)
+        _ = try await harness.advance(.seconds(3600))
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        _ = try await harness.advance(.seconds(600))
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
+    }
+}
+
 /// What a reopened incident escalates with: its new chain's start, the rules in force, and
 /// the alerts that are really still firing.
 @Suite("Incident engine: reopened incidents")

@@ -456,7 +456,18 @@ extension IncidentEngine {
                 // hold began (or the incident opened, if later), so the chain does not ring
                 // everyone at once when the hold ends.
                 let heldSince = max(window.stretchStart(containing: now) ?? now, try await escalationStart(of: incident, in: transaction))
-                let resume = end.addingTimeInterval(max(0, step.dueAt.timeIntervalSince(heldSince)))
+                // The hold lasts until no window holds: quiet hours may end outside active
+                // hours. Deferring to the first end alone would have the step deferred again
+                // there, measured from a due time the first hold had moved.
+                var free = end
+                for _ in 0..<8 {
+                    guard let holder = windows.first(where: { $0.window.contains(free) != $0.callsOutside }),
+                        let next = holder.callsOutside ? holder.window.nextEntry(from: free) : holder.window.nextExit(from: free),
+                        next > free
+                    else { break }
+                    free = next
+                }
+                let resume = free.addingTimeInterval(max(0, step.dueAt.timeIntervalSince(heldSince)))
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)
                 try await transaction.appendEvent(
                     TimelineEvent(
