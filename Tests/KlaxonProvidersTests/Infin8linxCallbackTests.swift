@@ -51,11 +51,22 @@ import Testing
 
     @Test func aKeyPressIsReportedWithTheDigits() throws {
         let body =
-            #"{"answertime":"2024-05-01 03:00:09","duration":20,"billsec":11,"destnumber":"9876543210","customuuid":"klx42abcdefg","userkey":"1"}"#
+            #"{"answertime":"2024-05-01 03:00:09","duration":20,"billsec":11,"destnumber":"9876543210","customuuid":"klx42abcdefg","userkey":"5"}"#
         let report = try #require(try Self.parse(body).first)
         #expect(report.status == .keyPressed)
-        #expect(report.digits == "1")
+        #expect(report.digits == "5")
         #expect(report.duration == .seconds(11))
+    }
+
+    /// `userkey` reads `1` when a key press was asked for (`userkey=1` in the request), even
+    /// on a call nobody answered (the vendor's sample): on an answered call it is no proof
+    /// that a key was pressed, so it does not stop a `key_pressed` escalation.
+    @Test func userkeyOneOnAnAnsweredCallIsNoKeyPress() throws {
+        let body =
+            #"{"answertime":"2024-05-01 03:00:09","duration":20,"billsec":11,"destnumber":"9876543210","customuuid":"klx42abcdefg","userkey":1}"#
+        let report = try #require(try Self.parse(body).first)
+        #expect(report.status == .answered)
+        #expect(report.digits == nil)
     }
 
     @Test(

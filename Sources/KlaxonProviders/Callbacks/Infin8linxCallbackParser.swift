@@ -13,8 +13,10 @@ import KlaxonCore
 ///   ``Infin8linxClient`` gave the accepted call (infin8linx has no per-number id in its
 ///   answer); the vendor's own `uuid` when `customuuid` is missing.
 /// - ``CallStatusReport/status``: answered when `answertime` is set or `billsec` > 0;
-///   then keyPressed when `userkey` holds the keys pressed (DTMF characters other than a
-///   lone `0`, which is also how the field reads when no key was asked for). Not answered:
+///   then keyPressed when `userkey` holds the keys pressed: DTMF characters other than a
+///   lone `0` or `1`, which are also how the field reads when no key was asked for and
+///   when one was (the vendor's own sample, an unanswered call, carries `1`): taking that
+///   echo for a press would stop a `key_pressed` escalation nobody heard. Not answered:
 ///   failed when `duration` is 0 (the call never rang), noAnswer otherwise. infin8linx
 ///   publishes no table for `hangupcause`, so busy cannot be told apart and is reported as
 ///   noAnswer; the raw `hangupcause`/`hangupdirection` are kept in
@@ -95,7 +97,7 @@ public enum Infin8linxCallbackParser {
 
     /// Keys pressed: DTMF characters only, and not the lone `0` that also means "none asked".
     private static func isKeyPress(_ keys: String) -> Bool {
-        !keys.isEmpty && keys != "0" && keys.allSatisfy { ("0"..."9").contains($0) || $0 == "*" || $0 == "#" }
+        !keys.isEmpty && keys != "0" && keys != "1" && keys.allSatisfy { ("0"..."9").contains($0) || $0 == "*" || $0 == "#" }
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
