@@ -46,7 +46,16 @@ struct CallbackRoutes: Sendable {
             do {
                 switch provider.type {
                 case .aliyun:
-                    reports = try AliyunReceiptParser.parse(body, outIDPrefix: provider.options["out_id_prefix"] ?? "")
+                    let batch = try AliyunReceiptParser.parseBatch(body, outIDPrefix: provider.options["out_id_prefix"] ?? "")
+                    if !batch.problems.isEmpty {
+                        // Aliyun pushes the same bytes again: the good records are kept.
+                        context.logger.warning(
+                            "Aliyun VoiceReport with malformed records",
+                            metadata: ["provider": "\(name)", "problems": "\(batch.problems.map(\.description))"]
+                        )
+                        if batch.reports.isEmpty, let problem = batch.problems.first { throw problem }
+                    }
+                    reports = batch.reports
                     reply = AliyunReceiptParser.replyBody
                 case .huaweiAICC:
                     let fields: [String: String]

@@ -33,6 +33,21 @@ import Testing
         )
     }
 
+    /// A push with a bad record keeps its good ones; a bad optional field is read as absent.
+    @Test func aBatchKeepsItsGoodRecords() throws {
+        let body = #"""
+            [{"call_id":"a^1","status_code":"200000","duration":"12.5","dtmf":"A"},
+             {"status_code":"200000"},
+             {"call_id":"b^2","status_code":"200003","duration":"0"}]
+            """#
+        let batch = try AliyunReceiptParser.parseBatch(Array(body.utf8))
+        #expect(batch.reports.map(\.vendorCallID) == ["a^1", "b^2"])
+        #expect(batch.reports.map(\.status) == [.answered, .noAnswer])
+        #expect(batch.reports[0].duration == nil)
+        #expect(batch.reports[0].digits == nil)
+        #expect(batch.problems.map(\.path) == ["$[0].duration", "$[0].dtmf", "$[1].call_id"])
+    }
+
     @Test(arguments: [
         ("200000", CallStatus.answered), ("200001", .answered), ("200008", .answered), ("200002", .busy), ("200003", .noAnswer),
         ("200004", .failed), ("200005", .failed), ("200006", .failed), ("200007", .failed), ("200010", .failed), ("200011", .failed),

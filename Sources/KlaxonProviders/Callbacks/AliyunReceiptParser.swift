@@ -13,9 +13,12 @@ import KlaxonCore
 ///   `call_id` the vendor call id; `out_id` minus `outIDPrefix` klaxon's call id (nil when
 ///   `out_id` is missing, empty or does not start with the prefix); `callee` the number.
 ///
-/// Malformed input throws ``ParseError`` naming what is wrong and where (`$[2].status_code`);
-/// nothing is returned for a batch with a malformed record, so Aliyun pushes it again.
-/// Answer every push that parsed with HTTP 200 and ``replyBody``.
+/// Each problem is a ``ParseError`` naming what is wrong and where (`$[2].status_code`).
+/// ``parseBatch(_:outIDPrefix:)`` keeps the good records of a push with a bad one (Aliyun
+/// would push the same bytes again, so refusing the batch would lose its good reports for
+/// good): a record without `call_id` or `status_code` is left out, a malformed optional
+/// field (`duration`, `dtmf`, `out_id`, `callee`) is read as absent. Answer a push that
+/// gave reports with HTTP 200 and ``replyBody``.
 public enum AliyunReceiptParser {
     /// The reply Aliyun expects (only "is `code` a number" is checked); anything else, a
     /// non-200 status or more than 700 ms makes it push again after 1, 5 and 10 minutes.
@@ -40,8 +43,22 @@ public enum AliyunReceiptParser {
         public var description: String { "Aliyun VoiceReport \(path): \(message)" }
     }
 
-    /// Parses one push body; `outIDPrefix` is the provider's `out_id_prefix`.
+    /// A push's reports, and what was wrong with it.
+    public struct Batch: Sendable {
+        public var reports: [CallStatusReport] = []
+        public var problems: [ParseError] = []
+    }
+
+    /// Parses one push body, strictly: any problem throws.
     public static func parse(_ body: some Collection<UInt8>, outIDPrefix: String = "") throws(ParseError) -> [CallStatusReport] {
+        let batch = try parseBatch(body, outIDPrefix: outIDPrefix)
+        if let problem = batch.problems.first { throw problem }
+        return batch.reports
+    }
+
+    /// Parses one push body; `outIDPrefix` is the provider's `out_id_prefix`. Throws only
+    /// for a body that is not an array of records.
+    public static func parseBatch(_ body: some Collection<UInt8>, outIDPrefix: String = "") throws(ParseError) -> Batch {
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: Data(body), options: [])
@@ -51,15 +68,22 @@ public enum AliyunReceiptParser {
         guard let records = root as? [Any] else {
             throw ParseError(path: "$", message: "expected a JSON array of call records, got \(kind(of: root))")
         }
-        var reports: [CallStatusReport] = []
+        var batch = Batch()
         for (index, element) in records.enumerated() {
             let path = "$[\(index)]"
             guard let record = element as? [String: Any] else {
-                throw ParseError(path: path, message: "expected a call record object, got \(kind(of: element))")
+                batch.problems.append(ParseError(path: path, message: "expected a call record object, got \(kind(of: element))"))
+                continue
             }
-            if let report = try parseRecord(record, path: path, outIDPrefix: outIDPrefix) { reports.append(report) }
+            do {
+                if let report = try parseRecord(record, path: path, outIDPrefix: outIDPrefix, problems: &batch.problems) {
+                    batch.reports.append(report)
+                }
+            } catch {
+                batch.problems.append(error)
+            }
         }
-        return reports
+        return batch
     }
 
     /// The outcome of a final `status_code`, before `dtmf` is looked at.
@@ -72,7 +96,24 @@ public enum AliyunReceiptParser {
         }
     }
 
-    private static func parseRecord(_ record: [String: Any], path: String, outIDPrefix: String) throws(ParseError) -> CallStatusReport? {
+    /// The record's report; throws when it lacks what identifies it, and notes in
+    /// `problems` the optional fields it reads as absent.
+    private static func parseRecord(
+        _ record: [String: Any],
+        path: String,
+        outIDPrefix: String,
+        problems: inout [ParseError]
+    ) throws(ParseError) -> CallStatusReport? {
+        func optional(_ key: String, _ check: (String) throws(ParseError) -> Void = { _ in }) -> String? {
+            do {
+                guard let text = try scalar(record, key, path: path), !text.isEmpty else { return nil }
+                try check(text)
+                return text
+            } catch {
+                problems.append(error)
+                return nil
+            }
+        }
         guard let statusCode = try scalar(record, "status_code", path: path), !statusCode.isEmpty else {
             throw ParseError(path: "\(path).status_code", message: "missing; every VoiceReport carries one")
         }
@@ -81,34 +122,33 @@ public enum AliyunReceiptParser {
             throw ParseError(path: "\(path).call_id", message: "missing; every VoiceReport carries one")
         }
 
-        var duration: Duration?
-        if let text = try scalar(record, "duration", path: path), !text.isEmpty {
+        let duration = optional("duration") { (text) throws(ParseError) in
             guard let seconds = Int(text), seconds >= 0 else {
                 throw ParseError(path: "\(path).duration", message: "expected whole seconds, got \"\(text.prefix(40))\"")
             }
-            duration = .seconds(seconds)
         }
+        .flatMap(Int.init).map { Duration.seconds($0) }
 
         var callID: String?
-        if let outID = try scalar(record, "out_id", path: path), !outID.isEmpty, outID.hasPrefix(outIDPrefix) {
+        if let outID = optional("out_id"), outID.hasPrefix(outIDPrefix) {
             let stripped = String(outID.dropFirst(outIDPrefix.count))
             callID = stripped.isEmpty ? nil : stripped
         }
 
         var status = status(forCode: statusCode)
-        var digits: String?
-        if let dtmf = try scalar(record, "dtmf", path: path), !dtmf.isEmpty {
+        // Malformed key digits are no key press: `key_pressed` must not stop an escalation
+        // on a guess.
+        let digits = optional("dtmf") { (dtmf) throws(ParseError) in
             guard dtmf.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "*" || $0 == "#") }) else {
                 throw ParseError(path: "\(path).dtmf", message: "expected key digits (0-9, *, #), got \"\(dtmf.prefix(40))\"")
             }
-            status = .keyPressed
-            digits = dtmf
         }
+        if digits != nil { status = .keyPressed }
 
         return CallStatusReport(
             vendorCallID: vendorCallID,
             callID: callID,
-            callee: try scalar(record, "callee", path: path).flatMap { $0.isEmpty ? nil : $0 },
+            callee: optional("callee"),
             status: status,
             duration: duration,
             digits: digits,
