@@ -182,6 +182,18 @@ import Testing
         #expect(checked.errors.count == 2)
     }
 
+    /// The callback token is sent in the callback URL as it is: a `+` (as in base64) makes
+    /// Huawei drop the URL, an `&` cuts it on the way back.
+    @Test(arguments: ["ab+cd/ef==", "a&b", "50%", "x y"]) func aCallbackTokenTheURLCannotCarryIsAnError(token: String) {
+        let yaml = "server:\n  callback_token: ${CALLBACK_TOKEN}\n"
+        let loaded = RuleLoader(environment: ["CALLBACK_TOKEN": token], mode: .serve).load(yaml: yaml)
+        let errors = loaded.errors.map(\.description)
+        #expect(errors.contains { $0.hasPrefix("rules.yaml:2:19: error: server.callback_token: use only letters, digits") }, "\(errors)")
+        #expect(!errors.contains { $0.contains(token) })
+        let fine = RuleLoader(environment: ["CALLBACK_TOKEN": "Zt4-q_9.x~"], mode: .serve).load(yaml: yaml)
+        #expect(fine.errors.isEmpty, "\(fine.errors)")
+    }
+
     @Test func environmentVariablesAreSubstituted() throws {
         let yaml = """
             providers:
