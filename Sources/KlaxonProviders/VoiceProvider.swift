@@ -17,4 +17,15 @@ public protocol VoiceProvider: Sendable {
     var name: String { get }
     var type: ProviderType { get }
     func placeCalls(_ request: CallRequest) async -> [RecipientResult]
+    /// ``placeCalls(_:)`` that also tells `accepted` of each call as soon as its vendor
+    /// accepts it, before the request's other calls are answered: a vendor's "answered"
+    /// report can come before a slow request for someone else has returned. By default
+    /// nothing is told early.
+    func placeCalls(_ request: CallRequest, accepted: @Sendable (RecipientResult) async -> Void) async -> [RecipientResult]
+}
+
+extension VoiceProvider {
+    public func placeCalls(_ request: CallRequest, accepted: @Sendable (RecipientResult) async -> Void) async -> [RecipientResult] {
+        await placeCalls(request)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KlaxonCore
+import KlaxonProviders
 import KlaxonRules
 import KlaxonTestSupport
 import SQLiteNIO
@@ -545,7 +546,53 @@ extension EngineDurabilityTests {
     }
 }
 
+/// Places a request's calls one after another and tells each acceptance as it comes, as
+/// the Huawei and Bitel clients do; bob's call waits at a gate.
+final class OneByOneProvider: VoiceProvider {
+    let name = "sim"
+    let type: ProviderType = .simulator
+    let bobEntered = AsyncStream<Void>.makeStream()
+    let bobReleased = AsyncStream<Void>.makeStream()
+
+    func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
+        await placeCalls(request, accepted: { _ in })
+    }
+
+    func placeCalls(_ request: CallRequest, accepted: @Sendable (RecipientResult) async -> Void) async -> [RecipientResult] {
+        var results: [RecipientResult] = []
+        for recipient in request.recipients {
+            if recipient.name == "bob" {
+                bobEntered.continuation.yield()
+                for await _ in bobReleased.stream { break }
+            }
+            let result = RecipientResult(recipient: recipient, result: .accepted(vendorCallID: "v-" + recipient.name))
+            await accepted(result)
+            results.append(result)
+        }
+        return results
+    }
+}
+
 extension EngineDurabilityTests {
+    /// Alice's call is accepted while bob's request is still out; alice answers and her
+    /// vendor's report comes before bob's request returns: it finds her call and
+    /// acknowledges the incident.
+    @Test(.timeLimit(.minutes(1))) func anAnsweredReportBeforeTheRequestsOtherCallsReturnIsKept() async throws {
+        let provider = OneByOneProvider()
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        harness.engine.replaceRules(EngineRules(repository: harness.engine.rules.repository, providers: ["sim": provider]))
+        let opened = try await harness.ingest(dbAlert())
+        let step = try #require(try await harness.engine.claimDueSteps().first)
+        let running = Task { await harness.engine.execute(step) }
+        for await _ in provider.bobEntered.stream { break }
+        let answered = CallStatusReport(vendorCallID: "v-alice", status: .answered, duration: .seconds(5), vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
+        provider.bobReleased.continuation.yield()
+        await running.value
+        #expect(try await harness.detail(opened.opened[0]).incident.state == .acked)
+    }
+
     /// An acknowledgement through the API while a call waits to fail over to the next
     /// provider: the next provider is not tried.
     @Test(.timeLimit(.minutes(1))) func anAckStopsTheFailoverOfAStepUnderWay() async throws {

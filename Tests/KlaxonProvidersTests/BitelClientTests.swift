@@ -135,6 +135,19 @@ import VendorFakes
         #expect(await fake.state.requests.isEmpty)
     }
 
+    /// Each accepted call is told as its request returns, once for each recipient of its
+    /// number, so the engine records it before the other requests are answered.
+    @Test func eachAcceptedCallIsToldAsItComes() async throws {
+        let fake = Self.fake(ids: ["a0000000000000000000000000000001", "b0000000000000000000000000000002"])
+        let carol = CallRecipient(name: "carol", phone: Self.alice.phone)
+        let told = Mutex<[RecipientResult]>([])
+        let results = try await withFakeServer(fake.router()) { baseURL in
+            try await Self.client(baseURL).placeCalls(Self.call([Self.alice, Self.bob, carol])) { result in told.withLock { $0.append(result) } }
+        }
+        #expect(Set(told.withLock { $0 }) == Set(results))
+        #expect(told.withLock { $0 }.count == 3)
+    }
+
     @Test func aRefusedNumberDoesNotStopTheOthers() async throws {
         let fake = Self.fake()
         let foreign = CallRecipient(name: "li", phone: "+8613700000000")

@@ -173,6 +173,7 @@ final class ScriptedProvider: VoiceProvider, Sendable {
             case .attempting(let provider, let attempt, let recipients): line = "start \(provider)#\(attempt) \(recipients.map(\.name))"
             case .attempted(let provider, let attempt, let results): line = "done \(provider)#\(attempt) \(results.map(\.result.isAccepted))"
             case .waiting(let provider, let delay): line = "wait \(provider) \(delay)"
+            case .accepted(let provider, let attempt, let result): line = "accepted \(provider)#\(attempt) \(result.recipient.name)"
             }
             events.withLock { $0.append(line) }
         }

@@ -98,6 +98,19 @@ enum HuaweiTestSupport {
 
     // MARK: - The request on the wire
 
+    /// One request a recipient; each accepted call is told as its request returns.
+    @Test func eachAcceptedCallIsToldAsItComes() async throws {
+        let clock = Support.Clock()
+        let fake = Support.fake(clock: clock)
+        try await withFakeServer(fake.router()) { baseURL in
+            let client = try Support.client(baseURL, clock: clock)
+            let told = Mutex<[RecipientResult]>([])
+            let results = await client.placeCalls(Support.call(to: [Support.alice, Support.bob])) { result in told.withLock { $0.append(result) } }
+            #expect(results.allSatisfy { $0.result.isAccepted })
+            #expect(Set(told.withLock { $0 }) == Set(results))
+        }
+    }
+
     @Test func v2RequestFieldByField() async throws {
         let clock = Support.Clock()
         let fake = Support.fake(clock: clock)

@@ -235,6 +235,8 @@ extension IncidentEngine {
         // Set when the incident stopped being open (acknowledged, resolved) while the step
         // was placing its calls: nobody is called again for it.
         let stoppedBy = Mutex<Incident?>(nil)
+        // The calls recorded as accepted while the step goes on, each once.
+        let recordedEarly = Mutex<Set<Int64>>([])
         let legs = Self.legs(
             for: incident,
             recipients: calls.map(\.recipient),
@@ -252,17 +254,27 @@ extension IncidentEngine {
             for outcome in await dispatcher.dispatch(
                 legs,
                 report: { [store, clock] event in
-                    guard case .attempted(let provider, _, let results) = event else { return }
-                    let elapsed = ContinuousClock.now - started
-                    metrics.vendorLatency(provider: provider, nanoseconds: Int64(elapsed.timeInterval * 1e9))
-                    // Accepted calls are recorded now, not after the step's other calls
-                    // have retried and failed over: a vendor's "answered" report matches
-                    // by the vendor's id, and one that came first would find no call.
-                    // Best effort: what fails here is recorded with the rest below.
+                    let provider: String
+                    let results: [RecipientResult]
+                    switch event {
+                    case .attempted(let name, _, let all):
+                        let elapsed = ContinuousClock.now - started
+                        metrics.vendorLatency(provider: name, nanoseconds: Int64(elapsed.timeInterval * 1e9))
+                        (provider, results) = (name, all)
+                    case .accepted(let name, _, let one):
+                        (provider, results) = (name, [one])
+                    case .attempting, .waiting:
+                        return
+                    }
+                    // Accepted calls are recorded now, as each is accepted where the provider
+                    // tells it, not after the step's other calls have been answered, retried
+                    // and failed over: a vendor's "answered" report matches by the vendor's
+                    // id, and one that came first would find no call. Best effort: what
+                    // fails here is recorded with the rest below.
                     let accepted = results.compactMap { result -> (CallRecord, CallResult)? in
-                        guard result.result.isAccepted, let call = calls.first(where: { $0.recipient.phone == result.recipient.phone }) else {
-                            return nil
-                        }
+                        guard result.result.isAccepted, let call = calls.first(where: { $0.recipient.phone == result.recipient.phone }),
+                            recordedEarly.withLock({ $0.insert(call.id).inserted })
+                        else { return nil }
                         return (call, result.result)
                     }
                     guard !accepted.isEmpty else { return }

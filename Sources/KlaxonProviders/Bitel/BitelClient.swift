@@ -90,6 +90,12 @@ public struct BitelClient: VoiceProvider, CustomStringConvertible, CustomReflect
     // MARK: - Placing calls
 
     public func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
+        await placeCalls(request, accepted: { _ in })
+    }
+
+    /// One request per distinct number, a few at a time; each accepted call is told as it
+    /// comes.
+    public func placeCalls(_ request: CallRequest, accepted: @Sendable (RecipientResult) async -> Void) async -> [RecipientResult] {
         guard case .bitel(let voiceID) = request.prompt, !voiceID.isEmpty else {
             let error = VendorError(
                 code: "klaxon.voice_missing",
@@ -124,6 +130,10 @@ public struct BitelClient: VoiceProvider, CustomStringConvertible, CustomReflect
             while let (index, result) = await group.next() {
                 outcomes[index] = result
                 if next < numbers.count { start() }
+                guard result.isAccepted else { continue }
+                for (recipient, national) in zip(request.recipients, numberOfRecipient) where national == numbers[index] {
+                    await accepted(RecipientResult(recipient: recipient, result: result))
+                }
             }
             return outcomes
         }

@@ -110,6 +110,11 @@ public struct HuaweiAICCClient: VoiceProvider, CustomStringConvertible {
     public var path: String { "/apiaccess/rest/voiceNotification/\(apiVersion.rawValue)/createVoiceNotification" }
 
     public func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
+        await placeCalls(request, accepted: { _ in })
+    }
+
+    /// One request per recipient, side by side; each accepted call is told as it comes.
+    public func placeCalls(_ request: CallRequest, accepted: @Sendable (RecipientResult) async -> Void) async -> [RecipientResult] {
         let body: HuaweiCallBody
         switch makeBody(request) {
         case .success(let made):
@@ -126,7 +131,10 @@ public struct HuaweiAICCClient: VoiceProvider, CustomStringConvertible {
                 group.addTask { (index, await place(recipient, body: body, callID: request.callID)) }
             }
             var results = [CallResult?](repeating: nil, count: request.recipients.count)
-            for await (index, result) in group { results[index] = result }
+            for await (index, result) in group {
+                results[index] = result
+                if result.isAccepted { await accepted(RecipientResult(recipient: request.recipients[index], result: result)) }
+            }
             return zip(request.recipients, results).map { RecipientResult(recipient: $0, result: $1!) }
         }
     }

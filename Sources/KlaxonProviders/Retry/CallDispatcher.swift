@@ -29,6 +29,9 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
     public enum Event: Sendable {
         case attempting(provider: String, attempt: Int, recipients: [CallRecipient])
         case attempted(provider: String, attempt: Int, results: [RecipientResult])
+        /// One call of an attempt under way was accepted (before ``attempted``, for the
+        /// providers that tell it early).
+        case accepted(provider: String, attempt: Int, result: RecipientResult)
         case waiting(provider: String, delay: Duration)
     }
 
@@ -84,7 +87,9 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
                 var request = leg.request
                 request.recipients = legPending
                 await report(.attempting(provider: leg.provider.name, attempt: attempt, recipients: legPending))
-                let results = await leg.provider.placeCalls(request)
+                let results = await leg.provider.placeCalls(request) { [attempt] result in
+                    await report(.accepted(provider: leg.provider.name, attempt: attempt, result: result))
+                }
                 await report(.attempted(provider: leg.provider.name, attempt: attempt, results: results))
                 var retry: [CallRecipient] = []
                 var longestHint: Duration = .zero
