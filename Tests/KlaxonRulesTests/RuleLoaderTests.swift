@@ -194,6 +194,21 @@ import Testing
         #expect(fine.errors.isEmpty, "\(fine.errors)")
     }
 
+    /// A route without a name is called by its place in the list, which the incidents it
+    /// opens are keyed by: a load warns, at the route.
+    @Test func aRouteWithoutANameIsAWarning() {
+        let route = "    voice: down\n    escalation: primary\n    providers: [sim]\n"
+        let yaml = baseRules + "\nroutes:\n  - name: all\n    match: {team: db}\n" + route + "  - match: {team: web}\n" + route
+        let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml)
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        let warnings = loaded.warnings.map(\.description)
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(
+            warnings.first?.hasPrefix("rules.yaml:28:5: warning: routes[1]: the route has no name, so it is called routes[1]") == true,
+            "\(warnings)"
+        )
+    }
+
     @Test func environmentVariablesAreSubstituted() throws {
         let yaml = """
             providers:

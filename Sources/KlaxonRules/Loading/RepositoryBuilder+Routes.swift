@@ -12,6 +12,14 @@ extension RepositoryBuilder {
         var name = path
         if let nameNode = map["name"], let text = nameNode.string("\(path).name") {
             name = text
+        } else if map["name"] == nil {
+            // Incidents are keyed by their route's name: a name that is a place in the list
+            // changes when a route is added or removed before it, and then the recoveries and
+            // repeats of the alerts of open incidents no longer find them.
+            context.warning(
+                node.location,
+                "\(path): the route has no name, so it is called \(path), its place in the list; adding or removing a route before it renames it, and the recoveries of its open incidents would not find them: give it name:"
+            )
         }
         define("route", name, at: map["name"]?.location ?? node.location)
         let what = name == path ? path : "route \"\(name)\""
