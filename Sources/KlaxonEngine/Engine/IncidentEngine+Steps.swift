@@ -215,12 +215,12 @@ extension IncidentEngine {
 
     /// Places one claimed step's calls. The calls are committed as `started` before any
     /// vendor is contacted; the vendors' answers are committed after.
-    /// `callID` is for tests, which play an earlier try of this run.
+    /// `callID` names this run's calls, whichever try of its transaction commits; tests
+    /// pass one to play an earlier try.
     func execute(_ step: ScheduledStep, callID: String = CallID.make()) async {
         defer { claims.withLock { _ = $0.inFlight.remove(step.id) } }
         let rules = self.rules
         let now = clock.now()
-        // One id for this run's calls, whichever try of the transaction commits.
         let prepared = await writeRetrying("prepare escalation step", step: step) { transaction in
             try await Self.prepare(step, callID: callID, rules: rules, now: now, in: transaction)
         }
@@ -465,7 +465,7 @@ extension IncidentEngine {
         for (window, name, callsOutside) in windows where window.contains(now) != callsOutside {
             if window.action == .defer_, let end = callsOutside ? window.nextEntry(from: now) : window.nextExit(from: now) {
                 // The escalation pauses while held: each step keeps its distance from when the
-                // hold began (or the incident opened, if later), so the chain does not ring
+                // hold began (or the chain began, if later), so the chain does not ring
                 // everyone at once when the hold ends.
                 let heldSince = max(window.stretchStart(containing: now) ?? now, try await escalationStart(of: incident, in: transaction))
                 // The hold lasts until no window holds: quiet hours may end outside active
