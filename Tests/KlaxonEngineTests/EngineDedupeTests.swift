@@ -98,6 +98,28 @@ struct EngineDedupeTests {
         try await harness.expectNoDanglingReferences()
     }
 
+    /// Alertmanager lists a group's alerts by their labels, not their status: when the only
+    /// firing member is replaced (a pod rescheduled), one notification says the old one
+    /// resolved before it says the new one fires. The incident goes on, and nobody is
+    /// called again.
+    @Test(arguments: StoreKind.allCases) func aGroupWhoseMemberIsReplacedInOneNotificationStaysOneIncident(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let first = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let swap = try await harness.ingest(dbAlert("db-1", status: .resolved, groupKey: group), dbAlert("db-2", groupKey: group))
+        #expect(swap.resolved.isEmpty)
+        #expect(swap.opened.isEmpty)
+        #expect(try await harness.engine.runDueSteps() == 0)
+        #expect(harness.provider.requests.count == 1)
+        let detail = try await harness.detail(first.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.alerts.map(\.status) == [.resolved, .firing])
+        // When the new member resolves too, the incident resolves.
+        #expect(try await harness.ingest(dbAlert("db-2", status: .resolved, groupKey: group)).resolved == first.opened)
+    }
+
     @Test(arguments: StoreKind.allCases) func resolvedBeforeSecondStepCancelsIt(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }

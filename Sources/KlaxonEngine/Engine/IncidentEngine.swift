@@ -83,9 +83,11 @@ public final class IncidentEngine: Sendable {
     static func apply(_ batch: GroupCommit.Batch, now: Date, to transaction: any IncidentTransaction) async throws -> IngestSummary {
         var summary = IngestSummary()
         var state = BatchState()
+        state.firingLater = firingByKey(batch.plans)
         // By index: a loop over the plans would copy each, and with it every string and
         // table of its alert and matches.
         for index in batch.plans.indices {
+            state.index = index
             if batch.plans[index].dropped {
                 summary.dropped += 1
                 continue
@@ -112,9 +114,38 @@ public final class IncidentEngine: Sendable {
         return summary
     }
 
+    /// For a batch that resolves some alerts and fires others: by dedupe key, the index and
+    /// fingerprint of each firing alert. Empty for other batches (nearly all), which have
+    /// no use for it.
+    private static func firingByKey(_ plans: [AlertPlan]) -> [String: [(index: Int, fingerprint: String)]] {
+        guard plans.count > 1, plans.contains(where: { $0.alert.status == .resolved }) else { return [:] }
+        var firing: [String: [(index: Int, fingerprint: String)]] = [:]
+        for index in plans.indices where plans[index].alert.status == .firing && !plans[index].dropped {
+            for match in plans[index].matches where !match.dropped {
+                firing[match.dedupeKey, default: []].append((index, plans[index].alert.fingerprint))
+            }
+        }
+        return firing
+    }
+
     /// What one batch has read and changed so far: a group of 100 alerts updates its
     /// incident once and writes one "joined" event, not one of each per alert.
     struct BatchState {
+        /// The plan being applied, and ``IncidentEngine/firingByKey(_:)`` of the batch.
+        var index = 0
+        var firingLater: [String: [(index: Int, fingerprint: String)]] = [:]
+
+        /// Whether a later alert of this batch fires on `key` and is no member of the
+        /// incident yet: it is joining, so the incident is not over. Alertmanager lists a
+        /// group's alerts by their labels, not their status, so a notification may say a
+        /// member resolved before it says a new one fires.
+        func newMemberFiresLater(key: String, incidentID: Int64, in transaction: any IncidentTransaction) async throws -> Bool {
+            for later in firingLater[key] ?? [] where later.index > index {
+                if try await transaction.alert(incidentID: incidentID, fingerprint: later.fingerprint) == nil { return true }
+            }
+            return false
+        }
+
         /// Incidents read or changed in this batch, newest version.
         var incidents: [Int64: Incident] = [:]
         /// Dedupe key → open or acked incident, as far as this batch knows.
@@ -431,7 +462,9 @@ public final class IncidentEngine: Sendable {
                 detail: "alert \(alert.labels.description) resolved"
             )
         )
-        if try await transaction.countFiringAlerts(incidentID: incident.id) == 0 {
+        if try await transaction.countFiringAlerts(incidentID: incident.id) == 0,
+            try await !state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction)
+        {
             incident.state = .resolved
             incident.resolvedAt = now
             incident.resolvedBy = alert.source

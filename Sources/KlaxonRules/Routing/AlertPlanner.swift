@@ -126,12 +126,14 @@ public final class AlertPlanner: Sendable {
     /// so the keys of incidents opened before stay the same.
     static func escapedKeyValue(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\\") }) else { return value }
-        var escaped = ""
-        for character in value {
-            if character == "," || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
+        // By scalar, not by Character: a comma can share a Character with the scalar before
+        // it (U+0600 and its kind prepend themselves to what follows).
+        var escaped = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            if scalar == "," || scalar == "\\" { escaped.append("\\") }
+            escaped.append(scalar)
         }
-        return escaped
+        return String(escaped)
     }
 
     /// The chain's steps with each `repeat` round unrolled after the previous one.
