@@ -99,8 +99,11 @@ enum Credentials {
         return !repository.providers.contains { $0.type == .huaweiAICC && $0.options["callback_shared_key"] != nil }
     }
 
+    /// The API's token, else the sources' (with either set klaxon may listen beyond
+    /// loopback, and an unguarded ack would stop a page), else anyone: no token at all keeps
+    /// klaxon on loopback.
     static func apiAllowed(_ request: Request, server: ServerConfig) -> Bool {
-        guard let token = server.apiToken else { return true }
+        guard let token = server.apiToken ?? server.sourceToken else { return true }
         guard let presented = bearer(request) else { return false }
         return constantTimeEquals(presented, token)
     }

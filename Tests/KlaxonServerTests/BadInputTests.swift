@@ -200,6 +200,17 @@ struct BadInputTests {
             #expect(try await klaxon.post("/webhook/json/nosuch", "{}", headers: [("Authorization", "Bearer src-secret")]).status == 404)
         }
 
+        // With source_token and no api_token, the API and reload take the source token: an
+        // unguarded ack on a wide listener would stop a page.
+        let sourceOnly = yaml.replacingOccurrences(of: "  api_token: api-secret\n", with: "  source_token: src-secret\n")
+        try await withKlaxon(sourceOnly) { klaxon in
+            let list = try await klaxon.get("/api/v1/incidents")
+            #expect(list.status == 401)
+            #expect(try await klaxon.post("/api/v1/incidents/1/ack", #"{"by": "mallory"}"#).status == 401)
+            #expect(try await klaxon.post("/-/reload", "").status == 401)
+            #expect(try await klaxon.get("/api/v1/incidents", headers: [("Authorization", "Bearer src-secret")]).status == 200)
+        }
+
         // No credential anywhere: nothing to protect, and the 404 helps whoever set it up.
         try await withKlaxon(openRules) { klaxon in
             let unknown = try await klaxon.post("/webhook/json/nosuch", "{}")
