@@ -71,6 +71,8 @@ public enum KlaxonServe {
         }
         let repository = rules.repository
         let storeURL = options.store(for: repository)
+        let fileLock = try storeURL.hasPrefix("sqlite:") ? StoreFileLock(databasePath: String(storeURL.dropFirst("sqlite:".count))) : nil
+        defer { withExtendedLifetime(fileLock) {} }
         let store = try await openStore(storeURL, logger: logger)
         let engine = IncidentEngine(store: store, rules: rules, logger: logger)
         do {

@@ -102,6 +102,21 @@ struct ServeCommandTests {
         #expect(await b.stop() == 0)
     }
 
+    /// A second `klaxon serve` on the same SQLite file would take the first one's running
+    /// steps for a stopped process's and call their people again: it is refused, and the
+    /// first goes on.
+    @Test func aSecondServeOnTheSameSQLiteFileIsRefused() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try await ServerProcess(arguments: arguments)
+        #expect(try await first.request(.POST, "/webhook/json/default", body: alert).status == 200)
+        let error = await #expect(throws: ServerProcessError.self) { _ = try await ServerProcess(arguments: arguments) }
+        #expect(error?.message.contains("is in use by another klaxon serve (pid") == true, "\(String(describing: error))")
+        try await waitForCalls(1)
+        #expect(try await first.request(.GET, "/readyz").status == 200)
+        #expect(await first.stop() == 0)
+        #expect(calledNames() == ["alice"])
+    }
+
     @Test func anAlertAnswered200SurvivesSIGKILL() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let first = try await ServerProcess(arguments: arguments)
