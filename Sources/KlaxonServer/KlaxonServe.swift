@@ -105,6 +105,7 @@ public enum KlaxonServe {
     ) -> some ApplicationProtocol {
         Application(
             router: buildRouter(context),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(context.idleTimeout.components.seconds) * 1_000_000_000))),
             configuration: .init(address: .hostname(host, port: port), serverName: "klaxon"),
             services: [SchedulerService(engine: context.engine), HangupReloadService(reloader: context.reloader, engine: context.engine)],
             onServerRunning: { channel in

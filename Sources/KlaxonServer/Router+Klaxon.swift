@@ -14,19 +14,24 @@ public struct ServerContext: Sendable {
     public let logger: Logger
     /// How long a request body may take to arrive (408 after).
     public let bodyTimeout: Duration
+    /// How long a connection may send nothing, between requests or within a request's head,
+    /// before it is closed: idle sockets would otherwise pile up until no webhook is accepted.
+    public let idleTimeout: Duration
 
     public init(
         engine: IncidentEngine,
         reloader: RuleReloader,
         metrics: PrometheusCollectorRegistry?,
         logger: Logger,
-        bodyTimeout: Duration = .seconds(10)
+        bodyTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(75)
     ) {
         self.engine = engine
         self.reloader = reloader
         self.metrics = metrics
         self.logger = logger
         self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
     }
 }
 

@@ -115,6 +115,19 @@ struct BadInputTests {
         }
     }
 
+    /// A connection that sends half a request head and then nothing is closed once it has
+    /// been idle for the idle timeout: such sockets, needing no credential, would otherwise
+    /// pile up until no webhook is accepted.
+    @Test(.timeLimit(.minutes(1))) func aHalfSentHeadIsClosedWhenIdle() async throws {
+        try await withKlaxon(yaml, idleTimeout: .seconds(1)) { klaxon in
+            let port = try #require(klaxon.baseURL.split(separator: ":").last.flatMap { Int($0) })
+            let started = ContinuousClock.now
+            let answer = try await exchange(port: port, send: "POST /webhook/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            #expect(!answer.hasPrefix("HTTP/1.1 2"))
+            #expect(ContinuousClock.now - started < .seconds(8))
+        }
+    }
+
     /// A declared length over the limit is refused before any of the body is read: the 413
     /// comes at once though the body never arrives (2,000,000 bytes declared against the
     /// default limit of 1 MiB; the body timeout is a minute here).

@@ -80,6 +80,7 @@ func withKlaxon<R: Sendable>(
     _ yaml: String,
     environment: [String: String] = [:],
     bodyTimeout: Duration = .seconds(10),
+    idleTimeout: Duration = .seconds(75),
     sourceLocation: Testing.SourceLocation = #_sourceLocation,
     _ body: @Sendable (RunningKlaxon) async throws -> R
 ) async throws -> R {
@@ -98,7 +99,14 @@ func withKlaxon<R: Sendable>(
     let store = try await SQLiteIncidentStore.open(path: directory.appendingPathComponent("klaxon.db").path, logger: quietLogger)
     let clock = ManualClock()
     let engine = IncidentEngine(store: store, rules: rules, clock: clock.engineClock(start: Date()), logger: quietLogger, jitter: { 0 })
-    let context = ServerContext(engine: engine, reloader: reloader, metrics: nil, logger: quietLogger, bodyTimeout: bodyTimeout)
+    let context = ServerContext(
+        engine: engine,
+        reloader: reloader,
+        metrics: nil,
+        logger: quietLogger,
+        bodyTimeout: bodyTimeout,
+        idleTimeout: idleTimeout
+    )
     let (ports, continuation) = AsyncStream<String>.makeStream()
     let app = KlaxonServe.application(context, host: "127.0.0.1", port: 0) { address in
         continuation.yield(address)
