@@ -61,6 +61,13 @@ struct EmailCommand: AsyncParsableCommand {
             let opened = (object?["opened"] as? [Any])?.count ?? 0
             let updated = (object?["updated"] as? [Any])?.count ?? 0
             finish(Self.accepted, "accepted by \(server) (input \(input)): \(opened) incident(s) opened, \(updated) updated")
+        case 401 where client.token == nil:
+            // No token at all is a setup slip (a pipe's clean environment, no --token-file),
+            // like an unreadable token file: the mail waits in the queue until it is fixed.
+            finish(
+                Self.tempFail,
+                "\(server) wants a token and none was given (set --token-file PATH, or KLAXON_API_TOKEN); the mail server should retry"
+            )
         case 401, 403:
             finish(Self.noPermission, "\(server) refused the message (\(answer.status)): \(APIClient.errorLine(answer))")
         case 404, 408, 429, 500..<600:

@@ -125,6 +125,15 @@ struct EmailCommandTests {
         #expect(stranger.status == 77)
         #expect(stranger.stderr.contains("(403)"))
 
+        // No token at all is a setup slip: the mail waits in the queue.
+        let noToken = try await KlaxonProcess.run(
+            ["email", "--server", server.baseURL],
+            stdin: Data("Subject: x\r\n\r\ny\r\n".utf8),
+            environment: ["KLAXON_API_TOKEN": ""]
+        )
+        #expect(noToken.status == 75)
+        #expect(noToken.stderr.contains("wants a token and none was given"))
+
         let badToken = try await email("examples/emails/zabbix-problem.eml", server: server, token: "wrong")
         #expect(badToken.status == 77)
         #expect(badToken.stderr == "klaxon email: \(server.baseURL) refused the message (401): unauthorized\n")
