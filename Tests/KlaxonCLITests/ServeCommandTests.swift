@@ -117,6 +117,28 @@ struct ServeCommandTests {
         #expect(calledNames() == ["alice"])
     }
 
+    /// A SIGHUP that comes while klaxon is still starting (a configuration tool's reload
+    /// right after a restart) does not end it. Another process holds the store's write lock
+    /// for 3 s, so the start waits in its recovery; the SIGHUP comes 1 s in.
+    @Test func aSIGHUPWhileStartingIsNoCrash() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(await (try await ServerProcess(arguments: arguments)).stop() == 0)
+        let database = directory.appendingPathComponent("klaxon.db").path
+        let holder = try ChildProcess(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE'); time.sleep(3)",
+                database,
+            ]
+        )
+        try await Task.sleep(for: .milliseconds(300))
+        let server = try await ServerProcess(arguments: arguments, signal: (SIGHUP, .seconds(1)))
+        #expect(try await server.request(.GET, "/readyz").status == 200)
+        #expect(await server.stop() == 0)
+        _ = await holder.exitStatus()
+    }
+
     @Test func anAlertAnswered200SurvivesSIGKILL() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let first = try await ServerProcess(arguments: arguments)

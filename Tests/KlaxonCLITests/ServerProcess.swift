@@ -15,7 +15,8 @@ final class ServerProcess: @unchecked Sendable {
         arguments: [String],
         listen: String = "127.0.0.1:0",
         environment: [String: String] = [:],
-        fileSizeLimitBlocks: Int? = nil
+        fileSizeLimitBlocks: Int? = nil,
+        signal: (number: Int32, after: Duration)? = nil
     ) async throws {
         let executable: String
         let allArguments: [String]
@@ -43,6 +44,12 @@ final class ServerProcess: @unchecked Sendable {
             stdout: log,
             stderr: log
         )
+        if let signal {
+            Task { [process] in
+                try? await Task.sleep(for: signal.after)
+                process.signal(signal.number)
+            }
+        }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let range = self.log().range(of: #"address=127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
