@@ -449,19 +449,7 @@ public final class IncidentEngine: Sendable {
         }
         // Pending joins first, so the timeline reads in order.
         try await state.flush(now: now, to: transaction)
-        existing.status = .resolved
-        existing.endsAt = alert.endsAt ?? now
-        existing.lastSeen = now
-        try await transaction.upsertAlert(existing, encoded: nil)
-        try await transaction.appendEvent(
-            TimelineEvent(
-                incidentID: incident.id,
-                at: now,
-                kind: "alert_resolved",
-                actor: alert.source,
-                detail: "alert \(alert.labels.description) resolved"
-            )
-        )
+        try await markResolved(&existing, by: alert, now: now, note: "", in: transaction)
         if try await transaction.countFiringAlerts(incidentID: incident.id) == 0,
             try await !state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction)
         {
@@ -501,17 +489,28 @@ public final class IncidentEngine: Sendable {
             var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint),
             existing.status != .resolved
         else { return }
+        try await markResolved(&existing, by: alert, now: now, note: " (the incident was resolved already)", in: transaction)
+    }
+
+    /// Records `existing`, an incident's alert, as resolved by `alert`, its recovery.
+    private static func markResolved(
+        _ existing: inout IncidentAlert,
+        by alert: IncidentAlert,
+        now: Date,
+        note: String,
+        in transaction: any IncidentTransaction
+    ) async throws {
         existing.status = .resolved
         existing.endsAt = alert.endsAt ?? now
         existing.lastSeen = now
         try await transaction.upsertAlert(existing, encoded: nil)
         try await transaction.appendEvent(
             TimelineEvent(
-                incidentID: incident.id,
+                incidentID: existing.incidentID,
                 at: now,
                 kind: "alert_resolved",
                 actor: alert.source,
-                detail: "alert \(alert.labels.description) resolved (the incident was resolved already)"
+                detail: "alert \(alert.labels.description) resolved\(note)"
             )
         )
     }
