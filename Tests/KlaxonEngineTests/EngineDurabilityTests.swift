@@ -442,8 +442,11 @@ struct EngineDurabilityTests {
         _ = try await other.query("PRAGMA busy_timeout = 100")
         _ = try await other.query("BEGIN IMMEDIATE")
         await #expect(throws: StoreError.self) { try await engine.ingest([dbAlert("db-1"), dbAlert("db-2")]) }
+        // `/readyz` says so too while the lock is held, though nothing writes meanwhile.
+        await #expect(throws: StoreError.self) { try await store.ping() }
         _ = try await other.query("ROLLBACK")
         try await other.close()
+        try await store.ping()
         // Nothing of the failed batch was recorded; the same batch now goes through.
         #expect(try await engine.incidents(.all).isEmpty)
         #expect(try await engine.ingest([dbAlert("db-1"), dbAlert("db-2")]).opened.count == 2)

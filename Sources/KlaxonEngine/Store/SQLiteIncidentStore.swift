@@ -25,6 +25,10 @@ public final class SQLiteIncidentStore: IncidentStore {
     /// Copies the WAL back into the database file (below).
     private let checkpoints = Mutex<Task<Void, Never>?>(nil)
     private let walSync: WALSync
+    /// Why the last write could not begin or commit (the file locked by another process, a
+    /// full disk); nil once one has. `/readyz` fails while it is set and a probe of the
+    /// writer fails too.
+    private let lastWriteFailure = Mutex<String?>(nil)
     /// The writer's dedupe lookup (``ActiveIncidentKeys``), in place of an index on the key.
     let activeKeys: ActiveIncidentKeys
     public let path: String
@@ -201,6 +205,7 @@ public final class SQLiteIncidentStore: IncidentStore {
                     _ = try database.query(begin)
                 }
             } catch {
+                if begin == "BEGIN IMMEDIATE" { lastWriteFailure.withLock { $0 = "\(error)" } }
                 throw StoreError("store unavailable: \(error)")
             }
             let isWrite = begin == "BEGIN IMMEDIATE"
@@ -236,15 +241,31 @@ public final class SQLiteIncidentStore: IncidentStore {
                 // A failed COMMIT does not say whether it took effect.
                 if let keys = transaction.keys { keys.active.applyMayHaveCommitted(keys.staged.changes) }
                 _ = try? database.query("ROLLBACK")
+                if isWrite { lastWriteFailure.withLock { $0 = "\(error)" } }
                 throw StoreError("store could not commit: \(error)")
             }
-            if let keys = transaction.keys { keys.active.apply(keys.staged.changes) }
+            if let keys = transaction.keys {
+                keys.active.apply(keys.staged.changes)
+                lastWriteFailure.withLock { $0 = nil }
+            }
             return result
         }
     }
 
     public func ping() async throws {
         if let failure = walSync.failure { throw StoreError("store unavailable: \(failure)") }
+        // After a failed write, ready again only once a write can begin: without it, an idle
+        // store whose file another process holds would look ready while every webhook gets
+        // its 503.
+        if let failure = lastWriteFailure.withLock({ $0 }) {
+            let free = try await gate.withGate { () -> Bool in
+                guard database.beginWithoutWaiting() else { return false }
+                _ = try? database.query("ROLLBACK")
+                return true
+            }
+            guard free else { throw StoreError("store unavailable: writes fail (\(failure))") }
+            lastWriteFailure.withLock { $0 = nil }
+        }
         try await readGate.withGate {
             do {
                 _ = try reader.query("SELECT 1")
