@@ -690,3 +690,47 @@ struct TimeWindowTests {
         #expect(weekend.nextExit(from: formatter.date(from: "2026-06-06T04:00:00Z")!) == formatter.date(from: "2026-06-07T16:00:00Z"))
     }
 }
+
+/// A store shared with other instances, as the scheduler sees it: SQLite underneath, a
+/// heartbeat every 3 s that fails on its first try.
+final class FlakyHeartbeatStore: IncidentStore {
+    let base: SQLiteIncidentStore
+    let beats = Mutex<[ContinuousClock.Instant]>([])
+
+    init(_ base: SQLiteIncidentStore) {
+        self.base = base
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T { try await base.write(body) }
+    func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T { try await base.read(body) }
+    func ping() async throws { try await base.ping() }
+    func close() async throws { try await base.close() }
+    var heartbeatInterval: Duration? { .seconds(3) }
+
+    func heartbeat() async throws {
+        let first = beats.withLock { beats in
+            beats.append(.now)
+            return beats.count == 1
+        }
+        if first { throw StoreError("the database is away") }
+    }
+}
+
+extension EngineDurabilityTests {
+    /// A failed heartbeat is tried again within a second, not a whole interval later: a gap
+    /// of two intervals makes a shared store's judgement of the other instances start over.
+    @Test(.timeLimit(.minutes(1))) func aFailedHeartbeatIsTriedAgainWithinASecond() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let store = FlakyHeartbeatStore(harness.sqlite)
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: harness.start))
+        let stopping = Mutex(false)
+        let scheduler = Task { await engine.runScheduler(isStopping: { stopping.withLock { $0 } }) }
+        while store.beats.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        stopping.withLock { $0 = true }
+        engine.wakeScheduler()
+        await scheduler.value
+        let beats = store.beats.withLock { $0 }
+        #expect(beats[1] - beats[0] < .seconds(2), "\(beats[1] - beats[0])")
+    }
+}
