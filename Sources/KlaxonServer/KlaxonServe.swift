@@ -4,6 +4,7 @@ import Hummingbird
 import KlaxonEngine
 import KlaxonRules
 import Logging
+import NIOCore
 import Prometheus
 
 /// What `klaxon serve` was asked for on its command line.
@@ -105,7 +106,7 @@ public enum KlaxonServe {
     ) -> some ApplicationProtocol {
         Application(
             router: buildRouter(context),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(context.idleTimeout.components.seconds) * 1_000_000_000))),
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(context.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "klaxon"),
             services: [SchedulerService(engine: context.engine), HangupReloadService(reloader: context.reloader, engine: context.engine)],
             onServerRunning: { channel in

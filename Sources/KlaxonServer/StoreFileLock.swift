@@ -32,7 +32,7 @@ final class StoreFileLock: Sendable {
             let count = pread(descriptor, &buffer, buffer.count, 0)
             close(descriptor)
             if reason == EWOULDBLOCK {
-                let pid = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).trimmingWhitespace() : "?"
+                let pid = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
                 throw ServeError(["store sqlite:\(path) is in use by another klaxon serve (pid \(pid)); one process serves a SQLite store"])
             }
             throw ServeError(["store sqlite:\(path): cannot lock \(lockPath): \(String(cString: strerror(reason)))"])
@@ -45,11 +45,5 @@ final class StoreFileLock: Sendable {
 
     deinit {
         close(descriptor)
-    }
-}
-
-extension String {
-    fileprivate func trimmingWhitespace() -> String {
-        String(unicodeScalars.filter { !$0.properties.isWhitespace })
     }
 }

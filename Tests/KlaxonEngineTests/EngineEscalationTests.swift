@@ -4,6 +4,16 @@ import KlaxonEngine
 import KlaxonTestSupport
 import Testing
 
+/// The test route with quiet hours 22:00-08:00 in Shanghai that defer its steps.
+let nightQuietHoursRules =
+    engineRules + """
+
+            quiet_hours:
+              timezone: Asia/Shanghai
+              times: ["22:00-08:00"]
+              action: defer
+        """
+
 @Suite("Incident engine: escalation on an injected clock")
 struct EngineEscalationTests {
     @Test(arguments: StoreKind.allCases) func secondStepFiresAtExactlyItsDelay(on kind: StoreKind) async throws {
@@ -35,14 +45,7 @@ struct EngineEscalationTests {
     }
 
     @Test(arguments: StoreKind.allCases) func quietHoursDeferUntilTheyEnd(on kind: StoreKind) async throws {
-        let yaml =
-            engineRules + """
-
-                    quiet_hours:
-                      timezone: Asia/Shanghai
-                      times: ["22:00-08:00"]
-                      action: defer
-                """
+        let yaml = nightQuietHoursRules
         // 2026-06-01 23:30 in Shanghai (15:30 UTC).
         let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T15:30:00Z"))
         let harness = try await EngineHarness.make(yaml, on: kind, start: start)
@@ -68,14 +71,7 @@ struct EngineEscalationTests {
     /// An incident that opened before quiet hours began pauses when they begin: a step due
     /// 20 minutes into them rings 20 minutes after they end.
     @Test(arguments: StoreKind.allCases) func quietHoursPauseAnEscalationThatBeganBefore(on kind: StoreKind) async throws {
-        let yaml =
-            engineRules + """
-
-                    quiet_hours:
-                      timezone: Asia/Shanghai
-                      times: ["22:00-08:00"]
-                      action: defer
-                """
+        let yaml = nightQuietHoursRules
         // 2026-06-01 21:50 in Shanghai: step 1 rings at once, step 2 is due at 22:00.
         let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T13:50:00Z"))
         let harness = try await EngineHarness.make(yaml.replacingOccurrences(of: "after: 10m", with: "after: 30m"), on: kind, start: start)
@@ -229,12 +225,8 @@ extension EngineEscalationTests {
     /// 23:00 rings at 09:00, when the first hour that neither holds begins.
     @Test(arguments: StoreKind.allCases) func aStepHeldByTwoWindowsRingsWhenNeitherHolds(on kind: StoreKind) async throws {
         let yaml =
-            engineRules + """
+            nightQuietHoursRules + """
 
-                    quiet_hours:
-                      timezone: Asia/Shanghai
-                      times: ["22:00-08:00"]
-                      action: defer
                     active_hours:
                       timezone: Asia/Shanghai
                       times: ["09:00-18:00"]
@@ -264,15 +256,7 @@ extension EngineEscalationTests {
 /// the alerts that are really still firing.
 @Suite("Incident engine: reopened incidents")
 struct ReopenedIncidentTests {
-    static let quietRules =
-        engineRules + """
-
-                dedupe: {by: [instance], window: 12h}
-                quiet_hours:
-                  timezone: Asia/Shanghai
-                  times: ["22:00-08:00"]
-                  action: defer
-            """
+    static let quietRules = nightQuietHoursRules + "\n    dedupe: {by: [instance], window: 12h}\n"
 
     /// Opened at 21:00 in Shanghai and resolved; fires again at 07:50 next morning, inside
     /// quiet hours: its first step rings at 08:00, when they end, not as far after 08:00 as

@@ -25,6 +25,8 @@ final class GroupCommit: Sendable {
         /// Each plan's alert encoded for the store, in the order of `plans`; nil for alerts
         /// that cannot add a row (resolved, dropped, unrouted).
         var encoded: [EncodedLabels?]
+        /// ``IncidentEngine/firingByKey(_:)`` of `plans`.
+        var firingByKey: [String: [(index: Int, fingerprint: String)]]
         var rules: EngineRules
     }
 

@@ -66,7 +66,8 @@ public final class IncidentEngine: Sendable {
             let encoded = plans.map { plan in
                 plan.dropped || plan.matches.isEmpty || plan.alert.status == .resolved ? nil : EncodedLabels(plan.alert)
             }
-            summary = try await groupCommit.commit(GroupCommit.Batch(plans: plans, encoded: encoded, rules: rules))
+            let batch = GroupCommit.Batch(plans: plans, encoded: encoded, firingByKey: Self.firingByKey(plans), rules: rules)
+            summary = try await groupCommit.commit(batch)
         } catch {
             metrics.storeError()
             throw error
@@ -83,7 +84,7 @@ public final class IncidentEngine: Sendable {
     static func apply(_ batch: GroupCommit.Batch, now: Date, to transaction: any IncidentTransaction) async throws -> IngestSummary {
         var summary = IngestSummary()
         var state = BatchState()
-        state.firingLater = firingByKey(batch.plans)
+        state.firingLater = batch.firingByKey
         // By index: a loop over the plans would copy each, and with it every string and
         // table of its alert and matches.
         for index in batch.plans.indices {
@@ -116,8 +117,9 @@ public final class IncidentEngine: Sendable {
 
     /// For a batch that resolves some alerts and fires others: by dedupe key, the index and
     /// fingerprint of each firing alert. Empty for other batches (nearly all), which have
-    /// no use for it.
-    private static func firingByKey(_ plans: [AlertPlan]) -> [String: [(index: Int, fingerprint: String)]] {
+    /// no use for it. Worked out by the webhook's own task, before its batch reaches the
+    /// writer.
+    static func firingByKey(_ plans: [AlertPlan]) -> [String: [(index: Int, fingerprint: String)]] {
         guard plans.count > 1, plans.contains(where: { $0.alert.status == .resolved }) else { return [:] }
         var firing: [String: [(index: Int, fingerprint: String)]] = [:]
         for index in plans.indices where plans[index].alert.status == .firing && !plans[index].dropped {
@@ -131,7 +133,7 @@ public final class IncidentEngine: Sendable {
     /// What one batch has read and changed so far: a group of 100 alerts updates its
     /// incident once and writes one "joined" event, not one of each per alert.
     struct BatchState {
-        /// The plan being applied, and ``IncidentEngine/firingByKey(_:)`` of the batch.
+        /// The plan being applied, and the batch's ``GroupCommit/Batch/firingByKey``.
         var index = 0
         var firingLater: [String: [(index: Int, fingerprint: String)]] = [:]
 

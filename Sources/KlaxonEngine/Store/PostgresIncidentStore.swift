@@ -19,7 +19,7 @@ import Synchronization
 /// closing, or the database has not heard from it for `lease` while it heard from the
 /// instance looking without a gap, the other instances take its running steps over, as a
 /// restarted SQLite process does its own. An instance that lost a step that way neither
-/// calls for it nor closes it (``IncidentTransaction/holdsClaim(stepID:)``).
+/// calls for it nor closes it (``IncidentTransaction/claim(stepID:)``).
 public final class PostgresIncidentStore: IncidentStore {
     private let client: PostgresClient
     private let run: Task<Void, Never>
