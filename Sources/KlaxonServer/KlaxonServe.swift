@@ -6,6 +6,8 @@ import KlaxonRules
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
+import UnixSignals
 
 /// What `klaxon serve` was asked for on its command line.
 public struct ServeOptions: Sendable {
@@ -87,7 +89,7 @@ public enum KlaxonServe {
                     metadata: ["address": "\(address)", "store": "\(PostgresIncidentStore.redacted(storeURL))", "routes": "\(rules.routes.count)"]
                 )
             }
-            try await app.runService()
+            try await run(app, shutdownTimeout: repository.server.shutdownTimeout, logger: logger)
         } catch {
             try? await store.close()
             throw error
@@ -114,6 +116,17 @@ public enum KlaxonServe {
             },
             logger: context.logger
         )
+    }
+
+    /// Runs until SIGTERM or SIGINT. Calls still in flight `shutdownTimeout` after the
+    /// signal are cut short: their steps stay claimed and their calls `started`, so the next
+    /// start (or another instance) places them again, as after a crash.
+    static func run(_ app: some ApplicationProtocol, shutdownTimeout: Duration, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout
+        // Past this the process ends with a crash report rather than hang.
+        configuration.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     static func openStore(_ url: String, logger: Logger) async throws -> any IncidentStore {

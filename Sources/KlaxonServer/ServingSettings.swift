@@ -2,7 +2,7 @@ import KlaxonEngine
 import KlaxonRules
 
 /// What `klaxon serve` settled at start and only a restart changes: the address it listens
-/// on and the store it opened. ``RuleReloader`` refuses a reload that would change them, and
+/// on, the store it opened and how long SIGTERM waits. ``RuleReloader`` refuses a reload that would change them, and
 /// one that would leave a listener beyond loopback without any token.
 public struct ServingSettings: Sendable {
     /// The command line's flags, which win over the rules.
@@ -34,6 +34,11 @@ public struct ServingSettings: Sendable {
             let new = PostgresIncidentStore.redacted(store)
             let change = old == new ? "its password changed" : "changed from \(old) to \(new)"
             errors.append("store \(change): it takes effect only when klaxon serve restarts")
+        }
+        if new.server.shutdownTimeout != current.server.shutdownTimeout {
+            errors.append(
+                "server.shutdown_timeout changed from \(current.server.shutdownTimeout) to \(new.server.shutdownTimeout): it takes effect only when klaxon serve restarts"
+            )
         }
         if !KlaxonServe.isLoopback(host) && !Self.isOpen(current.server) && Self.isOpen(new.server) {
             errors.append(

@@ -1,7 +1,9 @@
 import Foundation
+import Hummingbird
 import KlaxonTestSupport
 import NIOHTTP1
 import Testing
+import VendorFakes
 
 /// `klaxon serve` as a process: restarts, crashes and the commands that use its API.
 @Suite("klaxon serve as a process", .serialized)
@@ -137,6 +139,54 @@ struct ServeCommandTests {
         #expect(try await server.request(.GET, "/readyz").status == 200)
         #expect(await server.stop() == 0)
         _ = await holder.exitStatus()
+    }
+
+    /// A vendor that never answers does not hold SIGTERM past `server.shutdown_timeout`, and
+    /// the call it cut short is placed again by the next start, not recorded as failed.
+    @Test func SIGTERMCutsAHangingCallShortAfterTheShutdownTimeout() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = FakeVendorState()
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            if let fault = try await state.intercept(request, body: body) { return fault }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        }
+        try await withFakeServer(router) { baseURL in
+            let rules = """
+                server: {shutdown_timeout: 1s}
+                providers:
+                  hook: {type: webhook, url: "\(baseURL)/hook", timeout: 60s, retry: {attempts: 1}}
+                recipients:
+                  alice: {phone: "+8613700000001"}
+                voices:
+                  down: {text: "{{labels.alertname}} is down"}
+                escalations:
+                  chain: {steps: [{after: 0s, notify: [alice]}]}
+                routes:
+                  - {name: all, voice: down, providers: [hook], escalation: chain}
+                """
+            try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+            await state.setStandingFault(.hang)
+            let first = try await ServerProcess(arguments: arguments)
+            #expect(try await first.request(.POST, "/webhook/json/default", body: alert).status == 200)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while await state.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await state.requests.count == 1)
+            let stopping = ContinuousClock.now
+            #expect(await first.stop() == 0)
+            #expect(ContinuousClock.now - stopping < .seconds(10), "SIGTERM waited for the vendor's 60 s timeout")
+            #expect(first.log().contains("shutdown cut an escalation step short"))
+
+            await state.setStandingFault(nil)
+            let second = try await ServerProcess(arguments: arguments)
+            while await state.requests.count < 2, ContinuousClock.now < deadline + .seconds(30) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await state.requests.count == 2, "the call cut short was not placed again")
+            let detail = try await second.request(.GET, "/api/v1/incidents/1")
+            #expect(detail.body.contains(#""state":"interrupted""#))
+            #expect(detail.body.contains(#""state":"accepted""#))
+            #expect(await second.stop() == 0)
+        }
     }
 
     @Test func anAlertAnswered200SurvivesSIGKILL() async throws {

@@ -194,6 +194,19 @@ import Testing
         #expect(fine.errors.isEmpty, "\(fine.errors)")
     }
 
+    @Test func theShutdownTimeoutIsAPositiveDuration() {
+        let loader = RuleLoader(environment: [:], mode: .serve)
+        #expect(loader.load(yaml: "server: {}\n").repository?.server.shutdownTimeout == .seconds(25))
+        #expect(loader.load(yaml: "server:\n  shutdown_timeout: 1m\n").repository?.server.shutdownTimeout == .seconds(60))
+        for (text, error) in [
+            ("0s", "rules.yaml:2:21: error: server.shutdown_timeout: must be longer than 0s"),
+            ("soon", "rules.yaml:2:21: error: server.shutdown_timeout:"),
+        ] {
+            let errors = loader.load(yaml: "server:\n  shutdown_timeout: \(text)\n").errors.map(\.description)
+            #expect(errors.contains { $0.hasPrefix(error) }, "\(errors)")
+        }
+    }
+
     /// A route without a name is called by its place in the list, which the incidents it
     /// opens are keyed by: a load warns, at the route.
     @Test func aRouteWithoutANameIsAWarning() {

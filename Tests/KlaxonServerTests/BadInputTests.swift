@@ -349,7 +349,7 @@ struct BadInputTests {
         }
     }
 
-    /// `server.listen` and `store` take effect only at a restart: a reload that changes them
+    /// `server.listen`, `server.shutdown_timeout` and `store` take effect only at a restart: a reload that changes them
     /// is refused with the key, and nothing else of it applies (the API token stays).
     @Test func aReloadThatChangesListenOrStoreIsRefused() async throws {
         try await withKlaxon(yaml) { klaxon in
@@ -359,6 +359,10 @@ struct BadInputTests {
                 (
                     rotated.replacingOccurrences(of: "  api_token: api-rotated\n", with: "  api_token: api-rotated\n  listen: 0.0.0.0:9095\n"),
                     "server.listen changed from 127.0.0.1:9095 to 0.0.0.0:9095: it takes effect only when klaxon serve restarts"
+                ),
+                (
+                    rotated.replacingOccurrences(of: "  api_token: api-rotated\n", with: "  api_token: api-rotated\n  shutdown_timeout: 1m\n"),
+                    "server.shutdown_timeout changed from 25.0 seconds to 60.0 seconds: it takes effect only when klaxon serve restarts"
                 ),
                 (
                     rotated + "store: sqlite:other.db\n",

@@ -298,6 +298,16 @@ extension IncidentEngine {
                 outcomes[outcome.recipient.phone] = outcome
             }
         }
+        // Shutdown ran out of time: what the vendors made of the calls cut short is unknown,
+        // so they stay `started` and the step claimed, for the next start to place again
+        // (a possible duplicate beats a lost page), not recorded as failed and closed.
+        if Task.isCancelled {
+            logger.warning(
+                "shutdown cut an escalation step short; the next start places its unanswered calls again",
+                metadata: ["incident": "\(incident.id)", "step": "\(step.step)"]
+            )
+            return
+        }
         let finished = clock.now()
         let stopped = stoppedBy.withLock { $0 }
         let recorded: StepClaim? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in

@@ -135,9 +135,8 @@ final class RepositoryBuilder {
     // MARK: server, store
 
     private func parseServer(_ node: ConfigNode) -> ServerConfig? {
-        guard let map = node.mapping("server", keys: ["listen", "body_limit", "api_token", "source_token", "public_url", "callback_token"]) else {
-            return nil
-        }
+        let keys = ["listen", "body_limit", "api_token", "source_token", "public_url", "callback_token", "shutdown_timeout"]
+        guard let map = node.mapping("server", keys: keys) else { return nil }
         var config = ServerConfig()
         if let listen = map["listen"], let text = listen.string("server.listen") {
             if Self.parseHostPort(text) == nil {
@@ -151,6 +150,10 @@ final class RepositoryBuilder {
             } else {
                 context.error(limit.location, "server.body_limit: expected a size like 1MiB, 512KiB or 65536, got \"\(text)\"")
             }
+        }
+        if let node = map["shutdown_timeout"], let timeout = node.duration("server.shutdown_timeout") {
+            if timeout <= .zero { context.error(node.location, "server.shutdown_timeout: must be longer than 0s") }
+            config.shutdownTimeout = timeout
         }
         config.apiToken = map["api_token"]?.secret("server.api_token")
         config.sourceToken = map["source_token"]?.secret("server.source_token")

@@ -12,6 +12,9 @@ public struct ServerConfig: Sendable, Hashable {
     public var publicURL: String?
     /// The secret vendors that sign nothing put in their callback URL (`?token=`).
     public var callbackToken: String?
+    /// How long SIGTERM waits for calls in flight before it cuts them short (default 25 s,
+    /// inside the 30 s a supervisor such as Kubernetes gives before SIGKILL).
+    public var shutdownTimeout: Duration
 
     public init(
         listen: String? = nil,
@@ -19,7 +22,8 @@ public struct ServerConfig: Sendable, Hashable {
         apiToken: String? = nil,
         sourceToken: String? = nil,
         publicURL: String? = nil,
-        callbackToken: String? = nil
+        callbackToken: String? = nil,
+        shutdownTimeout: Duration = .seconds(25)
     ) {
         self.listen = listen
         self.bodyLimit = bodyLimit
@@ -27,5 +31,6 @@ public struct ServerConfig: Sendable, Hashable {
         self.sourceToken = sourceToken
         self.publicURL = publicURL
         self.callbackToken = callbackToken
+        self.shutdownTimeout = shutdownTimeout
     }
 }
