@@ -71,6 +71,7 @@ let package = Package(
                 "KlaxonRules",
                 "KlaxonProviders",
                 "KlaxonEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,23 +1,17 @@
+import Crypto
 import Foundation
 import Hummingbird
 import KlaxonCore
 import KlaxonRules
 
 /// Bearer tokens and basic auth, compared in constant time so the answer's timing says
-/// nothing about how much of a guess was right.
+/// nothing about how much of a guess was right, nor how long the secret is.
 enum Credentials {
-    static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8)
-        let b = Array(rhs.utf8)
-        // Lengths compared whole: their difference cut to a byte let a secret followed by
-        // 256 NUL bytes (basic auth can carry them) pass.
-        var difference: UInt8 = a.count == b.count ? 0 : 1
-        for index in 0..<max(a.count, b.count) {
-            let x = index < a.count ? a[index] : 0
-            let y = index < b.count ? b[index] : 0
-            difference |= x ^ y
-        }
-        return difference == 0
+    /// Compares SHA-256 digests, not the texts: a byte loop over the longer of the two takes
+    /// longer for a guess longer than the secret, which tells the secret's length. The
+    /// digests' own comparison is constant-time (swift-crypto's `safeCompare`).
+    static func constantTimeEquals(_ presented: String, _ secret: String) -> Bool {
+        SHA256.hash(data: Array(presented.utf8)) == SHA256.hash(data: Array(secret.utf8))
     }
 
     static func bearer(_ request: Request) -> String? {

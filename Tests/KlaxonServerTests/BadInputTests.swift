@@ -147,6 +147,14 @@ struct BadInputTests {
         }
     }
 
+    @Test func credentialsMatchOnlyTheWholeSecret() {
+        #expect(Credentials.constantTimeEquals("s3cret", "s3cret"))
+        #expect(Credentials.constantTimeEquals("", ""))
+        for guess in ["", "s", "s3cre", "s3cres", "s3cret ", "s3cret\u{0}", "S3cret", String(repeating: "s3cret", count: 1000)] {
+            #expect(!Credentials.constantTimeEquals(guess, "s3cret"), "\(guess.prefix(20))")
+        }
+    }
+
     @Test func tokensAreRequiredWhereConfigured() async throws {
         try await withKlaxon(yaml) { klaxon in
             let firing = try sample("alertmanager-0.25-firing.json")
