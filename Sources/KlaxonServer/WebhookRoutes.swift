@@ -43,10 +43,14 @@ struct WebhookRoutes: Sendable {
         let bytes = Array(body.readableBytesView)
         let inputName = name ?? input?.name ?? "default"
         let alerts: [Alert]
+        // Alertmanager's `truncatedAlerts` (its receiver's `max_alerts`).
+        var leftOut = 0
         do {
             switch kind {
             case .alertmanager:
-                alerts = try AlertmanagerAdapter.alerts(from: bytes, input: inputName)
+                let payload = try AlertmanagerAdapter.payload(from: bytes)
+                alerts = AlertmanagerAdapter.alerts(from: payload, input: inputName)
+                leftOut = payload.truncatedAlerts
             case .json:
                 alerts = try GenericJSONAdapter.alerts(from: bytes, mapping: input?.mapping, input: inputName)
             case .email:
@@ -59,7 +63,7 @@ struct WebhookRoutes: Sendable {
         }
         let summary: IngestSummary
         do {
-            summary = try await server.engine.ingest(alerts)
+            summary = try await server.engine.ingest(alerts, leftOut: leftOut)
         } catch let error as DurabilityError {
             context.logger.error("alerts recorded but not synced to disk; answering 503 so the sender retries", metadata: ["error": "\(error)"])
             throw APIError(

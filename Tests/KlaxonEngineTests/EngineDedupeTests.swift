@@ -120,6 +120,33 @@ struct EngineDedupeTests {
         #expect(try await harness.ingest(dbAlert("db-2", status: .resolved, groupKey: group)).resolved == first.opened)
     }
 
+    /// Alertmanager cuts a notification to its receiver's `max_alerts` before it works out
+    /// the status, so the alerts it left out may still fire: a cut notification whose shown
+    /// alerts all resolved keeps the incident open (and ringing); a whole one closes it.
+    @Test(arguments: StoreKind.allCases) func aNotificationThatLeftAlertsOutResolvesNoIncident(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let first = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let cut = try await harness.engine.ingest([dbAlert("db-1", status: .resolved, groupKey: group)], leftOut: 3)
+        #expect(cut.resolved.isEmpty)
+        #expect(try await harness.engine.ingest([dbAlert("db-1", status: .resolved, groupKey: group)], leftOut: 3).resolved.isEmpty)
+        var detail = try await harness.detail(first.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.alerts.map(\.status) == [.resolved])
+        #expect(detail.events.filter { $0.kind == "kept_open" }.count == 1)
+        #expect(detail.events.last?.detail.contains("left out 3 alerts (max_alerts) that may still fire") == true, "once, not at each repeat")
+        // The escalation goes on: the next step still rings.
+        #expect(try await harness.advance(.seconds(601)) == 1)
+
+        let whole = try await harness.ingest(dbAlert("db-1", status: .resolved, groupKey: group))
+        #expect(whole.resolved == first.opened)
+        detail = try await harness.detail(first.opened[0])
+        #expect(detail.incident.state == .resolved)
+        #expect(detail.events.last?.kind == "resolved")
+    }
+
     @Test(arguments: StoreKind.allCases) func resolvedBeforeSecondStepCancelsIt(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }

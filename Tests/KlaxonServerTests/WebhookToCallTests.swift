@@ -84,6 +84,15 @@ struct WebhookToCallTests {
                 await klaxon.settle()
                 #expect(await aliyun.acceptedCalls().count == 1)
 
+                // Cut by the receiver's max_alerts, the same recovery resolves nothing: the
+                // alerts left out may still fire.
+                let cut = try sample("alertmanager-0.25-resolved.json")
+                    .replacingOccurrences(of: #""truncatedAlerts":0"#, with: #""truncatedAlerts":2"#)
+                #expect(cut.contains(#""truncatedAlerts":2"#))
+                let kept = try await klaxon.post("/webhook/alertmanager", cut, headers: amAuth)
+                #expect(kept.status == 200)
+                #expect(kept.json["resolved"] as? [Int] == [])
+
                 // Resolved: the 10-minute step never fires.
                 let resolved = try await klaxon.post("/webhook/alertmanager", try sample("alertmanager-0.25-resolved.json"), headers: amAuth)
                 #expect(resolved.json["resolved"] as? [Int] == [1])

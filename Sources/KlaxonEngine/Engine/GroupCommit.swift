@@ -27,6 +27,9 @@ final class GroupCommit: Sendable {
         var encoded: [EncodedLabels?]
         /// ``IncidentEngine/firingByKey(_:)`` of `plans`.
         var firingByKey: [String: [(index: Int, fingerprint: String)]]
+        /// How many alerts the sender left out of this notification (Alertmanager's
+        /// `truncatedAlerts`): they may still fire, so the batch resolves no incident.
+        var leftOut = 0
         var rules: EngineRules
     }
 

@@ -57,8 +57,9 @@ public final class IncidentEngine: Sendable {
 
     /// Records a batch of alerts: all of it or, when it throws, none. Returns only after the
     /// commit, so the caller may then answer 2xx. Batches arriving together share one
-    /// transaction (``GroupCommit``).
-    public func ingest(_ alerts: [Alert]) async throws -> IngestSummary {
+    /// transaction (``GroupCommit``). `leftOut`: how many alerts the sender cut from this
+    /// notification (Alertmanager's `truncatedAlerts`); such a batch resolves no incident.
+    public func ingest(_ alerts: [Alert], leftOut: Int = 0) async throws -> IngestSummary {
         let rules = self.rules
         let plans = rules.planner.plan(alerts, renderVoices: false)
         let summary: IngestSummary
@@ -66,7 +67,7 @@ public final class IncidentEngine: Sendable {
             let encoded = plans.map { plan in
                 plan.dropped || plan.matches.isEmpty || plan.alert.status == .resolved ? nil : EncodedLabels(plan.alert)
             }
-            let batch = GroupCommit.Batch(plans: plans, encoded: encoded, firingByKey: Self.firingByKey(plans), rules: rules)
+            let batch = GroupCommit.Batch(plans: plans, encoded: encoded, firingByKey: Self.firingByKey(plans), leftOut: leftOut, rules: rules)
             summary = try await groupCommit.commit(batch)
         } catch {
             metrics.storeError()
@@ -85,6 +86,7 @@ public final class IncidentEngine: Sendable {
         var summary = IngestSummary()
         var state = BatchState()
         state.firingLater = batch.firingByKey
+        state.leftOut = batch.leftOut
         // By index: a loop over the plans would copy each, and with it every string and
         // table of its alert and matches.
         for index in batch.plans.indices {
@@ -136,6 +138,9 @@ public final class IncidentEngine: Sendable {
         /// The plan being applied, and the batch's ``GroupCommit/Batch/firingByKey``.
         var index = 0
         var firingLater: [String: [(index: Int, fingerprint: String)]] = [:]
+        /// ``GroupCommit/Batch/leftOut``, and the incidents it has kept open.
+        var leftOut = 0
+        var keptOpen: Set<Int64> = []
 
         /// Whether a later alert of this batch fires on `key` and is no member of the
         /// incident yet: it is joining, so the incident is not over. Alertmanager lists a
@@ -443,41 +448,57 @@ public final class IncidentEngine: Sendable {
             return
         }
         incident.lastSeen = now
-        guard existing.status != .resolved else {
+        let allResolved: Bool
+        if existing.status == .resolved {
+            // A repeat of a recovery already recorded changes nothing, unless a cut
+            // notification kept the incident open with no alert firing: a whole one closes it.
+            allResolved = try await state.leftOut == 0 ? transaction.countFiringAlerts(incidentID: incident.id) == 0 : false
+        } else {
+            // Pending joins first, so the timeline reads in order.
+            try await state.flush(now: now, to: transaction)
+            try await markResolved(&existing, by: alert, now: now, note: "", in: transaction)
+            allResolved = try await transaction.countFiringAlerts(incidentID: incident.id) == 0
+        }
+        let closes = try await allResolved ? !state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction) : false
+        // Alertmanager cuts a notification (`max_alerts`) before it works out its status, so
+        // the alerts it left out may still be firing.
+        if closes && state.leftOut > 0 && state.keptOpen.insert(incident.id).inserted {
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: incident.id,
+                    at: now,
+                    kind: "kept_open",
+                    actor: alert.source,
+                    detail:
+                        "every alert shown resolved, but the notification left out \(state.leftOut) alerts (max_alerts) that may still fire; "
+                        + "a notification that lists them all, or a resolve by hand, closes it"
+                )
+            )
+        }
+        guard closes && state.leftOut == 0 else {
             state.remember(incident, key: nil)
             state.dirty.insert(incident.id)
             summary.updated.insert(incident.id)
             return
         }
-        // Pending joins first, so the timeline reads in order.
-        try await state.flush(now: now, to: transaction)
-        try await markResolved(&existing, by: alert, now: now, note: "", in: transaction)
-        if try await transaction.countFiringAlerts(incidentID: incident.id) == 0,
-            try await !state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction)
-        {
-            incident.state = .resolved
-            incident.resolvedAt = now
-            incident.resolvedBy = alert.source
-            let cancelled = try await transaction.cancelPendingSteps(incidentID: incident.id)
-            try await transaction.appendEvent(
-                TimelineEvent(
-                    incidentID: incident.id,
-                    at: now,
-                    kind: "resolved",
-                    actor: alert.source,
-                    detail: "every alert resolved; \(cancelled) pending steps cancelled"
-                )
+        incident.state = .resolved
+        incident.resolvedAt = now
+        incident.resolvedBy = alert.source
+        let cancelled = try await transaction.cancelPendingSteps(incidentID: incident.id)
+        try await transaction.appendEvent(
+            TimelineEvent(
+                incidentID: incident.id,
+                at: now,
+                kind: "resolved",
+                actor: alert.source,
+                detail: "every alert resolved; \(cancelled) pending steps cancelled"
             )
-            summary.resolved.append(incident.id)
-            // Written now: a firing alert later in the batch must open a new incident.
-            try await transaction.updateIncident(incident)
-            state.remember(incident, key: nil)
-            state.forgetKeys(of: incident.id)
-        } else {
-            state.remember(incident, key: nil)
-            state.dirty.insert(incident.id)
-            summary.updated.insert(incident.id)
-        }
+        )
+        summary.resolved.append(incident.id)
+        // Written now: a firing alert later in the batch must open a new incident.
+        try await transaction.updateIncident(incident)
+        state.remember(incident, key: nil)
+        state.forgetKeys(of: incident.id)
     }
 
     /// A recovery for an incident resolved by hand (its alerts were left firing) is kept on

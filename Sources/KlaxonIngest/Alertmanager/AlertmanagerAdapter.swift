@@ -106,10 +106,17 @@ public enum AlertmanagerAdapter {
         }
     }
 
-    /// ``decode(_:)-([UInt8])`` followed by ``alerts(from:input:)``.
+    /// ``payload(from:)`` followed by ``alerts(from:input:)``.
     public static func alerts(from bytes: [UInt8], input: String = "default") throws(IngestError) -> [Alert] {
-        if let payload = decodeCommonShape(bytes, groupFields: false) { return alerts(from: payload, input: input) }
-        return alerts(from: try decode(try JSONParser.parse(bytes)), input: input)
+        alerts(from: try payload(from: bytes), input: input)
+    }
+
+    /// The payload as the webhook path needs it: read in one pass when it has Alertmanager's
+    /// own shape, else through the JSON tree; `groupLabels`, `commonLabels` and
+    /// `commonAnnotations` are left empty.
+    public static func payload(from bytes: [UInt8]) throws(IngestError) -> AlertmanagerPayload {
+        if let payload = decodeCommonShape(bytes, groupFields: false) { return payload }
+        return try decode(try JSONParser.parse(bytes))
     }
 
     // MARK: - Pieces
