@@ -147,6 +147,44 @@ struct EngineDedupeTests {
         #expect(detail.events.last?.kind == "resolved")
     }
 
+    /// An incident kept open by a cut notification has no alert firing; when the group fires
+    /// again, after its chain has run out, that is a new outage and rings a new chain, as a
+    /// resolve and a reopen would. A chain still running is replaced, not doubled.
+    @Test(arguments: StoreKind.allCases) func aKeptOpenIncidentRingsAgainWhenItsGroupFiresAgain(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let first = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        _ = try await harness.engine.ingest([dbAlert("db-1", status: .resolved, groupKey: group)], leftOut: 3)
+        #expect(try await harness.advance(.seconds(601)) == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
+
+        // Days later the group fires again, with a new member and the old one.
+        try await harness.advance(.seconds(86_400))
+        let again = try await harness.ingest(dbAlert("db-2", groupKey: group), dbAlert("db-1", groupKey: group))
+        #expect(again.opened == first.opened)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob"])
+        var detail = try await harness.detail(first.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.events.filter { $0.kind == "reopened" }.count == 1)
+        #expect(detail.steps.map(\.state) == [.done, .done, .done, .pending])
+
+        // Kept open again with its second step pending: firing again replaces that chain.
+        _ = try await harness.engine.ingest(
+            [dbAlert("db-1", status: .resolved, groupKey: group), dbAlert("db-2", status: .resolved, groupKey: group)],
+            leftOut: 1
+        )
+        _ = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(try await harness.advance(.seconds(601)) == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob", "alice", "bob", "carol"])
+        detail = try await harness.detail(first.opened[0])
+        #expect(detail.steps.filter { $0.state == .done }.count == 5)
+        #expect(detail.steps.filter { $0.state == .cancelled }.map(\.step) == [2], "the second chain's step 2")
+    }
+
     @Test(arguments: StoreKind.allCases) func resolvedBeforeSecondStepCancelsIt(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }

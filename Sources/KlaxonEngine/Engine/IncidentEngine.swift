@@ -141,6 +141,9 @@ public final class IncidentEngine: Sendable {
         /// ``GroupCommit/Batch/leftOut``, and the incidents it has kept open.
         var leftOut = 0
         var keptOpen: Set<Int64> = []
+        /// Incidents whose last firing alert resolved earlier in this batch, kept open for a
+        /// new member that fires later in it (``newMemberFiresLater(key:incidentID:in:)``).
+        var awaitingMember: Set<Int64> = []
 
         /// Whether a later alert of this batch fires on `key` and is no member of the
         /// incident yet: it is joining, so the incident is not over. Alertmanager lists a
@@ -151,6 +154,13 @@ public final class IncidentEngine: Sendable {
                 if try await transaction.alert(incidentID: incidentID, fingerprint: later.fingerprint) == nil { return true }
             }
             return false
+        }
+
+        /// The alert with `fingerprint` as stored on the incident; none for an incident this
+        /// batch opened that it has not written the alert to.
+        func storedAlert(_ fingerprint: String, of incidentID: Int64, in transaction: any IncidentTransaction) async throws -> IncidentAlert? {
+            if let written = opened[incidentID], !written.contains(fingerprint) { return nil }
+            return try await transaction.alert(incidentID: incidentID, fingerprint: fingerprint)
         }
 
         /// Incidents read or changed in this batch, newest version.
@@ -242,7 +252,31 @@ public final class IncidentEngine: Sendable {
             return
         }
         if var incident = try await state.activeIncident(key: key, in: transaction) {
-            try await join(record, encoded, to: &incident, now: now, in: transaction, state: &state)
+            let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
+            // Every alert of an open or acked incident resolved, kept open only because a
+            // notification was cut (`kept_open`): firing again is a new outage, as after a
+            // resolve, and rings a new chain; its escalation may have ended long ago.
+            if existing?.status != .firing, state.opened[incident.id] == nil, !state.awaitingMember.contains(incident.id),
+                try await transaction.countFiringAlerts(incidentID: incident.id) == 0
+            {
+                _ = try await transaction.cancelPendingSteps(incidentID: incident.id)
+                try await reopen(
+                    &incident,
+                    with: record,
+                    encoded,
+                    existing: existing,
+                    match: match,
+                    why: "fired again after every alert had resolved (the incident was kept open by a cut notification)",
+                    now: now,
+                    in: transaction,
+                    state: &state,
+                    summary: &summary
+                )
+                state.remember(incident, key: key)
+                summary.opened.append(incident.id)
+                return
+            }
+            try await join(record, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
             state.remember(incident, key: key)
             summary.deduplicated += 1
             summary.updated.insert(incident.id)
@@ -256,7 +290,8 @@ public final class IncidentEngine: Sendable {
             let since = now.adding(.zero - guarded.window)
             if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
                 var incident = state.incidents[found.id] ?? found
-                try await join(record, encoded, to: &incident, now: now, in: transaction, state: &state)
+                let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
+                try await join(record, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
                 state.remember(incident, key: key)
                 summary.joinedStorm += 1
                 summary.updated.insert(incident.id)
@@ -270,7 +305,19 @@ public final class IncidentEngine: Sendable {
             var incident = try await transaction.resolvedIncident(key: key, resolvedSince: now.adding(.zero - window))
         {
             incident = state.incidents[incident.id] ?? incident
-            try await reopen(&incident, with: record, encoded, match: match, now: now, in: transaction, state: &state, summary: &summary)
+            let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
+            try await reopen(
+                &incident,
+                with: record,
+                encoded,
+                existing: existing,
+                match: match,
+                why: "fired again within the route's dedupe window",
+                now: now,
+                in: transaction,
+                state: &state,
+                summary: &summary
+            )
             state.remember(incident, key: key)
             summary.opened.append(incident.id)
             return
@@ -360,21 +407,18 @@ public final class IncidentEngine: Sendable {
     }
 
     /// Adds or refreshes the alert on the incident; the incident itself is written once at
-    /// the end of the batch (``BatchState/flush(now:to:)``).
+    /// the end of the batch (``BatchState/flush(now:to:)``). `existing`: the alert as stored
+    /// on the incident (``BatchState/storedAlert(_:of:in:)``).
     private static func join(
         _ alert: IncidentAlert,
         _ encoded: EncodedLabels?,
+        existing: IncidentAlert?,
         to incident: inout Incident,
         now: Date,
         in transaction: any IncidentTransaction,
         state: inout BatchState
     ) async throws {
-        let existing: IncidentAlert?
-        if state.opened[incident.id]?.insert(alert.fingerprint).inserted == true {
-            existing = nil
-        } else {
-            existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
-        }
+        state.opened[incident.id]?.insert(alert.fingerprint)
         var alert = alert
         alert.incidentID = incident.id
         alert.firstSeen = existing?.firstSeen ?? now
@@ -403,7 +447,9 @@ public final class IncidentEngine: Sendable {
         _ incident: inout Incident,
         with alert: IncidentAlert,
         _ encoded: EncodedLabels?,
+        existing: IncidentAlert?,
         match: RouteMatch,
+        why: String,
         now: Date,
         in transaction: any IncidentTransaction,
         state: inout BatchState,
@@ -420,16 +466,10 @@ public final class IncidentEngine: Sendable {
         incident.providers = match.providers
         incident.escalation = match.escalation
         incident.priority = match.priority
-        try await join(alert, encoded, to: &incident, now: now, in: transaction, state: &state)
+        try await join(alert, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
         summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
         try await transaction.appendEvent(
-            TimelineEvent(
-                incidentID: incident.id,
-                at: now,
-                kind: "reopened",
-                actor: alert.source,
-                detail: "fired again within the route's dedupe window"
-            )
+            TimelineEvent(incidentID: incident.id, at: now, kind: "reopened", actor: alert.source, detail: why)
         )
     }
 
@@ -459,7 +499,9 @@ public final class IncidentEngine: Sendable {
             try await markResolved(&existing, by: alert, now: now, note: "", in: transaction)
             allResolved = try await transaction.countFiringAlerts(incidentID: incident.id) == 0
         }
-        let closes = try await allResolved ? !state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction) : false
+        let memberFiresLater = try await allResolved ? state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction) : false
+        if memberFiresLater { state.awaitingMember.insert(incident.id) }
+        let closes = allResolved && !memberFiresLater
         // Alertmanager cuts a notification (`max_alerts`) before it works out its status, so
         // the alerts it left out may still be firing.
         if closes && state.leftOut > 0 && state.keptOpen.insert(incident.id).inserted {
