@@ -124,8 +124,9 @@ public enum KlaxonServe {
     static func run(_ app: some ApplicationProtocol, shutdownTimeout: Duration, logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = shutdownTimeout
-        // Past this the process ends with a crash report rather than hang.
-        configuration.maximumCancellationDuration = .seconds(10)
+        // Past this the process ends with a crash report rather than hang; with the default
+        // timeout, still inside the 30 s a supervisor gives before SIGKILL.
+        configuration.maximumCancellationDuration = .seconds(4)
         try await ServiceGroup(configuration: configuration).run()
     }
 
