@@ -298,6 +298,34 @@ struct ReopenedIncidentTests {
         #expect(try await harness.detail(opened.opened[0]).incident.escalation == "main")
     }
 
+    /// A vendor reports a call after it ends, minutes later: an answer to a call of the chain
+    /// before the incident reopened does not acknowledge the new chain.
+    @Test(arguments: StoreKind.allCases) func anAnswerToACallBeforeTheReopenAcknowledgesNothing(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(engineRules + "\n    dedupe: {by: [instance], window: 1h}\n", on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let earlier = try #require(try await harness.detail(opened.opened[0]).calls.first { $0.recipient.name == "alice" })
+        harness.clock.advance(by: .seconds(60))
+        _ = try await harness.ingest(dbAlert(status: .resolved))
+        harness.clock.advance(by: .seconds(60))
+        #expect(try await harness.ingest(dbAlert()).opened == opened.opened)
+
+        let late = CallStatusReport(vendorCallID: nil, callID: earlier.callID, callee: "+8613700000001", status: .answered, vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(late, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
+        var detail = try await harness.detail(opened.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.events.last?.detail == "not an acknowledgement: the call to alice was placed before the incident reopened")
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "alice", "bob"])
+
+        // An answer to the new chain's call does.
+        detail = try await harness.detail(opened.opened[0])
+        let current = try #require(detail.calls.last { $0.recipient.name == "alice" })
+        let answered = CallStatusReport(vendorCallID: nil, callID: current.callID, callee: "+8613700000001", status: .answered, vendorCode: "200000")
+        #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
+    }
+
     /// Resolved by hand while its alert fired; the alert's recovery comes; another alert
     /// reopens the incident and recovers too: the incident resolves, as every alert has.
     @Test(arguments: StoreKind.allCases) func aRecoveryAfterAResolveByHandIsKept(on kind: StoreKind) async throws {

@@ -67,6 +67,21 @@ extension IncidentEngine {
                 (answered && escalation.stopOn.contains(.answered))
                 || (report.status == .keyPressed && escalation.stopOn.contains(.keyPressed))
             guard stops else { return .recorded(incidentID: call.incidentID, acked: false) }
+            // A call of the chain before the incident reopened (a report may come minutes
+            // after the call) answered for the outage that ended, not for this one.
+            guard try await call.startedAt >= Self.escalationStart(of: incident, in: transaction) else {
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: incident.id,
+                        at: now,
+                        kind: "call_status",
+                        actor: provider,
+                        detail: "not an acknowledgement: the call to \(call.recipient.name) was placed before the incident reopened",
+                        callID: call.callID
+                    )
+                )
+                return .recorded(incidentID: call.incidentID, acked: false)
+            }
             incident.state = .acked
             incident.ackedAt = now
             incident.ackedBy = call.recipient.name

@@ -575,7 +575,7 @@ extension IncidentEngine {
 
     /// When the incident's current chain of steps began: when it opened, or when it last
     /// reopened.
-    private static func escalationStart(of incident: Incident, in transaction: any IncidentTransaction) async throws -> Date {
+    static func escalationStart(of incident: Incident, in transaction: any IncidentTransaction) async throws -> Date {
         try await transaction.events(incidentID: incident.id).last { $0.kind == "reopened" }?.at ?? incident.openedAt
     }
 
