@@ -207,6 +207,38 @@ import Testing
         }
     }
 
+    /// Quiet and active hours that leave no minute of the week to call in would hold (or
+    /// skip) every step of the route: every page lost. That is an error, at the window.
+    static let neverFree = #"route "db": quiet_hours and active_hours leave no minute of the week to call in: every step would be"#
+    static let windowCases: [(windows: String, error: String?)] = [
+        (#"    quiet_hours: {times: ["00:00-24:00"]}"#, "rules.yaml:28:18: error: \(neverFree) held forever"),
+        ("    quiet_hours: {days: [mon-sun], action: skip}", "rules.yaml:28:18: error: \(neverFree) skipped"),
+        (#"    quiet_hours: {times: ["08:00-18:00"]}"# + "\n" + #"    active_hours: {times: ["09:00-17:00"]}"#, "rules.yaml:29:19: error"),
+        (#"    quiet_hours: {times: ["22:00-08:00"]}"# + "\n" + #"    active_hours: {times: ["09:00-18:00"], days: [mon]}"#, nil),
+        (#"    quiet_hours: {times: ["18:00-09:00"]}"# + "\n" + #"    active_hours: {times: ["09:00-18:00"], days: [sat]}"#, nil),
+        // 09:00-17:00 in Berlin is 16:00-24:00 (15:00-23:00 in summer) in Shanghai: all quiet there.
+        (
+            #"    quiet_hours: {timezone: Asia/Shanghai, times: ["15:00-24:00"]}"# + "\n"
+                + #"    active_hours: {timezone: Europe/Berlin, times: ["09:00-17:00"]}"#,
+            "rules.yaml:29:19: error: \(neverFree)"
+        ),
+        (
+            #"    quiet_hours: {timezone: Asia/Shanghai, times: ["18:00-08:00"]}"# + "\n"
+                + #"    active_hours: {timezone: Europe/Berlin, times: ["09:00-17:00"]}"#,
+            nil
+        ),
+    ]
+
+    @Test(arguments: windowCases) func windowsThatNeverLetACallThroughAreAnError(windows: String, error: String?) {
+        let route = "\nroutes:\n  - name: db\n    match: {team: db}\n    voice: down\n    escalation: primary\n    providers: [sim]\n"
+        let errors = RuleLoader(environment: [:], mode: .serve).load(yaml: baseRules + route + windows + "\n").errors.map(\.description)
+        if let error {
+            #expect(errors.count == 1 && errors[0].hasPrefix(error), "\(errors)")
+        } else {
+            #expect(errors.isEmpty, "\(errors)")
+        }
+    }
+
     /// A route without a name is called by its place in the list, which the incidents it
     /// opens are keyed by: a load warns, at the route.
     @Test func aRouteWithoutANameIsAWarning() {

@@ -220,9 +220,10 @@ extension IncidentEngine {
     func execute(_ step: ScheduledStep, callID: String = CallID.make()) async {
         defer { claims.withLock { _ = $0.inFlight.remove(step.id) } }
         let rules = self.rules
-        let now = clock.now()
-        let prepared = await writeRetrying("prepare escalation step", step: step) { transaction in
-            try await Self.prepare(step, callID: callID, rules: rules, now: now, in: transaction)
+        let prepared = await writeRetrying("prepare escalation step", step: step) { [clock] transaction in
+            // Read in each try: after a store outage, quiet hours and rate limits are judged
+            // at the time the calls go out.
+            try await Self.prepare(step, callID: callID, rules: rules, now: clock.now(), in: transaction)
         }
         guard let plan = prepared else { return }
         if case .taken = plan { logTakenOver(step) }
@@ -477,7 +478,7 @@ extension IncidentEngine {
                 // The escalation pauses while held: each step keeps its distance from when the
                 // hold began (or the chain began, if later), so the chain does not ring
                 // everyone at once when the hold ends.
-                let heldSince = max(window.stretchStart(containing: now) ?? now, try await escalationStart(of: incident, in: transaction))
+                let heldSince = max(Self.holdStart(windows, at: now), try await escalationStart(of: incident, in: transaction))
                 // The hold lasts until no window holds: quiet hours may end outside active
                 // hours. Deferring to the first end alone would have the step deferred again
                 // there, measured from a due time the first hold had moved.
@@ -571,6 +572,26 @@ extension IncidentEngine {
         let alerts = try await transaction.alerts(incidentID: incident.id)
         let firing = alerts.filter { $0.status == .firing }
         return .call(incident: incident, calls: calls, alert: firing.first ?? alerts.first, firing: max(1, firing.count))
+    }
+
+    /// When the hold that `date` is in began: when one of `windows` started to hold, with no
+    /// instant free of all of them since. Quiet hours that begin while active hours already
+    /// hold continue that hold; measured from their own start, a later step could be
+    /// placed before an earlier one.
+    static func holdStart(_ windows: [(window: TimeWindow, name: String, callsOutside: Bool)], at date: Date) -> Date {
+        func holds(_ time: Date) -> [TimeWindow] {
+            windows.filter { $0.window.contains(time) != $0.callsOutside }.map(\.window)
+        }
+        var start = date
+        var probe = date
+        for _ in 0..<16 {
+            let holders = holds(probe)
+            guard !holders.isEmpty else { break }
+            let earliest = holders.map { $0.stretchStart(containing: probe) ?? probe.addingTimeInterval(-8 * 86_400) }.min() ?? probe
+            start = min(start, earliest)
+            probe = earliest.addingTimeInterval(-1)
+        }
+        return start
     }
 
     /// When the incident's current chain of steps began: when it opened, or when it last

@@ -97,7 +97,7 @@ extension RepositoryBuilder {
             effective: effective,
             location: node.location,
             keyLocations: Dictionary(
-                uniqueKeysWithValues: ["voice", "providers", "escalation", "severities"].compactMap { key in
+                uniqueKeysWithValues: ["voice", "providers", "escalation", "severities", "quiet_hours", "active_hours"].compactMap { key in
                     map[key].map { (key, $0.location) }
                 }
             )

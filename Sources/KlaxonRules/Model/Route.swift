@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonCore
 
 /// One entry of `routes:` (or of a route's nested `routes:`).
@@ -63,6 +64,41 @@ public struct Dedupe: Sendable, Hashable {
 }
 
 /// `active_hours:` or `quiet_hours:`: days of the week and times of day in a timezone.
+extension RouteSettings {
+    /// Whether some minute of the week is inside active hours (if set) and outside quiet
+    /// hours (if set); a route without one would never call anyone. Checked in January and
+    /// in July, as the two windows' timezones may keep daylight saving time differently.
+    public var leavesTimeToCall: Bool {
+        let january = Date(timeIntervalSince1970: 1_768_435_200)  // 2026-01-15
+        let july = Date(timeIntervalSince1970: 1_784_073_600)  // 2026-07-15
+        return [january, july].allSatisfy { date in
+            let quiet = quietHours?.minutesOfWeek(inUTCAt: date)
+            let active = activeHours?.minutesOfWeek(inUTCAt: date)
+            return (0..<TimeWindow.minutesInWeek).contains { quiet?[$0] != true && active?[$0] != false }
+        }
+    }
+}
+
+extension TimeWindow {
+    static let minutesInWeek = 7 * 1440
+
+    /// For each minute of a week from Monday 00:00 UTC, whether the window holds it, with its
+    /// zone's offset from UTC at `date` (a range that wraps midnight belongs to the day it
+    /// starts on).
+    func minutesOfWeek(inUTCAt date: Date) -> [Bool] {
+        let offset = (TimeZone(identifier: timezone)?.secondsFromGMT(for: date) ?? 0) / 60
+        var inside = [Bool](repeating: false, count: Self.minutesInWeek)
+        for day in 1...7 where weekdays.isEmpty || weekdays.contains(day) {
+            for range in ranges {
+                let length = range.start < range.end ? range.end - range.start : range.end - range.start + 1440
+                let first = (day - 1) * 1440 + range.start - offset + Self.minutesInWeek
+                for minute in first..<(first + length) { inside[minute % Self.minutesInWeek] = true }
+            }
+        }
+        return inside
+    }
+}
+
 public struct TimeWindow: Sendable, Hashable {
     public enum Action: String, Sendable, Hashable, CaseIterable {
         /// Hold steps until the window ends.

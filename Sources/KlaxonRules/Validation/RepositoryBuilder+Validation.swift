@@ -67,6 +67,13 @@ extension RepositoryBuilder {
             )
         }
         if route.effective.drop == true { return }
+        if settings.quietHours != nil || settings.activeHours != nil, !route.effective.leavesTimeToCall {
+            context.error(
+                at(settings.activeHours != nil ? "active_hours" : "quiet_hours"),
+                "\(what): quiet_hours and active_hours leave no minute of the week to call in: every step would be "
+                    + "\([route.effective.quietHours, route.effective.activeHours].contains { $0?.action == .skip } ? "skipped" : "held forever")"
+            )
+        }
 
         // Every way an alert can reach this route must end with an escalation, a voice and providers.
         let levels = (route.severities ?? severities.levels.map(\.name)).compactMap { severities.level(named: $0) }.filter { !$0.drop }
