@@ -206,8 +206,12 @@ struct PostgresStoreTests {
     /// Each heartbeat measures this machine's clock against the server's.
     @Test func theHeartbeatMeasuresTheClockOffsetFromTheServer() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let behind = try await PostgresIncidentStore.open(url: url, localClock: { Date().addingTimeInterval(-300) })
-        let inStep = try await PostgresIncidentStore.open(url: url)
+        let behind = try await PostgresIncidentStore.open(
+            url: url,
+            connectTimeout: loadedMachineConnectTimeout,
+            localClock: { Date().addingTimeInterval(-300) }
+        )
+        let inStep = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
         defer {
             Task {
                 try? await behind.close()
@@ -261,8 +265,8 @@ struct PostgresStoreTests {
 
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let holder = try await PostgresIncidentStore.open(url: url)
-        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200))
+        let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
+        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200), connectTimeout: loadedMachineConnectTimeout)
         defer {
             Task {
                 try? await holder.close()
@@ -288,10 +292,10 @@ struct PostgresStoreTests {
 
     @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let first = try await PostgresIncidentStore.open(url: url)
+        let first = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
         #expect(try await first.schemaVersion() == PostgresSchema.version)
         try await first.close()
-        let again = try await PostgresIncidentStore.open(url: url)
+        let again = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
         #expect(try await again.schemaVersion() == PostgresSchema.version)
         try await again.close()
 
@@ -304,7 +308,7 @@ struct PostgresStoreTests {
     /// before it keep counting for the guard, and new unguarded ones do not.
     @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let old = try await PostgresIncidentStore.open(url: url, migrations: 1)
+        let old = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout, migrations: 1)
         try await old.close()
         // Written as klaxon's schema 1 wrote them.
         _ = try await TestPostgres.execute(
@@ -314,7 +318,7 @@ struct PostgresStoreTests {
             """,
             in: url
         )
-        let upgraded = try await PostgresIncidentStore.open(url: url)
+        let upgraded = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let since = Date(timeIntervalSince1970: 0)
@@ -353,7 +357,10 @@ struct PostgresStoreTests {
         let cluster = try await TestPostgresCluster.start(tls: true)
         let url = try await cluster.makeDatabase()
         for mode in ["prefer", "require"] {
-            let store = try await PostgresIncidentStore.open(url: url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"))
+            let store = try await PostgresIncidentStore.open(
+                url: url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"),
+                connectTimeout: loadedMachineConnectTimeout
+            )
             try await store.ping()
             // psql itself comes over the Unix socket, without TLS.
             let encrypted = try await cluster.execute(
@@ -372,7 +379,7 @@ struct PostgresStoreTests {
     @Test func sslmodePreferGoesOnWithoutTLSAndRequireRefuses() async throws {
         let url = try await TestPostgres.makeDatabase()
         let plain = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=prefer")
-        let store = try await PostgresIncidentStore.open(url: plain)
+        let store = try await PostgresIncidentStore.open(url: plain, connectTimeout: loadedMachineConnectTimeout)
         try await store.ping()
         try await store.close()
         let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
@@ -385,9 +392,9 @@ struct PostgresStoreTests {
     /// 503), what was committed before is kept, and the store works again without a restart.
     @Test func aServerThatGoesAwayFailsWritesQuicklyAndTheStoreRecoversWhenItIsBack() async throws {
         let cluster = try await TestPostgresCluster.start(durable: true)
-        // The default connect timeout (5 s): a shorter one can miss a connection made while
-        // the rest of the suite loads the two cores.
-        let harness = try await EngineHarness.make(on: .postgres, databaseURL: try await cluster.makeDatabase())
+        // 10 s: a shorter one can miss a connection made while the rest of the suite loads
+        // the two cores; each write during the outage waits this long before it fails.
+        let harness = try await EngineHarness.make(on: .postgres, databaseURL: try await cluster.makeDatabase(), connectTimeout: .seconds(10))
         defer { Task { try? await harness.close() } }
         _ = try await harness.ingest(dbAlert("db-1"))
 

@@ -490,7 +490,8 @@ private func blockingExchange(port: Int, send text: String, untilClosed: Bool) t
     let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard socket >= 0 else { throw SocketError(description: "socket() failed") }
     defer { close(socket) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    // Generous: the answer is expected well before; the whole suite at once on two cores is slow.
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
     setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
