@@ -508,6 +508,35 @@ extension EngineDurabilityTests {
         #expect(steps.first?.state == .done)
     }
 
+    /// A step due a second before quiet hours, held up by a locked store into them, is judged
+    /// when its calls would go out: deferred, not called at 22:00:30 as if it were 21:59:59.
+    @Test func aStepHeldUpByALockedStoreIsJudgedWhenTheStoreIsBack() async throws {
+        // 21:59:59 in Shanghai.
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-02T13:59:59Z"))
+        let harness = try await EngineHarness.make(nightQuietHoursRules, start: start)
+        defer { Task { try? await harness.close() } }
+        let store = try await SQLiteIncidentStore.open(path: harness.path, busyTimeout: .milliseconds(50))
+        defer { Task { try? await store.close() } }
+        let engine = IncidentEngine(store: store, rules: harness.engine.rules, clock: harness.clock.engineClock(start: start), jitter: { 0 })
+        _ = try await engine.ingest([dbAlert()])
+        let step = try #require(try await store.write { try await $0.claimDueSteps(now: start, limit: 1) }.first)
+
+        let other = try await SQLiteConnection.open(storage: .file(path: harness.path))
+        _ = try await other.query("BEGIN IMMEDIATE")
+        let running = Task { await engine.execute(step) }
+        await harness.clock.waitForSleepers()
+        harness.clock.advance(by: .seconds(30))
+        await harness.clock.waitForSleepers()
+        _ = try await other.query("ROLLBACK")
+        try await other.close()
+        harness.clock.advance(by: .seconds(1))
+        await running.value
+
+        #expect(harness.provider.requests.isEmpty)
+        let events = try await store.read { try await $0.events(incidentID: step.incidentID) }
+        #expect(events.last?.kind == "step_deferred")
+    }
+
     /// A vendor's "answered" report can come while the step's other calls still retry: the
     /// accepted call is recorded at once, so the report finds it and stops the escalation,
     /// recording the step's end keeps what the report said, and the call still waiting for
