@@ -97,6 +97,19 @@ struct TimeWindowDaylightSavingTests {
         #expect(try early.nextEntry(from: at("2024-10-27T01:30:00+02:00")) == at("2024-10-27T02:30:00+02:00"))
     }
 
+    /// Quiet hours that began in the first pass of the repeated hour (02:30 CEST) still hold
+    /// when the clocks go back and read 02:00 again: they end at 06:00, with no hole from
+    /// 02:00 to 02:30 CET.
+    @Test func aWindowThatBeganBeforeTheClocksWentBackGoesOn() throws {
+        let early = try window("02:30-06:00", in: "Europe/Berlin")
+        #expect(try early.nextExit(from: at("2024-10-27T02:40:00+02:00")) == at("2024-10-27T06:00:00+01:00"))
+        #expect(try early.contains(at("2024-10-27T02:10:00+01:00")))
+        #expect(try !early.contains(at("2024-10-27T02:10:00+02:00")))
+        let newYork = try window("01:30-05:00", in: "America/New_York")
+        #expect(try newYork.nextExit(from: at("2024-11-03T01:40:00-04:00")) == at("2024-11-03T05:00:00-05:00"))
+        #expect(try newYork.contains(at("2024-11-03T01:05:00-05:00")))
+    }
+
     // MARK: America/New_York: forward 02:00 -> 03:00 on 2024-03-10, back 02:00 -> 01:00 on 2024-11-03.
 
     @Test func newYorkQuietHoursAcrossBothChanges() throws {

@@ -10,8 +10,22 @@ extension TimeWindow {
 
     /// Whether `date` falls inside one of the window's ranges on one of its days, as the
     /// wall clock reads in the window's timezone. A range that wraps midnight belongs to the
-    /// day it starts on.
+    /// day it starts on. While the clocks repeat an hour (they went back), a window that held
+    /// when they went back still holds: read by the wall clock alone, quiet hours that began
+    /// in the first pass (02:30-06:00, the clocks back at 03:00) would let calls through
+    /// until the wall clock read 02:30 again.
     public func contains(_ date: Date) -> Bool {
+        if wallClockContains(date) { return true }
+        let zone = calendar.timeZone
+        guard let change = zone.nextDaylightSavingTimeTransition(after: date.addingTimeInterval(-3 * 3600)), change <= date else {
+            return false
+        }
+        let before = change.addingTimeInterval(-1)
+        let repeated = zone.secondsFromGMT(for: before) - zone.secondsFromGMT(for: change)
+        return repeated > 0 && date < change.addingTimeInterval(Double(repeated)) && wallClockContains(before)
+    }
+
+    private func wallClockContains(_ date: Date) -> Bool {
         let calendar = calendar
         let parts = calendar.dateComponents([.hour, .minute, .weekday], from: date)
         let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
