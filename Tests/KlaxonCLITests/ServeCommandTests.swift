@@ -182,7 +182,12 @@ struct ServeCommandTests {
             let second = try await ServerProcess(arguments: arguments)
             while await state.requests.count < 2, ContinuousClock.now < deadline + .seconds(30) { try await Task.sleep(for: .milliseconds(20)) }
             #expect(await state.requests.count == 2, "the call cut short was not placed again")
-            let detail = try await second.request(.GET, "/api/v1/incidents/1")
+            // The acceptance is recorded once the vendor's answer is back, after the request.
+            var detail = try await second.request(.GET, "/api/v1/incidents/1")
+            while !detail.body.contains(#""state":"accepted""#), ContinuousClock.now < deadline + .seconds(30) {
+                try await Task.sleep(for: .milliseconds(20))
+                detail = try await second.request(.GET, "/api/v1/incidents/1")
+            }
             #expect(detail.body.contains(#""state":"interrupted""#))
             #expect(detail.body.contains(#""state":"accepted""#))
             #expect(await second.stop() == 0)

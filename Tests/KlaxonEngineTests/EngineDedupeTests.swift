@@ -185,6 +185,20 @@ struct EngineDedupeTests {
         #expect(detail.steps.filter { $0.state == .cancelled }.map(\.step) == [2], "the second chain's step 2")
     }
 
+    /// A reload that drops the route of an open incident (or its severity) still lets the
+    /// recovery through: dropped, it would leave the incident ringing.
+    @Test(arguments: StoreKind.allCases) func aRecoveryOnARouteDroppedSinceResolvesItsIncident(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        try harness.reload(engineRules + "\n    drop: true\n")
+        #expect(try await harness.ingest(dbAlert("db-2")).dropped == 1)
+        #expect(try await harness.ingest(dbAlert(status: .resolved)).resolved == opened.opened)
+        #expect(try await harness.advance(.seconds(601)) == 0)
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+    }
+
     @Test(arguments: StoreKind.allCases) func resolvedBeforeSecondStepCancelsIt(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }

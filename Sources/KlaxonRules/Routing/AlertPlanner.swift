@@ -23,7 +23,9 @@ public final class AlertPlanner: Sendable {
     public func plan(_ alerts: [Alert], renderVoices: Bool = true) -> [AlertPlan] {
         let routed = alerts.map { alert -> (severity: String, dropped: Bool, routes: [(entry: RouteEntry, key: String)]) in
             let severity = router.severity(of: alert)
-            let dropped = router.repository.severities.level(named: severity)?.drop == true
+            // A recovery is never dropped: a reload may have added `drop` under an incident
+            // that is still open, and only its recovery stops its calls.
+            let dropped = alert.status == .firing && router.repository.severities.level(named: severity)?.drop == true
             // Labelled as the result is: an unlabelled tuple array would be cast, element by element.
             var routes: [(entry: RouteEntry, key: String)] = []
             if !dropped {
@@ -64,7 +66,7 @@ public final class AlertPlanner: Sendable {
     /// Plans one alert that stands for `count` alerts of its incident.
     public func plan(_ alert: Alert, count: Int) -> AlertPlan {
         let severity = router.severity(of: alert)
-        if router.repository.severities.level(named: severity)?.drop == true {
+        if alert.status == .firing, router.repository.severities.level(named: severity)?.drop == true {
             return AlertPlan(alert: alert, severity: severity, dropped: true, matches: [])
         }
         let matches = router.matchingRouteEntries(for: alert, severity: severity).map {
@@ -105,7 +107,7 @@ public final class AlertPlanner: Sendable {
             providers: providers,
             escalation: escalationName,
             steps: escalationName.flatMap { stepsByEscalation[$0] } ?? [],
-            dropped: settings.drop == true,
+            dropped: settings.drop == true && alert.status == .firing,
             warnings: warnings
         )
     }
