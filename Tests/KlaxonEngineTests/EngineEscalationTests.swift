@@ -364,6 +364,27 @@ struct ReopenedIncidentTests {
         #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
     }
 
+    /// A reload renamed the provider an open incident calls through: its next step rings
+    /// through the route's providers in force, not nobody.
+    @Test(arguments: StoreKind.allCases) func aStepWhoseProviderWasRenamedCallsThroughTheRoutesProvider(on kind: StoreKind) async throws {
+        let old = RecordingProvider(name: "old")
+        let yaml = engineRules.replacingOccurrences(
+            of: "  sim:\n    type: simulator",
+            with: "  old:\n    type: simulator\n  sim:\n    type: simulator"
+        )
+        .replacingOccurrences(of: "providers: [sim]", with: "providers: [old]")
+        let harness = try await EngineHarness.make(yaml, on: kind, otherProviders: [old])
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(old.calledNames == ["alice", "bob"])
+        try harness.reload(engineRules)
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(harness.provider.calledNames == ["carol"])
+        let calls = try await harness.detail(opened.opened[0]).calls
+        #expect(calls.last?.state == .accepted && calls.last?.provider == "sim")
+    }
+
     /// Resolved by hand while its alert fired; the alert's recovery comes; another alert
     /// reopens the incident and recovers too: the incident resolves, as every alert has.
     @Test(arguments: StoreKind.allCases) func aRecoveryAfterAResolveByHandIsKept(on kind: StoreKind) async throws {

@@ -238,16 +238,45 @@ extension IncidentEngine {
         let stoppedBy = Mutex<Incident?>(nil)
         // The calls recorded as accepted while the step goes on, each once.
         let recordedEarly = Mutex<Set<Int64>>([])
-        let legs = Self.legs(
+        var legs = Self.legs(
             for: incident,
+            providers: incident.providers,
+            voice: incident.voice,
             recipients: calls.map(\.recipient),
             callID: calls[0].callID,
             alert: alert,
             firing: firing,
             rules: rules
         )
+        // The incident's providers or voice are gone from the rules (a reload renamed them):
+        // the route's in force ring instead of nobody.
+        if legs.isEmpty, let route = rules.routes[incident.route]?.effective {
+            let level = rules.repository.severities.level(named: incident.severity)
+            let providers = route.providers ?? level?.providers ?? []
+            let voice = route.voice ?? level?.voice
+            legs = Self.legs(
+                for: incident,
+                providers: providers,
+                voice: voice,
+                recipients: calls.map(\.recipient),
+                callID: calls[0].callID,
+                alert: alert,
+                firing: firing,
+                rules: rules
+            )
+            if !legs.isEmpty {
+                logger.warning(
+                    "the incident's providers cannot place its call under the rules in force; calling through its route's",
+                    metadata: ["incident": "\(incident.id)", "providers": "\(incident.providers)", "instead": "\(providers)"]
+                )
+            }
+        }
         if legs.isEmpty {
             failure = "no provider of \(incident.providers) can play voice \(incident.voice ?? "(none)")"
+            logger.error(
+                "nobody can be called: no provider in the rules can place this incident's call",
+                metadata: ["incident": "\(incident.id)", "step": "\(step.step)", "providers": "\(incident.providers)"]
+            )
         } else {
             let dispatcher = CallDispatcher(clock: clock.asClock, jitter: jitter)
             let metrics = self.metrics
@@ -603,6 +632,8 @@ extension IncidentEngine {
     /// One leg per provider of the incident that can play its voice, in failover order.
     private static func legs(
         for incident: Incident,
+        providers: [String],
+        voice: String?,
         recipients: [CallRecipient],
         callID: String,
         alert: IncidentAlert?,
@@ -612,9 +643,9 @@ extension IncidentEngine {
         let repository = rules.repository
         let alert = alert?.alert ?? Alert(status: .firing, labels: ["alertname": incident.title])
         let context = ParamRenderer.context(for: alert, severity: incident.severity, count: firing, route: incident.route)
-        let voice = incident.voice.flatMap { repository.voices[$0] }
+        let voice = voice.flatMap { repository.voices[$0] }
         var legs: [CallDispatcher<EngineClock.Adapter>.Leg] = []
-        for name in incident.providers {
+        for name in providers {
             guard let config = repository.provider(named: name), let client = rules.providers[name] else { continue }
             var rendered: RenderedVoice
             if let voice, let result = ParamRenderer.render(voice, for: config, context: context) {
