@@ -397,3 +397,95 @@ struct ReopenedIncidentTests {
         #expect(try await harness.ingest(dbAlert("db-2", status: .resolved)).resolved == opened.opened)
     }
 }
+
+/// Severity levels with their own chains: a warning calls carol after 30 minutes, a critical
+/// alert calls the on-call pair at once.
+private let severityChainRules = """
+    providers:
+      sim: {type: simulator}
+    recipients:
+      alice: {phone: "+8613700000001"}
+      bob: {phone: "+8613700000002"}
+      carol: {phone: "+8613700000003"}
+    voices:
+      down: {text: "{{labels.alertname}} on {{labels.instance}}"}
+    escalations:
+      primary:
+        steps:
+          - {after: 0s, notify: [alice, bob]}
+          - {after: 10m, notify: [carol]}
+      slow:
+        steps:
+          - {after: 30m, notify: [carol]}
+    severities:
+      default: warning
+      levels:
+        critical: {priority: 1, escalation: primary}
+        warning: {priority: 5, escalation: slow}
+    routes:
+      - name: db
+        match: {team: db}
+        voice: down
+        providers: [sim]
+    """
+
+private func severeAlert(_ instance: String, _ severity: String, groupKey: String? = nil) -> Alert {
+    var alert = dbAlert(instance, groupKey: groupKey)
+    alert.labels["severity"] = severity
+    return alert
+}
+
+/// An incident rings the chain of the alert that opened it; a more urgent alert that joins
+/// it later (a group's critical member, a storm's) must not wait on the milder chain.
+@Suite("Incident engine: a more urgent alert joining")
+struct MoreUrgentAlertTests {
+    @Test(arguments: StoreKind.allCases) func aCriticalAlertJoiningAWarningIncidentRingsItsChainNow(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(severityChainRules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let opened = try await harness.ingest(severeAlert("db-1", "warning", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 0)
+        harness.clock.advance(by: .seconds(60))
+        let joined = try await harness.ingest(severeAlert("db-2", "critical", groupKey: group))
+        #expect(joined.opened.isEmpty && joined.updated == Set(opened.opened))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        var detail = try await harness.detail(opened.opened[0])
+        #expect(detail.incident.priority == 1 && detail.incident.severity == "critical" && detail.incident.escalation == "primary")
+        #expect(detail.steps.filter { $0.state == .cancelled }.count == 1, "the warning's step at 30 minutes")
+        // A warning joining later changes nothing.
+        _ = try await harness.ingest(severeAlert("db-3", "warning", groupKey: group))
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(try await harness.advance(.seconds(3600)) == 0)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
+        detail = try await harness.detail(opened.opened[0])
+        #expect(detail.events.filter { $0.kind == "escalated" }.count == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aCriticalAlertJoiningAWarningStormRingsItsChainNow(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(severityChainRules + "\n    storm: {threshold: 2, window: 5m}\n", on: kind)
+        defer { Task { try? await harness.close() } }
+        _ = try await harness.ingest(severeAlert("db-1", "warning"))
+        _ = try await harness.ingest(severeAlert("db-2", "warning"))
+        let storm = try await harness.ingest(severeAlert("db-3", "warning"))
+        #expect(try await harness.engine.runDueSteps() == 0)
+        #expect(try await harness.ingest(severeAlert("db-4", "critical")).joinedStorm == 1)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        #expect(try await harness.detail(storm.opened[0]).incident.storm)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aCriticalAlertJoiningAnAcknowledgedIncidentIsNotedNotCalled(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(severityChainRules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let opened = try await harness.ingest(severeAlert("db-1", "warning", groupKey: group))
+        _ = try await harness.engine.ack(incidentID: opened.opened[0], by: "carol")
+        _ = try await harness.ingest(severeAlert("db-2", "critical", groupKey: group))
+        #expect(try await harness.advance(.seconds(3600)) == 0)
+        #expect(harness.provider.calledNames.isEmpty)
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.incident.state == .acked && detail.incident.priority == 1)
+        #expect(detail.events.map(\.kind).contains("priority_raised"))
+    }
+}

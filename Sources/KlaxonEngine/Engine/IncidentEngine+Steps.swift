@@ -624,9 +624,10 @@ extension IncidentEngine {
     }
 
     /// When the incident's current chain of steps began: when it opened, or when it last
-    /// reopened.
+    /// reopened or a more urgent alert escalated it.
     static func escalationStart(of incident: Incident, in transaction: any IncidentTransaction) async throws -> Date {
-        try await transaction.events(incidentID: incident.id).last { $0.kind == "reopened" }?.at ?? incident.openedAt
+        let events = try await transaction.events(incidentID: incident.id)
+        return events.last { $0.kind == "reopened" || $0.kind == "escalated" }?.at ?? incident.openedAt
     }
 
     /// One leg per provider of the incident that can play its voice, in failover order.

@@ -276,6 +276,9 @@ public final class IncidentEngine: Sendable {
                 summary.opened.append(incident.id)
                 return
             }
+            if match.priority < incident.priority {
+                try await escalate(&incident, to: match, severity: plan.severity, by: record, now: now, in: transaction, summary: &summary)
+            }
             try await join(record, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
             state.remember(incident, key: key)
             summary.deduplicated += 1
@@ -291,6 +294,9 @@ public final class IncidentEngine: Sendable {
             if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
                 var incident = state.incidents[found.id] ?? found
                 let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
+                if match.priority < incident.priority {
+                    try await escalate(&incident, to: match, severity: plan.severity, by: record, now: now, in: transaction, summary: &summary)
+                }
                 try await join(record, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
                 state.remember(incident, key: key)
                 summary.joinedStorm += 1
@@ -441,6 +447,53 @@ public final class IncidentEngine: Sendable {
                 )
             )
         }
+    }
+
+    /// A more urgent alert (a lower priority number) joined: the incident takes its route's
+    /// escalation, voice, providers, priority and severity, and that chain starts now in place
+    /// of the steps still pending, as a new incident of that alert would ring. An incident
+    /// already acknowledged stays so (ack stops escalation); the timeline says what joined.
+    private static func escalate(
+        _ incident: inout Incident,
+        to match: RouteMatch,
+        severity: String,
+        by alert: IncidentAlert,
+        now: Date,
+        in transaction: any IncidentTransaction,
+        summary: inout IngestSummary
+    ) async throws {
+        let from = "priority \(incident.priority) (\(incident.severity))"
+        incident.priority = match.priority
+        incident.severity = severity
+        guard incident.state == .open else {
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: incident.id,
+                    at: now,
+                    kind: "priority_raised",
+                    actor: alert.source,
+                    detail: "a more urgent alert joined (\(from) to priority \(match.priority), \(severity)); "
+                        + "not called: acknowledged by \(incident.ackedBy ?? "?")"
+                )
+            )
+            return
+        }
+        incident.voice = match.voice
+        incident.providers = match.providers
+        incident.escalation = match.escalation
+        let cancelled = try await transaction.cancelPendingSteps(incidentID: incident.id)
+        summary.scheduled(dueBy: try await schedule(match.steps, for: incident.id, from: now, in: transaction))
+        try await transaction.appendEvent(
+            TimelineEvent(
+                incidentID: incident.id,
+                at: now,
+                kind: "escalated",
+                actor: alert.source,
+                detail:
+                    "a more urgent alert joined (\(from) to priority \(match.priority), \(severity)): escalation \(match.escalation ?? "(none)") starts now, "
+                    + "in place of \(cancelled) pending steps"
+            )
+        )
     }
 
     private static func reopen(
