@@ -462,6 +462,18 @@ struct MoreUrgentAlertTests {
         #expect(detail.events.filter { $0.kind == "escalated" }.count == 1)
     }
 
+    /// A reload that makes warnings more urgent does not page the open warning incidents
+    /// again when their firing alerts repeat.
+    @Test(arguments: StoreKind.allCases) func aRepeatAfterAReloadThatRaisedThePriorityDoesNotEscalate(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(severityChainRules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(severeAlert("db-1", "warning"))
+        try harness.reload(severityChainRules.replacingOccurrences(of: "warning: {priority: 5", with: "warning: {priority: 2"))
+        #expect(try await harness.ingest(severeAlert("db-1", "warning")).deduplicated == 1)
+        #expect(try await harness.engine.runDueSteps() == 0)
+        #expect(try await harness.detail(opened.opened[0]).incident.priority == 5)
+    }
+
     @Test(arguments: StoreKind.allCases) func aCriticalAlertJoiningAWarningStormRingsItsChainNow(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(severityChainRules + "\n    storm: {threshold: 2, window: 5m}\n", on: kind)
         defer { Task { try? await harness.close() } }

@@ -276,7 +276,9 @@ public final class IncidentEngine: Sendable {
                 summary.opened.append(incident.id)
                 return
             }
-            if match.priority < incident.priority {
+            // A repeat of a member already firing never escalates: after a reload that
+            // raised the route's priority it would page every open incident again.
+            if match.priority < incident.priority, existing?.status != .firing {
                 try await escalate(&incident, to: match, severity: plan.severity, by: record, now: now, in: transaction, summary: &summary)
             }
             try await join(record, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
@@ -294,7 +296,7 @@ public final class IncidentEngine: Sendable {
             if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
                 var incident = state.incidents[found.id] ?? found
                 let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
-                if match.priority < incident.priority {
+                if match.priority < incident.priority, existing?.status != .firing {
                     try await escalate(&incident, to: match, severity: plan.severity, by: record, now: now, in: transaction, summary: &summary)
                 }
                 try await join(record, encoded, existing: existing, to: &incident, now: now, in: transaction, state: &state)
