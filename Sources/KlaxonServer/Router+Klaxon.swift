@@ -63,7 +63,7 @@ public func buildRouter(_ server: ServerContext) -> Router<KlaxonRequestContext>
     }
     router.post("/-/reload") { request, context -> Response in
         guard Credentials.apiAllowed(request, server: server.engine.rules.repository.server) else { throw APIError.unauthorized }
-        switch server.reloader.reload(into: server.engine) {
+        switch await server.reloader.reload(into: server.engine) {
         case .loaded(let rules, let warnings):
             server.engine.wakeScheduler()
             let body = ReloadBody(status: "reloaded", routes: rules.routes.count, providers: rules.providers.count, warnings: warnings)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KlaxonCore
 import KlaxonEngine
 import KlaxonProviders
 import KlaxonRules
@@ -51,22 +52,61 @@ public final class RuleReloader: Sendable {
         state.withLock { _ in loadUnlocked() }
     }
 
-    /// Loads and, when the repository is valid and needs no restart, swaps it into the engine.
-    public func reload(into engine: IncidentEngine) -> Outcome {
-        reload(current: { engine.rules.repository }, install: { engine.replaceRules($0) })
+    /// Loads and, when the repository is valid, needs no restart and strands no open
+    /// incident, swaps it into the engine.
+    public func reload(into engine: IncidentEngine) async -> Outcome {
+        // Read before the swap; an incident opened in between is not seen (a narrow window).
+        let active: [Incident]
+        do {
+            active = try await engine.incidents(.active, limit: Int.max)
+        } catch {
+            let refused = Outcome.rejected(errors: ["the store cannot list the open incidents, which a reload must not strand: \(error)"])
+            log(refused)
+            return refused
+        }
+        return reload(current: { engine.rules.repository }, active: active, install: { engine.replaceRules($0) })
     }
 
     /// ``reload(into:)`` with the engine's side as closures: `current` gives the rules in use,
-    /// `install` swaps in new ones. Both are called while the lock is held.
-    func reload(current: () -> RuleRepository, install: (EngineRules) -> Void) -> Outcome {
+    /// `install` swaps in new ones. Both are called while the lock is held. `active`: the
+    /// open and acknowledged incidents.
+    func reload(current: () -> RuleRepository, active: [Incident] = [], install: (EngineRules) -> Void) -> Outcome {
         let outcome = state.withLock { serving -> Outcome in
             let outcome = loadUnlocked()
             guard case .loaded(let rules, _) = outcome else { return outcome }
-            let refusals = serving?.refusals(replacing: current(), with: rules.repository) ?? []
+            let refusals =
+                (serving?.refusals(replacing: current(), with: rules.repository) ?? [])
+                + Self.strandings(of: active, old: EngineRules(repository: current(), providers: [:]), new: rules)
             guard refusals.isEmpty else { return .rejected(errors: refusals) }
             install(rules)
             return outcome
         }
+        log(outcome)
+        return outcome
+    }
+
+    /// Why the new rules would leave open incidents where their alerts no longer find them:
+    /// incidents are keyed by route name and `dedupe.by` labels, so with the route gone (or
+    /// renamed) or its `dedupe.by` changed, a repeat of a firing alert would open a second
+    /// incident and page again, and its recovery would leave the first one ringing.
+    static func strandings(of active: [Incident], old: EngineRules, new: EngineRules) -> [String] {
+        var byRoute: [String: [Int64]] = [:]
+        for incident in active { byRoute[incident.route, default: []].append(incident.id) }
+        return byRoute.sorted { $0.key < $1.key }.compactMap { route, ids in
+            let what: String
+            if let newRoute = new.routes[route] {
+                guard old.routes[route]?.effective.dedupe?.by != newRoute.effective.dedupe?.by else { return nil }
+                what = "the new rules change its dedupe.by"
+            } else {
+                what = "the new rules have no route of that name"
+            }
+            let shown = ids.sorted().prefix(10).map(String.init).joined(separator: ", ") + (ids.count > 10 ? ", ..." : "")
+            return "route \"\(route)\" holds \(ids.count) open or acknowledged incident(s) (\(shown)) and \(what): their alerts would no longer "
+                + "find them (a repeat would open a second incident and page again); resolve them first (klaxon resolve ID), or keep the route as it is"
+        }
+    }
+
+    private func log(_ outcome: Outcome) {
         switch outcome {
         case .loaded(let rules, let warnings):
             for warning in warnings { logger.warning("\(warning)") }
@@ -75,7 +115,6 @@ public final class RuleReloader: Sendable {
             for error in errors { logger.error("\(error)") }
             logger.error("reload refused: the new rules have errors; the rules in use keep serving", metadata: ["errors": "\(errors.count)"])
         }
-        return outcome
     }
 
     private func loadUnlocked() -> Outcome {

@@ -29,7 +29,7 @@ struct HangupReloadService: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in signals {
-                if case .loaded = reloader.reload(into: engine) { engine.wakeScheduler() }
+                if case .loaded = await reloader.reload(into: engine) { engine.wakeScheduler() }
             }
         }
     }

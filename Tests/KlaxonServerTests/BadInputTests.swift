@@ -357,6 +357,37 @@ struct BadInputTests {
         }
     }
 
+    /// Incidents are keyed by route name and `dedupe.by`: a reload that renames the route of
+    /// an open incident, or changes its `dedupe.by`, is refused with the incidents it would
+    /// strand (a repeat would page again, a recovery leave it ringing). Resolved, it goes through.
+    @Test func aReloadThatWouldStrandOpenIncidentsIsRefused() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let firing = try sample("alertmanager-0.25-firing.json")
+            #expect(try await klaxon.post("/webhook/alertmanager", firing, headers: amAuth).json["opened"] as? [Int] == [1])
+            let rules = klaxon.directory.appendingPathComponent("rules.yaml")
+            for (changed, what) in [
+                (yaml.replacingOccurrences(of: "- name: checkout", with: "- name: checkout-voice"), "the new rules have no route of that name"),
+                (
+                    yaml.replacingOccurrences(of: "    match: {oncall: voice}\n", with: "    match: {oncall: voice}\n    dedupe: {by: [service]}\n"),
+                    "the new rules change its dedupe.by"
+                ),
+            ] {
+                #expect(changed != yaml)
+                try changed.write(to: rules, atomically: true, encoding: .utf8)
+                let refused = try await klaxon.post("/-/reload", "", headers: apiAuth)
+                #expect(refused.status == 400)
+                let errors = refused.json["errors"] as? [String] ?? []
+                #expect(
+                    errors.count == 1
+                        && errors.first?.hasPrefix("route \"checkout\" holds 1 open or acknowledged incident(s) (1) and \(what)") == true,
+                    "\(errors)"
+                )
+            }
+            #expect(try await klaxon.post("/api/v1/incidents/1/resolve", "", headers: apiAuth).status == 200)
+            #expect(try await klaxon.post("/-/reload", "", headers: apiAuth).status == 200)
+        }
+    }
+
     /// `server.listen`, `server.shutdown_timeout` and `store` take effect only at a restart: a reload that changes them
     /// is refused with the key, and nothing else of it applies (the API token stays).
     @Test func aReloadThatChangesListenOrStoreIsRefused() async throws {

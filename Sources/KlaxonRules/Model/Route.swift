@@ -63,7 +63,6 @@ public struct Dedupe: Sendable, Hashable {
     public var window: Duration?
 }
 
-/// `active_hours:` or `quiet_hours:`: days of the week and times of day in a timezone.
 extension RouteSettings {
     /// Whether some minute of the week is inside active hours (if set) and outside quiet
     /// hours (if set); a route without one would never call anyone. Checked in January and
@@ -99,6 +98,7 @@ extension TimeWindow {
     }
 }
 
+/// `active_hours:` or `quiet_hours:`: days of the week and times of day in a timezone.
 public struct TimeWindow: Sendable, Hashable {
     public enum Action: String, Sendable, Hashable, CaseIterable {
         /// Hold steps until the window ends.
