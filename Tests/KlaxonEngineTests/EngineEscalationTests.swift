@@ -385,6 +385,20 @@ struct ReopenedIncidentTests {
         #expect(calls.last?.state == .accepted && calls.last?.provider == "sim")
     }
 
+    /// A reload gave carol a new number while an incident was open: its pending step calls
+    /// the new one, not the old (which may be someone else's by now).
+    @Test(arguments: StoreKind.allCases) func aPendingStepCallsTheNumberInForce(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        try harness.reload(engineRules.replacingOccurrences(of: "carol: {phone: \"+8613700000003\"}", with: "carol: {phone: \"+8613700000033\"}"))
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(harness.provider.requests.last?.recipients.map(\.phone) == ["+8613700000033"])
+        let calls = try await harness.detail(opened.opened[0]).calls
+        #expect(calls.last?.recipient == CallRecipient(name: "carol", phone: "+8613700000033"))
+    }
+
     /// Resolved by hand while its alert fired; the alert's recovery comes; another alert
     /// reopens the incident and recovers too: the incident resolves, as every alert has.
     @Test(arguments: StoreKind.allCases) func aRecoveryAfterAResolveByHandIsKept(on kind: StoreKind) async throws {

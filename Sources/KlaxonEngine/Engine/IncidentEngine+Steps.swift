@@ -544,9 +544,16 @@ extension IncidentEngine {
             }
             return .finished
         }
-        let reached = Set(earlier.filter { $0.state == .accepted }.map(\.recipient.phone))
+        let accepted = earlier.filter { $0.state == .accepted }.map(\.recipient)
+        let (reachedNames, reachedPhones) = (Set(accepted.map(\.name)), Set(accepted.map(\.phone)))
+        // Steps keep the people they were written with; their numbers are the ones in force,
+        // so a number changed by a reload is not called (it may be someone else's by now).
+        // A person removed from the rules is called on the number the step has.
+        let recipients = step.recipients.map { stored in
+            rules.repository.recipients[stored.name].map { CallRecipient(name: stored.name, phone: $0.phone) } ?? stored
+        }
         var calls: [CallRecord] = []
-        for recipient in step.recipients where !reached.contains(recipient.phone) {
+        for recipient in recipients where !reachedNames.contains(recipient.name) && !reachedPhones.contains(recipient.phone) {
             var call = CallRecord(
                 callID: callID,
                 incidentID: incident.id,
