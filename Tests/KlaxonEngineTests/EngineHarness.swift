@@ -39,9 +39,9 @@ final class RecordingProvider: VoiceProvider {
     }
 }
 
-/// How long a PostgreSQL test that expects to connect waits for a connection: the whole
-/// suite at once on two cores, beside the test clusters, has taken over 5 s.
-let loadedMachineConnectTimeout = Duration.seconds(30)
+/// How long a PostgreSQL test that expects to connect, or to take the write lock, waits
+/// for it: the whole suite at once on two cores, beside the test clusters, has taken over 5 s.
+let loadedMachineTimeout = Duration.seconds(30)
 
 let engineRules = """
     providers:
@@ -110,7 +110,7 @@ struct EngineHarness {
         otherProviders: [RecordingProvider] = [],
         directory: URL? = nil,
         databaseURL: String? = nil,
-        connectTimeout: Duration = loadedMachineConnectTimeout,
+        connectTimeout: Duration = loadedMachineTimeout,
         migrations: Int = SQLiteSchema.version,
         sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws -> EngineHarness {
@@ -136,7 +136,7 @@ struct EngineHarness {
             let database: String
             if let databaseURL { database = databaseURL } else { database = try await TestPostgres.makeDatabase() }
             url = database
-            store = try await PostgresIncidentStore.open(url: database, connectTimeout: connectTimeout)
+            store = try await PostgresIncidentStore.open(url: database, lockTimeout: loadedMachineTimeout, connectTimeout: connectTimeout)
         }
         let clock = ManualClock()
         let engine = IncidentEngine(

@@ -208,10 +208,10 @@ struct PostgresStoreTests {
         let url = try await TestPostgres.makeDatabase()
         let behind = try await PostgresIncidentStore.open(
             url: url,
-            connectTimeout: loadedMachineConnectTimeout,
+            connectTimeout: loadedMachineTimeout,
             localClock: { Date().addingTimeInterval(-300) }
         )
-        let inStep = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
+        let inStep = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
         defer {
             Task {
                 try? await behind.close()
@@ -265,8 +265,8 @@ struct PostgresStoreTests {
 
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
-        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200), connectTimeout: loadedMachineConnectTimeout)
+        let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200), connectTimeout: loadedMachineTimeout)
         defer {
             Task {
                 try? await holder.close()
@@ -292,10 +292,10 @@ struct PostgresStoreTests {
 
     @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let first = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
+        let first = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
         #expect(try await first.schemaVersion() == PostgresSchema.version)
         try await first.close()
-        let again = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
+        let again = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
         #expect(try await again.schemaVersion() == PostgresSchema.version)
         try await again.close()
 
@@ -308,7 +308,7 @@ struct PostgresStoreTests {
     /// before it keep counting for the guard, and new unguarded ones do not.
     @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let old = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout, migrations: 1)
+        let old = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout, migrations: 1)
         try await old.close()
         // Written as klaxon's schema 1 wrote them.
         _ = try await TestPostgres.execute(
@@ -318,7 +318,7 @@ struct PostgresStoreTests {
             """,
             in: url
         )
-        let upgraded = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineConnectTimeout)
+        let upgraded = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let since = Date(timeIntervalSince1970: 0)
@@ -359,7 +359,7 @@ struct PostgresStoreTests {
         for mode in ["prefer", "require"] {
             let store = try await PostgresIncidentStore.open(
                 url: url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"),
-                connectTimeout: loadedMachineConnectTimeout
+                connectTimeout: loadedMachineTimeout
             )
             try await store.ping()
             // psql itself comes over the Unix socket, without TLS.
@@ -379,7 +379,7 @@ struct PostgresStoreTests {
     @Test func sslmodePreferGoesOnWithoutTLSAndRequireRefuses() async throws {
         let url = try await TestPostgres.makeDatabase()
         let plain = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=prefer")
-        let store = try await PostgresIncidentStore.open(url: plain, connectTimeout: loadedMachineConnectTimeout)
+        let store = try await PostgresIncidentStore.open(url: plain, connectTimeout: loadedMachineTimeout)
         try await store.ping()
         try await store.close()
         let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
