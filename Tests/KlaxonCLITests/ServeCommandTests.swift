@@ -270,6 +270,34 @@ struct ServeCommandTests {
         #expect(await server.stop() == 0)
     }
 
+    /// A call held back by the rate limit is counted (`outcome="held_back"`) and logged as a
+    /// warning; when it was the step's only call, the log says nobody is called for it.
+    @Test func aCallHeldBackByTheRateLimitIsCountedAndLogged() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("rules.yaml")
+        let rules = try String(contentsOf: file, encoding: .utf8)
+        try (rules + "\n    rate_limit: {calls: 1, window: 1h}\n").write(to: file, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(arguments: arguments)
+        #expect(try await server.request(.POST, "/webhook/json/default", body: alert).status == 200)
+        try await waitForCalls(1)
+        let other = alert.replacingOccurrences(of: "db-1", with: "db-2")
+        #expect(try await server.request(.POST, "/webhook/json/default", body: other).status == 200)
+        let heldBack = #"klaxon_calls_total{provider="none",outcome="held_back"} 1"#
+        let deadline = ContinuousClock.now + .seconds(30)
+        var metrics = try await server.request(.GET, "/metrics").body
+        while !metrics.contains(heldBack), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            metrics = try await server.request(.GET, "/metrics").body
+        }
+        #expect(metrics.contains(heldBack))
+        // The log goes out from a thread of its own, 10 ms of lines at a time.
+        let warning = "rate limit held back every call of an escalation step: nobody is called for it"
+        while !server.log().contains(warning), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(server.log().contains(warning))
+        #expect(calledNames() == ["alice"])
+        #expect(await server.stop() == 0)
+    }
+
     /// `/metrics` of the running process after one webhook: the README's metrics, with the
     /// labels it names, and the time the WAL sync took.
     @Test func metricsCountWhatTheWebhookDid() async throws {

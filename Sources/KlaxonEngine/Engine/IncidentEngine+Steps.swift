@@ -210,7 +210,7 @@ extension IncidentEngine {
         case finished
         /// Another instance took the step over (this one was taken for dead).
         case taken
-        case call(incident: Incident, calls: [CallRecord], alert: IncidentAlert?, firing: Int)
+        case call(incident: Incident, calls: [CallRecord], heldBack: [CallRecipient], alert: IncidentAlert?, firing: Int)
     }
 
     /// Places one claimed step's calls. The calls are committed as `started` before any
@@ -227,8 +227,17 @@ extension IncidentEngine {
         }
         guard let plan = prepared else { return }
         if case .taken = plan { logTakenOver(step) }
-        guard case .call(let incident, let calls, let alert, let firing) = plan else { return }
+        guard case .call(let incident, let calls, let heldBack, let alert, let firing) = plan else { return }
         metrics.stepFired(route: incident.route)
+        if !heldBack.isEmpty {
+            for _ in heldBack { metrics.call(provider: "none", outcome: "held_back") }
+            logger.warning(
+                calls.isEmpty
+                    ? "rate limit held back every call of an escalation step: nobody is called for it"
+                    : "rate limit held back calls of an escalation step",
+                metadata: ["incident": "\(incident.id)", "step": "\(step.step)", "held_back": "\(heldBack.map(\.name))"]
+            )
+        }
         // Nobody to call (all reached or held back): prepare closed the step.
         guard !calls.isEmpty else { return }
         var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
@@ -553,6 +562,7 @@ extension IncidentEngine {
             rules.repository.recipients[stored.name].map { CallRecipient(name: stored.name, phone: $0.phone) } ?? stored
         }
         var calls: [CallRecord] = []
+        var heldBack: [CallRecipient] = []
         for recipient in recipients where !reachedNames.contains(recipient.name) && !reachedPhones.contains(recipient.phone) {
             var call = CallRecord(
                 callID: callID,
@@ -586,6 +596,7 @@ extension IncidentEngine {
                             callID: callID
                         )
                     )
+                    heldBack.append(recipient)
                     continue
                 }
             }
@@ -607,7 +618,7 @@ extension IncidentEngine {
         }
         let alerts = try await transaction.alerts(incidentID: incident.id)
         let firing = alerts.filter { $0.status == .firing }
-        return .call(incident: incident, calls: calls, alert: firing.first ?? alerts.first, firing: max(1, firing.count))
+        return .call(incident: incident, calls: calls, heldBack: heldBack, alert: firing.first ?? alerts.first, firing: max(1, firing.count))
     }
 
     /// When the hold that `date` is in began: when one of `windows` started to hold, with no
