@@ -410,6 +410,25 @@ struct ReopenedIncidentTests {
         #expect(try await harness.ingest(dbAlert("db-2")).opened == opened.opened)
         #expect(try await harness.ingest(dbAlert("db-2", status: .resolved)).resolved == opened.opened)
     }
+
+    /// The same, with the alert's repeat and recovery landing on a storm incident in between:
+    /// the recovery reaches the copy on the incident resolved by hand too.
+    @Test(arguments: StoreKind.allCases) func aRecoveryThatLandsOnAStormReachesTheIncidentResolvedByHand(on kind: StoreKind) async throws {
+        let rules = engineRules + "\n    dedupe: {by: [alertname], window: 1h}\n    storm: {threshold: 2, window: 5m}\n"
+        let harness = try await EngineHarness.make(rules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert("db-1"))
+        _ = try await harness.engine.resolve(incidentID: opened.opened[0], by: "dave")
+        _ = try await harness.ingest(dbAlert("db-1", alertname: "DiskFull"))
+        let storm = try await harness.ingest(dbAlert("db-1", alertname: "CPUHot"))
+        #expect(try await harness.ingest(dbAlert("db-1")).joinedStorm == 1)
+        _ = try await harness.ingest(dbAlert("db-1", status: .resolved))
+        #expect(try await harness.ingest(dbAlert("db-1", alertname: "CPUHot", status: .resolved)).resolved == storm.opened)
+
+        harness.clock.advance(by: .seconds(360))
+        #expect(try await harness.ingest(dbAlert("db-2")).opened == opened.opened)
+        #expect(try await harness.ingest(dbAlert("db-2", status: .resolved)).resolved == opened.opened)
+    }
 }
 
 /// Severity levels with their own chains: a warning calls carol after 30 minutes, a critical

@@ -542,6 +542,10 @@ public final class IncidentEngine: Sendable {
             summary.ignored += 1
             return
         }
+        // The alert may have joined the storm after its own incident was resolved by hand
+        // while it fired: that copy recovers too, or a reopen of that incident would be held
+        // open by it.
+        if incident.storm { try await resolveAlertOfResolvedIncident(alert, now: now, in: transaction) }
         incident.lastSeen = now
         let allResolved: Bool
         if existing.status == .resolved {
