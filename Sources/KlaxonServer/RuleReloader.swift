@@ -64,19 +64,20 @@ public final class RuleReloader: Sendable {
             log(refused)
             return refused
         }
-        return reload(current: { engine.rules.repository }, active: active, install: { engine.replaceRules($0) })
+        return reload(current: { engine.rules }, active: active, install: { engine.replaceRules($0) })
     }
 
     /// ``reload(into:)`` with the engine's side as closures: `current` gives the rules in use,
     /// `install` swaps in new ones. Both are called while the lock is held. `active`: the
     /// open and acknowledged incidents.
-    func reload(current: () -> RuleRepository, active: [Incident] = [], install: (EngineRules) -> Void) -> Outcome {
+    func reload(current: () -> EngineRules, active: [Incident] = [], install: (EngineRules) -> Void) -> Outcome {
         let outcome = state.withLock { serving -> Outcome in
             let outcome = loadUnlocked()
             guard case .loaded(let rules, _) = outcome else { return outcome }
+            let inUse = current()
             let refusals =
-                (serving?.refusals(replacing: current(), with: rules.repository) ?? [])
-                + Self.strandings(of: active, old: EngineRules(repository: current(), providers: [:]), new: rules)
+                (serving?.refusals(replacing: inUse.repository, with: rules.repository) ?? [])
+                + Self.strandings(of: active, old: inUse, new: rules)
             guard refusals.isEmpty else { return .rejected(errors: refusals) }
             install(rules)
             return outcome

@@ -450,7 +450,7 @@ struct BadInputTests {
         let firstInstalling = DispatchSemaphore(value: 0)
         let secondDone = DispatchSemaphore(value: 0)
         async let first = onThread {
-            reloader.reload(current: { initial.repository }) { rules in
+            reloader.reload(current: { initial }) { rules in
                 firstInstalling.signal()
                 _ = secondDone.wait(timeout: .now() + 1)
                 installed.append(rules)
@@ -459,7 +459,7 @@ struct BadInputTests {
         await onThread { firstInstalling.wait() }
         try yaml.replacingOccurrences(of: "token: am-secret", with: "token: am-2").write(to: file, atomically: true, encoding: .utf8)
         async let second = onThread {
-            let outcome = reloader.reload(current: { initial.repository }) { installed.append($0) }
+            let outcome = reloader.reload(current: { initial }) { installed.append($0) }
             secondDone.signal()
             return outcome
         }

@@ -272,8 +272,6 @@ public final class IncidentEngine: Sendable {
                     state: &state,
                     summary: &summary
                 )
-                state.remember(incident, key: key)
-                summary.opened.append(incident.id)
                 return
             }
             // A repeat of a member already firing never escalates: after a reload that
@@ -326,8 +324,6 @@ public final class IncidentEngine: Sendable {
                 state: &state,
                 summary: &summary
             )
-            state.remember(incident, key: key)
-            summary.opened.append(incident.id)
             return
         }
         let incident = try await open(
@@ -498,6 +494,8 @@ public final class IncidentEngine: Sendable {
         )
     }
 
+    /// Opens `incident` again with a new chain from the rules in force, `why` on its
+    /// timeline; the batch then finds it by the alert's key and counts it as opened.
     private static func reopen(
         _ incident: inout Incident,
         with alert: IncidentAlert,
@@ -526,6 +524,8 @@ public final class IncidentEngine: Sendable {
         try await transaction.appendEvent(
             TimelineEvent(incidentID: incident.id, at: now, kind: "reopened", actor: alert.source, detail: why)
         )
+        state.remember(incident, key: alert.key)
+        summary.opened.append(incident.id)
     }
 
     private static func resolveAlert(
