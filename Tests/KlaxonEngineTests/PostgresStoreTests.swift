@@ -392,9 +392,9 @@ struct PostgresStoreTests {
     /// 503), what was committed before is kept, and the store works again without a restart.
     @Test func aServerThatGoesAwayFailsWritesQuicklyAndTheStoreRecoversWhenItIsBack() async throws {
         let cluster = try await TestPostgresCluster.start(durable: true)
-        // 10 s: a shorter one can miss a connection made while the rest of the suite loads
-        // the two cores; each write during the outage waits this long before it fails.
-        let harness = try await EngineHarness.make(on: .postgres, databaseURL: try await cluster.makeDatabase(), connectTimeout: .seconds(10))
+        // 20 s: 10 s once missed the first connection while the rest of the suite loaded the
+        // two cores; each write during the outage waits this long before it fails.
+        let harness = try await EngineHarness.make(on: .postgres, databaseURL: try await cluster.makeDatabase(), connectTimeout: .seconds(20))
         defer { Task { try? await harness.close() } }
         _ = try await harness.ingest(dbAlert("db-1"))
 
