@@ -188,7 +188,7 @@ struct ActiveIncidentKeysTests {
         let opened = try #require(try await old.ingest(dbAlert("db-1")).opened.first)
         try await old.store.close()
 
-        let upgraded = try await EngineHarness.make(directory: old.directory)
+        let upgraded = try await EngineHarness.make(directory: old.directory, migrations: 6)
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.sqlite.schemaVersion() == 6)
         #expect(try await upgraded.ingest(dbAlert("db-1")).updated == [opened])

@@ -355,9 +355,9 @@ struct EngineDurabilityTests {
                       threshold: 2
                       window: 5m
                 """
-        let upgraded = try await EngineHarness.make(stormRules, directory: old.directory, migrations: 5)
+        let upgraded = try await EngineHarness.make(stormRules, directory: old.directory)
         defer { Task { try? await upgraded.store.close() } }
-        #expect(try await upgraded.sqlite.schemaVersion() == 5)
+        #expect(try await upgraded.sqlite.schemaVersion() == SQLiteSchema.version)
         // Two incidents from before, so the next one is one too many.
         let third = try await upgraded.ingest(dbAlert("db-3"))
         #expect(try await upgraded.store.read { try await $0.incident(id: third.opened[0]) }?.storm == true)

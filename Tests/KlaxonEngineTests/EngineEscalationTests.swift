@@ -193,6 +193,58 @@ struct EngineEscalationTests {
         try await harness.expectNoDanglingReferences()
     }
 
+    /// A storm lasts while new alerts join it. Repeats and recoveries of its members do not
+    /// prolong it: a new outage twenty minutes later, after an acknowledged storm, rings.
+    @Test(arguments: StoreKind.allCases) func repeatsAndRecoveriesDoNotProlongAStorm(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(engineRules + "\n    storm: {threshold: 2, window: 5m}\n", on: kind)
+        defer { Task { try? await harness.close() } }
+        let storm = try #require(try await harness.engine.ingest((1...4).map { dbAlert("db-\($0)") }).opened.last)
+        _ = try await harness.engine.ack(incidentID: storm, by: "alice")
+        // Within the window, a new alert still joins the storm.
+        harness.clock.advance(by: .seconds(240))
+        #expect(try await harness.ingest(dbAlert("db-5")).joinedStorm == 1)
+        for round in 1...4 {
+            harness.clock.advance(by: .seconds(240))
+            #expect(try await harness.ingest(dbAlert("db-3")).joinedStorm == 0)
+            if round == 3 { _ = try await harness.ingest(dbAlert("db-4", status: .resolved)) }
+        }
+        let outage = try await harness.ingest(dbAlert("db-99"))
+        #expect(outage.joinedStorm == 0)
+        let incident = try await harness.detail(try #require(outage.opened.first)).incident
+        #expect(!incident.storm && incident.state == .open)
+    }
+
+    /// Schema 7 dates a storm from its last new alert; a storm from before the upgrade is
+    /// dated from when it was last seen, as it was then.
+    @Test func upgradeDatesAnOlderStormFromWhenItWasLastSeen() async throws {
+        let rules = engineRules + "\n    storm: {threshold: 2, window: 5m}\n"
+        let old = try await EngineHarness.make(rules, migrations: 6)
+        let storm = try await old.store.write { transaction in
+            try await transaction.insertIncident(
+                Incident(
+                    key: "db|storm",
+                    route: "db",
+                    severity: "critical",
+                    priority: 1,
+                    title: "alert storm on route db",
+                    voice: nil,
+                    providers: ["sim"],
+                    escalation: nil,
+                    openedAt: old.start,
+                    lastSeen: old.start.addingTimeInterval(240),
+                    storm: true
+                ),
+                stormGuarded: true
+            )
+        }
+        try await old.store.close()
+
+        let upgraded = try await EngineHarness.make(rules, start: old.start.addingTimeInterval(480), directory: old.directory)
+        defer { Task { try? await upgraded.close() } }
+        #expect(try await upgraded.sqlite.schemaVersion() == 7)
+        #expect(try await upgraded.ingest(dbAlert("db-9")).updated == [storm])
+    }
+
     /// The guard counts the route's incidents opened while it had one: a guard added by a
     /// reload does not count the incidents from before it (only guarded routes are indexed).
     @Test(arguments: StoreKind.allCases) func aStormGuardCountsTheIncidentsOpenedWhileItWasConfigured(on kind: StoreKind) async throws {

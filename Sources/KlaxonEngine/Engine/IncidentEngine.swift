@@ -291,7 +291,7 @@ public final class IncidentEngine: Sendable {
         var storm: StormGuard?
         if let guarded = settings?.storm {
             let since = now.adding(.zero - guarded.window)
-            if let found = try await transaction.activeStormIncident(route: match.route, seenSince: since) {
+            if let found = try await transaction.activeStormIncident(route: match.route, joinedSince: since) {
                 var incident = state.incidents[found.id] ?? found
                 let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
                 if match.priority < incident.priority, existing?.status != .firing {
@@ -427,8 +427,13 @@ public final class IncidentEngine: Sendable {
         alert.incidentID = incident.id
         alert.firstSeen = existing?.firstSeen ?? now
         try await transaction.upsertAlert(alert, encoded: encoded)
-        // Later alerts with this key find the storm incident through it.
-        if incident.storm { try await transaction.addStormKey(alert.key, incidentID: incident.id) }
+        if incident.storm {
+            // Later alerts with this key find the storm incident through it.
+            try await transaction.addStormKey(alert.key, incidentID: incident.id)
+            // The storm lasts while alerts come that would otherwise ring: new ones, or ones
+            // firing again. Repeats of firing members do not prolong it.
+            if existing?.status != .firing { try await transaction.updateStormJoinedAt(now, incidentID: incident.id) }
+        }
         incident.count += 1
         incident.lastSeen = now
         state.dirty.insert(incident.id)

@@ -94,8 +94,11 @@ public protocol IncidentTransaction: Sendable {
     func addStormKey(_ key: String, incidentID: Int64) async throws
     /// The latest incident with this key resolved at or after `since`.
     func resolvedIncident(key: String, resolvedSince since: Date) async throws -> Incident?
-    /// The route's open or acked storm incident seen at or after `since`.
-    func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident?
+    /// The route's open or acked storm incident that opened or took in a new alert at or
+    /// after `since` (``updateStormJoinedAt(_:incidentID:)``).
+    func activeStormIncident(route: String, joinedSince since: Date) async throws -> Incident?
+    /// Records when the storm incident last took in a new alert: the storm lasts from then.
+    func updateStormJoinedAt(_ date: Date, incidentID: Int64) async throws
     /// Incidents of the route opened at or after `since` while it had a storm guard, storm
     /// incidents excluded.
     func countIncidents(route: String, openedSince since: Date) async throws -> Int

@@ -135,6 +135,11 @@ public enum PostgresSchema {
             "ALTER TABLE instances ADD COLUMN heard_since BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE instances ADD COLUMN stopped BOOLEAN NOT NULL DEFAULT FALSE",
         ],
+        // 4: when a storm incident last took in a new alert (as SQLite's schema 7).
+        [
+            "ALTER TABLE incidents ADD COLUMN storm_joined_at BIGINT",
+            "UPDATE incidents SET storm_joined_at = last_seen WHERE storm",
+        ],
     ]
 
     public static var version: Int { migrations.count }

@@ -131,11 +131,16 @@ struct PostgresTransaction: IncidentTransaction {
         ).first.map(StoreRows.incident)
     }
 
-    func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
+    func updateStormJoinedAt(_ date: Date, incidentID: Int64) async throws {
+        _ = try await query("UPDATE incidents SET storm_joined_at = $1 WHERE id = $2", [.date(date), .int(incidentID)])
+    }
+
+    func activeStormIncident(route: String, joinedSince since: Date) async throws -> Incident? {
         try await query(
             """
             SELECT \(StoreRows.incidentColumns) FROM incidents
-            WHERE route = $1 AND storm_guarded AND storm AND state != 'resolved' AND last_seen >= $2 ORDER BY id DESC LIMIT 1
+            WHERE route = $1 AND storm_guarded AND storm AND state != 'resolved' AND coalesce(storm_joined_at, opened_at) >= $2
+            ORDER BY id DESC LIMIT 1
             """,
             [.text(route), .date(since)]
         ).first.map(StoreRows.incident)

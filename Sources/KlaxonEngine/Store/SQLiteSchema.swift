@@ -224,6 +224,13 @@ public enum SQLiteSchema {
             "DROP INDEX incidents_key",
             "CREATE INDEX incidents_resolved_key ON incidents (key, resolved_at) WHERE resolved_at IS NOT NULL",
         ],
+        // 7: when a storm incident last took in a new alert (NULL: when it opened). A storm
+        // lasts while new alerts come; `last_seen`, moved by repeats and recoveries too, kept
+        // it going while its members fired. Storms from before keep their `last_seen`.
+        [
+            "ALTER TABLE incidents ADD COLUMN storm_joined_at INTEGER",
+            "UPDATE incidents SET storm_joined_at = last_seen WHERE storm = 1",
+        ],
     ]
 
     /// The statements that replace `table` by a copy with a new definition (one column a

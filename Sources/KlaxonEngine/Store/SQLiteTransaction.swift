@@ -167,14 +167,19 @@ struct SQLiteTransaction: IncidentTransaction {
         WHERE key = ? AND state = 'resolved' AND resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY id DESC LIMIT 1
         """
 
-    func activeStormIncident(route: String, seenSince since: Date) async throws -> Incident? {
+    func activeStormIncident(route: String, joinedSince since: Date) async throws -> Incident? {
         try query(Self.activeStormIncidentStatement, [.text(route), .date(since)]).first.map(StoreRows.incident)
+    }
+
+    func updateStormJoinedAt(_ date: Date, incidentID: Int64) async throws {
+        _ = try query("UPDATE incidents SET storm_joined_at = ? WHERE id = ?", [.date(date), .int(incidentID)])
     }
 
     // Both name `storm_guarded = 1`, which lets them use the guarded routes' index.
     static let activeStormIncidentStatement = """
         SELECT \(StoreRows.incidentColumns) FROM incidents
-        WHERE route = ? AND storm_guarded = 1 AND storm = 1 AND state != 'resolved' AND last_seen >= ? ORDER BY id DESC LIMIT 1
+        WHERE route = ? AND storm_guarded = 1 AND storm = 1 AND state != 'resolved' AND coalesce(storm_joined_at, opened_at) >= ?
+        ORDER BY id DESC LIMIT 1
         """
     static let countGuardedIncidentsStatement =
         "SELECT COUNT(*) AS n FROM incidents WHERE route = ? AND storm_guarded = 1 AND opened_at >= ? AND storm = 0"
