@@ -451,6 +451,39 @@ struct ReopenedIncidentTests {
         #expect(calls.last?.recipient == CallRecipient(name: "carol", phone: "+8613700000033"))
     }
 
+    /// An on-call handover by reload while an incident is open: its pending step calls the
+    /// group's members now, each once, and no longer the one handed over.
+    @Test(arguments: StoreKind.allCases) func aPendingStepCallsTheGroupsMembersInForce(on kind: StoreKind) async throws {
+        let rules = engineRules.replacingOccurrences(
+            of: "notify: [group:oncall]\n      - after: 10m\n        notify: [carol]",
+            with: "notify: [carol]\n      - after: 10m\n        notify: [group:oncall, carol]"
+        )
+        let harness = try await EngineHarness.make(rules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        try harness.reload(
+            rules.replacingOccurrences(of: "oncall: [alice, bob]", with: "oncall: [carol, dave, bob]")
+                .replacingOccurrences(of: "groups:", with: "  dave: {phone: \"+8613700000004\"}\ngroups:")
+        )
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(harness.provider.calledNames == ["carol", "carol", "dave", "bob"])
+        #expect(try await harness.detail(opened.opened[0]).steps.last?.recipients.map(\.name) == ["alice", "bob", "carol"])
+
+        // A group gone from the rules: the step calls whom it was written with, dave too
+        // (gone from the rules as well) on the number it has.
+        _ = try await harness.ingest(dbAlert("db-2"))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        try harness.reload(
+            rules.replacingOccurrences(of: "[group:oncall, carol]", with: "[carol]").replacingOccurrences(
+                of: "groups:\n  oncall: [alice, bob]\n",
+                with: ""
+            )
+        )
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(harness.provider.calledNames.suffix(3) == ["carol", "dave", "bob"])
+    }
+
     /// Resolved by hand while its alert fired; the alert's recovery comes; another alert
     /// reopens the incident and recovers too: the incident resolves, as every alert has.
     @Test(arguments: StoreKind.allCases) func aRecoveryAfterAResolveByHandIsKept(on kind: StoreKind) async throws {

@@ -155,14 +155,26 @@ public struct ScheduledStep: Sendable, Hashable {
     public var dueAt: Date
     public var state: StepState
     public var recipients: [CallRecipient]
+    /// The group through which each recipient was reached, by name; people named directly
+    /// in the escalation are not in it.
+    public var groups: [String: String]
 
-    public init(id: Int64 = 0, incidentID: Int64, step: Int, dueAt: Date, state: StepState = .pending, recipients: [CallRecipient]) {
+    public init(
+        id: Int64 = 0,
+        incidentID: Int64,
+        step: Int,
+        dueAt: Date,
+        state: StepState = .pending,
+        recipients: [CallRecipient],
+        groups: [String: String] = [:]
+    ) {
         self.id = id
         self.incidentID = incidentID
         self.step = step
         self.dueAt = dueAt
         self.state = state
         self.recipients = recipients
+        self.groups = groups
     }
 }
 

@@ -555,12 +555,7 @@ extension IncidentEngine {
         }
         let accepted = earlier.filter { $0.state == .accepted }.map(\.recipient)
         let (reachedNames, reachedPhones) = (Set(accepted.map(\.name)), Set(accepted.map(\.phone)))
-        // Steps keep the people they were written with; their numbers are the ones in force,
-        // so a number changed by a reload is not called (it may be someone else's by now).
-        // A person removed from the rules is called on the number the step has.
-        let recipients = step.recipients.map { stored in
-            rules.repository.recipients[stored.name].map { CallRecipient(name: stored.name, phone: $0.phone) } ?? stored
-        }
+        let recipients = recipientsInForce(of: step, in: rules.repository)
         var calls: [CallRecord] = []
         var heldBack: [CallRecipient] = []
         for recipient in recipients where !reachedNames.contains(recipient.name) && !reachedPhones.contains(recipient.phone) {
@@ -639,6 +634,33 @@ extension IncidentEngine {
             probe = earliest.addingTimeInterval(-1)
         }
         return start
+    }
+
+    /// Whom the step calls under the rules in force. People reached through a group are the
+    /// group's members now (the on-call after a handover), and everyone is called on their
+    /// number now: a number changed by a reload may be someone else's by now. A group gone
+    /// from the rules or left with nobody, and a person removed from them, keep the people
+    /// and numbers the step was written with: a stale number beats a lost page.
+    static func recipientsInForce(of step: ScheduledStep, in repository: RuleRepository) -> [CallRecipient] {
+        var result: [CallRecipient] = []
+        var called = Set<String>()
+        var expandedGroups = Set<String>()
+        for stored in step.recipients {
+            if let group = step.groups[stored.name], let members = repository.groups[group]?.members {
+                let people = members.compactMap { repository.recipients[$0] }
+                if !people.isEmpty {
+                    if expandedGroups.insert(group).inserted {
+                        for person in people where called.insert(person.name).inserted {
+                            result.append(CallRecipient(name: person.name, phone: person.phone))
+                        }
+                    }
+                    continue
+                }
+            }
+            let current = repository.recipients[stored.name].map { CallRecipient(name: stored.name, phone: $0.phone) } ?? stored
+            if called.insert(current.name).inserted { result.append(current) }
+        }
+        return result
     }
 
     /// When the incident's current chain of steps began: when it opened, or when it last

@@ -405,7 +405,8 @@ public final class IncidentEngine: Sendable {
                 incidentID: incidentID,
                 step: step.step,
                 dueAt: start.adding(step.after),
-                recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) }
+                recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) },
+                groups: step.groups
             )
         }
     }

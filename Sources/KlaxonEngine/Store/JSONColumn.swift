@@ -9,8 +9,9 @@ enum JSONColumn {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Recipients as `[["name","phone"],...]`.
-    static func encode(_ recipients: [CallRecipient]) -> String {
+    /// A step's recipients as `[["name","phone"],...]`, with a third element, the group,
+    /// for people reached through one.
+    static func encode(_ recipients: [CallRecipient], groups: [String: String]) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(recipients.reduce(2) { $0 + $1.name.utf8.count + $1.phone.utf8.count + 8 })
         bytes.append(UInt8(ascii: "["))
@@ -20,6 +21,10 @@ enum JSONColumn {
             JSONStringLiteral.append(recipient.name, to: &bytes)
             bytes.append(UInt8(ascii: ","))
             JSONStringLiteral.append(recipient.phone, to: &bytes)
+            if let group = groups[recipient.name] {
+                bytes.append(UInt8(ascii: ","))
+                JSONStringLiteral.append(group, to: &bytes)
+            }
             bytes.append(UInt8(ascii: "]"))
         }
         bytes.append(UInt8(ascii: "]"))
