@@ -451,6 +451,17 @@ struct ReopenedIncidentTests {
         #expect(calls.last?.recipient == CallRecipient(name: "carol", phone: "+8613700000033"))
     }
 
+    /// The callback URL given to vendors carries the first of the callback tokens: during a
+    /// rotation the new one, while the old one is still accepted.
+    @Test func callsCarryTheFirstCallbackToken() async throws {
+        let rules = "server:\n  public_url: https://klaxon.example.com\n  callback_token: [cb-new, cb-old]\n" + engineRules
+        let harness = try await EngineHarness.make(rules)
+        defer { Task { try? await harness.close() } }
+        _ = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.requests.map(\.callbackURL) == ["https://klaxon.example.com/callbacks/sim?token=cb-new"])
+    }
+
     /// An on-call handover by reload while an incident is open: its pending step calls the
     /// group's members now, each once, and no longer the one handed over.
     @Test(arguments: StoreKind.allCases) func aPendingStepCallsTheGroupsMembersInForce(on kind: StoreKind) async throws {

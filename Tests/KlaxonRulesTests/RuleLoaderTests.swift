@@ -194,6 +194,26 @@ import Testing
         #expect(fine.errors.isEmpty, "\(fine.errors)")
     }
 
+    /// A list of callback tokens, for a rotation: the first is given out, all are accepted.
+    @Test func callbackTokensMayBeAList() {
+        let loader = RuleLoader(environment: ["NEW": "cb-new", "OLD": "cb-old"], mode: .serve)
+        let loaded = loader.load(yaml: "server:\n  callback_token:\n    - ${NEW}\n    - ${OLD}\n")
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        #expect(loaded.repository?.server.callbackTokens == ["cb-new", "cb-old"])
+        #expect(loaded.repository?.server.callbackToken == "cb-new")
+        #expect(loader.load(yaml: "server:\n  callback_token: cb-new\n").repository?.server.callbackTokens == ["cb-new"])
+        #expect(
+            loader.load(yaml: "server:\n  callback_token: []\n").errors.map(\.description) == [
+                "rules.yaml:2:19: error: server.callback_token: is an empty list; name at least one, or leave the key out"
+            ]
+        )
+        #expect(
+            loader.load(yaml: "server:\n  callback_token:\n    - cb-new\n    - a&b\n").errors.map(\.description) == [
+                "rules.yaml:4:7: error: server.callback_token: use only letters, digits, '-', '_', '.' and '~' (it is sent in the callback URL as it is)"
+            ]
+        )
+    }
+
     @Test func theShutdownTimeoutIsAPositiveDuration() {
         let loader = RuleLoader(environment: [:], mode: .serve)
         #expect(loader.load(yaml: "server: {}\n").repository?.server.shutdownTimeout == .seconds(25))

@@ -287,6 +287,23 @@ struct BadInputTests {
         }
     }
 
+    /// During a rotation `callback_token` lists the new token and the old one: reports with
+    /// either are let in, others are not.
+    @Test func everyListedCallbackTokenIsAccepted() async throws {
+        let rules = yaml.replacingOccurrences(of: "  callback_token: cb-secret\n", with: "  callback_token: [cb-new, cb-secret]\n")
+        #expect(rules != yaml)
+        try await withKlaxon(rules.replacingOccurrences(of: "providers:\n", with: "providers:\n  sim: {type: simulator}\n")) { klaxon in
+            for token in ["cb-new", "cb-secret"] {
+                let answer = try await klaxon.post("/callbacks/sim?token=" + token, "{}")
+                #expect(answer.status == 404, "\(token)")
+            }
+            for query in ["", "?token=cb-ne", "?token=cb-secretx", "?token=cb-new,cb-secret"] {
+                let answer = try await klaxon.post("/callbacks/sim" + query, "{}")
+                #expect(answer.status == 401, "\(query)")
+            }
+        }
+    }
+
     @Test func apiAnswersMissingAndConflictingIncidents() async throws {
         try await withKlaxon(yaml) { klaxon in
             #expect(try await klaxon.get("/api/v1/incidents/42", headers: apiAuth).status == 404)

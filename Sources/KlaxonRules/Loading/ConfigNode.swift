@@ -149,6 +149,17 @@ struct ConfigNode {
         return items.compactMap { item in item.string(what).map { ($0, item) } }
     }
 
+    /// Secrets (``secret(_:)``) as a list; a single one is taken as a list of one. An empty
+    /// list is an error: it would read as "no secret", and let anyone in.
+    func secretList(_ what: String) -> [(String, ConfigNode)]? {
+        if case .scalar = node, !isNull {
+            return secret(what).map { [($0, self)] }
+        }
+        guard let items = sequence(what) else { return nil }
+        if items.isEmpty { context.error(location, "\(what): is an empty list; name at least one, or leave the key out") }
+        return items.compactMap { item in item.secret(what).map { ($0, item) } }
+    }
+
     /// A mapping whose keys must be among `keys`; unknown keys are reported with a suggestion.
     func mapping(_ what: String, keys: [String]) -> MappingReader? {
         guard let entries = entries(what) else { return nil }

@@ -158,18 +158,18 @@ final class RepositoryBuilder {
         config.apiToken = map["api_token"]?.secret("server.api_token")
         config.sourceToken = map["source_token"]?.secret("server.source_token")
         config.publicURL = map["public_url"]?.string("server.public_url")
-        config.callbackToken = map["callback_token"]?.secret("server.callback_token")
-        // The token goes into the callback URLs given to vendors as it is: Huawei drops a URL
+        let tokens = map["callback_token"]?.secretList("server.callback_token") ?? []
+        // A token goes into the callback URLs given to vendors as it is: Huawei drops a URL
         // with other characters (no report would ever come), and `&`, `#` or `%` would cut or
         // change it on the way back.
-        if let token = config.callbackToken, let node = map["callback_token"],
-            !token.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.~".unicodeScalars.contains($0)) })
-        {
+        for (token, node) in tokens
+        where !token.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.~".unicodeScalars.contains($0)) }) {
             context.error(
                 node.location,
                 "server.callback_token: use only letters, digits, '-', '_', '.' and '~' (it is sent in the callback URL as it is)"
             )
         }
+        config.callbackTokens = tokens.map(\.0)
         if let url = config.publicURL, let node = map["public_url"], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             context.error(node.location, "server.public_url: expected an http:// or https:// URL")
         }

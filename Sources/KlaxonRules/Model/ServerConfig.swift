@@ -10,8 +10,12 @@ public struct ServerConfig: Sendable, Hashable {
     public var sourceToken: String?
     /// The URL vendors reach klaxon at, for call-status callbacks.
     public var publicURL: String?
-    /// The secret vendors that sign nothing put in their callback URL (`?token=`).
-    public var callbackToken: String?
+    /// The secrets vendors that sign nothing may put in their callback URL (`?token=`), the
+    /// one klaxon gives out first: a list lets a token be rotated while reports for calls
+    /// placed with the old one (or URLs set in a vendor's console) still come.
+    public var callbackTokens: [String]
+    /// The token klaxon puts into the callback URLs it gives vendors.
+    public var callbackToken: String? { callbackTokens.first }
     /// How long SIGTERM waits for calls in flight before it cuts them short (default 25 s,
     /// inside the 30 s a supervisor such as Kubernetes gives before SIGKILL).
     public var shutdownTimeout: Duration
@@ -22,7 +26,7 @@ public struct ServerConfig: Sendable, Hashable {
         apiToken: String? = nil,
         sourceToken: String? = nil,
         publicURL: String? = nil,
-        callbackToken: String? = nil,
+        callbackTokens: [String] = [],
         shutdownTimeout: Duration = .seconds(25)
     ) {
         self.listen = listen
@@ -30,7 +34,7 @@ public struct ServerConfig: Sendable, Hashable {
         self.apiToken = apiToken
         self.sourceToken = sourceToken
         self.publicURL = publicURL
-        self.callbackToken = callbackToken
+        self.callbackTokens = callbackTokens
         self.shutdownTimeout = shutdownTimeout
     }
 }
