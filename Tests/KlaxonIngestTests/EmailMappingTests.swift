@@ -40,12 +40,17 @@ import Testing
             ("Resolved in 1h 2m 3s: High CPU", .resolved, nil, nil, "High CPU"),
             ("OK: web-1 is back", .resolved, nil, nil, "web-1 is back"),
             ("Update: problem acknowledged", .firing, nil, nil, "problem acknowledged"),
-            ("** PROBLEM Service Alert: web-1/HTTP is CRITICAL **", .firing, "critical", nil, "Service Alert: web-1/HTTP is CRITICAL"),
-            ("** RECOVERY Host Alert: web-1 is UP **", .resolved, nil, nil, "Host Alert: web-1 is UP"),
+            // Nagios' and Icinga's state is dropped, so a recovery names what its problem did.
+            ("** PROBLEM Service Alert: web-1/HTTP is CRITICAL **", .firing, "critical", nil, "Service Alert: web-1/HTTP"),
+            ("** RECOVERY Service Alert: web-1/HTTP is OK **", .resolved, nil, nil, "Service Alert: web-1/HTTP"),
+            ("** PROBLEM Host Alert: web-1 is DOWN **", .firing, nil, nil, "Host Alert: web-1"),
+            ("** RECOVERY Host Alert: web-1 is UP **", .resolved, nil, nil, "Host Alert: web-1"),
+            ("[RECOVERY] HTTP on web-1 is OK!", .resolved, nil, nil, "HTTP on web-1"),
             ("[Alerting] High load", .firing, nil, nil, "High load"),
             ("[OK] High load", .resolved, nil, nil, "High load"),
             ("Fwd: 回复: [prod] Disk full [P2]", .firing, "p2", nil, "[prod] Disk full [P2]"),
-            ("[PROBLEM] HTTP on web-1 is WARNING!", .firing, "warning", nil, "HTTP on web-1 is WARNING!"),
+            ("[PROBLEM] HTTP on web-1 is WARNING!", .firing, "warning", nil, "HTTP on web-1"),
+            ("** PROBLEM Service Alert: web-1/HTTP is critical **", .firing, nil, nil, "Service Alert: web-1/HTTP is critical"),
             ("Disk critical on db-1", .firing, nil, nil, "Disk critical on db-1"),
             // Bare words, however written, are the alert's text, not markers.
             ("Problem: Application log has FATAL entries on app1", .firing, nil, nil, "Application log has FATAL entries on app1"),
@@ -61,6 +66,18 @@ import Testing
         #expect(markers.severity == severity)
         #expect(markers.firingCount == count)
         #expect(markers.remainder == remainder)
+    }
+
+    /// Nagios does not thread its mail: with `dedupe: labels` a recovery is the same alert
+    /// as its problem only if the state at the end of the subject is left out.
+    @Test func aNagiosRecoveryIsTheAlertItsProblemWas() throws {
+        let mapping = EmailMapping(dedupe: .labels)
+        let problem = try alert(Self.mail(subject: "** PROBLEM Service Alert: web-1/HTTP is CRITICAL **", from: "nagios@example.com"), mapping)
+        let warning = try alert(Self.mail(subject: "** PROBLEM Service Alert: web-1/HTTP is WARNING **", from: "nagios@example.com"), mapping)
+        let recovery = try alert(Self.mail(subject: "** RECOVERY Service Alert: web-1/HTTP is OK **", from: "nagios@example.com"), mapping)
+        #expect(problem.status == .firing && recovery.status == .resolved)
+        #expect(problem.fingerprint == recovery.fingerprint && warning.fingerprint == problem.fingerprint)
+        #expect(problem.labels["alertname"] == "Service Alert: web-1/HTTP")
     }
 
     @Test func severityMapKeysAreSeverityWordsAndMapTheValue() throws {

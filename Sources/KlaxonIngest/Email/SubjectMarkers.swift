@@ -99,24 +99,30 @@ struct SubjectMarkers {
         }
         var remainder = String(rest).trimmingWhitespace()
         while remainder.hasSuffix("*") { remainder = String(remainder.dropLast()).trimmingWhitespace() }
-        markers.remainder = remainder
-        if markers.severity == nil, isNagios {
-            markers.severity = nagiosState(remainder, severityWords: severityWords)
+        if isNagios, let (state, subject) = nagiosState(remainder) {
+            if markers.severity == nil, severityWords.contains(state.lowercased()) { markers.severity = state.lowercased() }
+            // The state is no part of what failed: without it, `… is OK` names the same
+            // alert as the `… is CRITICAL` it recovers.
+            remainder = subject
         }
+        markers.remainder = remainder
         if markers.severity == nil {
             markers.severity = bracketed(in: subject, severityWords: severityWords)
         }
         return markers
     }
 
+    /// Nagios' and Icinga's host and service states, which they write in upper case.
+    private static let nagiosStates: Set<Substring> = ["OK", "WARNING", "CRITICAL", "UNKNOWN", "UP", "DOWN", "UNREACHABLE", "PENDING"]
+
     /// The state Nagios and Icinga end their subjects with ("… is CRITICAL", "… is WARNING!"),
-    /// upper case as they write it, when it is a severity word.
-    private static func nagiosState(_ remainder: String, severityWords: Set<String>) -> String? {
+    /// upper case as they write it, and the subject before ` is STATE`.
+    private static func nagiosState(_ remainder: String) -> (state: Substring, subject: String)? {
         let text = remainder.hasSuffix("!") ? remainder.dropLast() : Substring(remainder)
         guard let space = text.lastIndex(of: " "), text[..<space].hasSuffix(" is") else { return nil }
         let state = text[text.index(after: space)...]
-        guard state == state.uppercased(), severityWords.contains(state.lowercased()) else { return nil }
-        return state.lowercased()
+        guard nagiosStates.contains(state) else { return nil }
+        return (state, String(text[..<space].dropLast(3)).trimmingWhitespace())
     }
 
     /// Applies one marker word; false when the word is not a marker.
