@@ -270,6 +270,28 @@ struct ServeCommandTests {
         #expect(await server.stop() == 0)
     }
 
+    /// An alert that matches no route calls nobody: it is counted and logged as a warning,
+    /// so a mistyped label shows before the page it lost is missed.
+    @Test func anAlertMatchingNoRouteIsCountedAndLogged() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("rules.yaml")
+        let rules = try String(contentsOf: file, encoding: .utf8)
+        let narrowed = rules.replacingOccurrences(of: "  - name: all\n", with: "  - name: all\n    match: {instance: db-1}\n")
+        #expect(narrowed != rules)
+        try narrowed.write(to: file, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess(arguments: arguments)
+        let stray = alert.replacingOccurrences(of: "db-1", with: "db-9")
+        let answer = try await server.request(.POST, "/webhook/json/default", body: stray)
+        #expect(answer.status == 200 && answer.body.contains(#""unrouted":1"#))
+        let counted = #"klaxon_alerts_unrouted_total{source="json",status="firing"} 1"#
+        let deadline = ContinuousClock.now + .seconds(30)
+        #expect(try await server.request(.GET, "/metrics").body.contains(counted))
+        let warning = "firing alerts match no route: nobody is called for them"
+        while !server.log().contains(warning), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(server.log().contains(warning) && server.log().contains("instance=\"db-9\""), "\(server.log())")
+        #expect(await server.stop() == 0)
+    }
+
     /// A call held back by the rate limit is counted (`outcome="held_back"`) and logged as a
     /// warning; when it was the step's only call, the log says nobody is called for it.
     @Test func aCallHeldBackByTheRateLimitIsCountedAndLogged() async throws {

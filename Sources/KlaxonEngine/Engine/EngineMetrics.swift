@@ -1,4 +1,5 @@
 import KlaxonCore
+import KlaxonRules
 import Metrics
 
 /// The engine's counters. Created once per engine; tests read them through an injected
@@ -36,6 +37,16 @@ struct EngineMetrics: Sendable {
     func ingested(_ summary: IngestSummary) {
         dedupeSuppressed.increment(by: summary.deduplicated)
         stormSuppressed.increment(by: summary.joinedStorm)
+    }
+
+    func unrouted(_ plans: [AlertPlan]) {
+        for plan in plans {
+            Counter(
+                label: "klaxon_alerts_unrouted_total",
+                dimensions: [("source", plan.alert.source.kind.rawValue), ("status", plan.alert.status.rawValue)]
+            )
+            .increment()
+        }
     }
 
     func alertsReceived(_ alerts: [Alert]) {

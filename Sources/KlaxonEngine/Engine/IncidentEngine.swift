@@ -78,7 +78,21 @@ public final class IncidentEngine: Sendable {
         for id in summary.opened {
             logger.info("incident opened", metadata: ["incident": "\(id)"])
         }
+        if summary.unrouted > 0 { warnUnrouted(plans) }
         return summary
+    }
+
+    /// Alerts that match no route call nobody; a rule set without a catch-all route lets a
+    /// mistyped label lose pages, so they are counted and each batch's firing ones logged.
+    private func warnUnrouted(_ plans: [AlertPlan]) {
+        let unrouted = plans.filter { !$0.dropped && $0.matches.isEmpty }
+        metrics.unrouted(unrouted)
+        let firing = unrouted.filter { $0.alert.status == .firing }
+        guard let first = firing.first?.alert else { return }
+        logger.warning(
+            "firing alerts match no route: nobody is called for them",
+            metadata: ["count": "\(firing.count)", "labels": "\(first.labels.description)", "source": "\(first.source)"]
+        )
     }
 
     /// Applies one batch's plans inside `transaction`.
