@@ -78,7 +78,15 @@ struct CallbackRoutes: Sendable {
                     reports = try BitelStatusParser.webhook(body).map { [$0] } ?? []
                     reply = #"{"status":"ok"}"#
                 case .infin8linx:
-                    reports = try Infin8linxCallbackParser.parse(body)
+                    let batch = try Infin8linxCallbackParser.parseBatch(body)
+                    if !batch.problems.isEmpty {
+                        context.logger.warning(
+                            "infin8linx call records klaxon cannot read",
+                            metadata: ["provider": "\(name)", "problems": "\(batch.problems.map(\.description))"]
+                        )
+                        if batch.reports.isEmpty, let problem = batch.problems.first { throw problem }
+                    }
+                    reports = batch.reports
                     reply = #"{"code":200,"msg":"ok"}"#
                 case .webhook, .simulator:
                     throw Self.noReports(provider)

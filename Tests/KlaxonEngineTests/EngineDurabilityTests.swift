@@ -86,6 +86,9 @@ struct EngineDurabilityTests {
         #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: true))
         #expect(try await harness.engine.recordStatus(answered, provider: "sim") == .duplicate)
         #expect(try await harness.engine.recordStatus(answered, provider: "other") == .unknownCall)
+        // A later report of less (the other leg of a call that failed over) does not undo it.
+        let lateNoAnswer = CallStatusReport(vendorCallID: "v-bob", status: .noAnswer, vendorCode: "200005")
+        #expect(try await harness.engine.recordStatus(lateNoAnswer, provider: "sim") == .duplicate)
         // By klaxon's call id and the number as the vendor writes it.
         let callID = try #require(harness.provider.requests.first?.callID)
         let byCallID = CallStatusReport(vendorCallID: nil, callID: callID, callee: "13700000001", status: .busy, vendorCode: "x")

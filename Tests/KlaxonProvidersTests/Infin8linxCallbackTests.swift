@@ -163,3 +163,19 @@ import Testing
         }
     }
 }
+
+extension Infin8linxCallbackTests {
+    /// An array's readable records are kept beside the ones klaxon cannot read, each named
+    /// by its place; the strict parse refuses the body.
+    @Test func aBadRecordDoesNotLoseTheOthers() throws {
+        let answered = #"{"destnumber":"9876543210","customuuid":"k","answertime":"2026-11-22 10:00:05","billsec":12,"duration":20}"#
+        let body = "[\(answered), {\"customuuid\":\"k\"}, {\"destnumber\":\"9876543211\",\"customuuid\":\"k\",\"billsec\":\"sekret\"}]"
+        let batch = try Infin8linxCallbackParser.parseBatch(Array(body.utf8))
+        #expect(batch.reports.map(\.status) == [.answered])
+        #expect(batch.reports.first?.vendorCallID == "k:9876543210")
+        #expect(batch.problems.map(\.message).map { $0.prefix(9) } == ["record 1:", "record 2:"])
+        #expect(throws: Infin8linxCallbackParser.Failure.self) { try Self.parse(body) }
+        #expect(throws: Infin8linxCallbackParser.Failure.self) { try Infin8linxCallbackParser.parseBatch(Array("[1,".utf8)) }
+        #expect(throws: Infin8linxCallbackParser.Failure.self) { try Infin8linxCallbackParser.parseBatch(Array(#"{"customuuid":"k"}"#.utf8)) }
+    }
+}

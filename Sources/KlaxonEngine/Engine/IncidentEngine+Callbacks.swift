@@ -32,6 +32,9 @@ extension IncidentEngine {
             }
             guard var call else { return .unknownCall }
             if call.status == report.status, call.digits == report.digits { return .duplicate }
+            // Someone heard the call: a later report of less (no answer from the leg that
+            // failed over, an answer without the keys already reported) does not undo that.
+            if let recorded = call.status, Self.heard(recorded) > Self.heard(report.status) { return .duplicate }
             call.status = report.status
             call.digits = report.digits ?? call.digits
             call.updatedAt = now
@@ -104,5 +107,14 @@ extension IncidentEngine {
             await refreshOpenIncidents()
         }
         return outcome
+    }
+
+    /// How much of the call the person heard: a report never lowers it.
+    private static func heard(_ status: CallStatus) -> Int {
+        switch status {
+        case .keyPressed: 2
+        case .answered: 1
+        case .noAnswer, .busy, .failed: 0
+        }
     }
 }

@@ -9,7 +9,8 @@ import KlaxonCore
 ///   signer renders them. Verify these with ``HuaweiCallbackVerifier`` before trusting them.
 /// - ``report(from:)`` turns them into a ``CallStatusReport``: `callSerialNo` → vendor call
 ///   id (required), `called` → callee, `talkDuration` (seconds, at most
-///   ``maximumTalkDuration``) → duration, `releaseReason`
+///   ``maximumTalkDuration``; anything else is read as absent: the talk time is information,
+///   and refusing the report would lose the answer it carries) → duration, `releaseReason`
 ///   → vendor code (`missing` when absent) and status: `0` (callee hung up after connecting) and `1` (played to the
 ///   end) → answered; `4` (rejected, or no answer after ringing) → no answer; `6`, `8`, `9`,
 ///   `10`, `999`, anything else or a missing reason → failed.
@@ -20,9 +21,9 @@ public enum HuaweiCallbackParser {
     /// The reply AICC's sibling callbacks expect; voice notification documents none.
     public static let replyBody = #"{"retCode":"0","retMsg":"success"}"#
 
-    /// The longest `talkDuration` accepted, in seconds: a day. A voice notification lasts
-    /// minutes; anything longer is a broken or forged callback, and a value near 10^16 would
-    /// overflow the conversion to milliseconds.
+    /// The longest `talkDuration` kept, in seconds: a day. A voice notification lasts
+    /// minutes; anything longer is broken, and a value near 10^16 would overflow the
+    /// conversion to milliseconds.
     public static let maximumTalkDuration: Double = 86_400
 
     /// A callback body that is not a Huawei release event.
@@ -57,16 +58,7 @@ public enum HuaweiCallbackParser {
         }
         let reason = fields["releaseReason"].flatMap { $0.isEmpty || $0 == "null" ? nil : $0 }
         var duration: Duration?
-        if let text = fields["talkDuration"], !text.isEmpty, text != "null" {
-            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                throw ParseError(path: "$.talkDuration", message: "expected seconds, got \"\(text.prefix(20))\"")
-            }
-            guard seconds <= maximumTalkDuration else {
-                throw ParseError(
-                    path: "$.talkDuration",
-                    message: "expected at most \(Int(maximumTalkDuration)) seconds, got \"\(text.prefix(20))\""
-                )
-            }
+        if let text = fields["talkDuration"], let seconds = Double(text), seconds >= 0, seconds <= maximumTalkDuration {
             duration = .milliseconds(Int64((seconds * 1000).rounded()))
         }
         return CallStatusReport(

@@ -29,31 +29,71 @@ public enum Infin8linxCallbackParser {
         public var description: String { "unreadable infin8linx call record: \(message)" }
     }
 
-    /// The reports in one callback body, in the body's order.
+    /// The reports in one callback body, in the body's order, strictly: any unreadable
+    /// record throws.
     /// - Throws: ``Failure`` when the body is not JSON, not an object or array of objects,
     ///   a field has the wrong type, or a record lacks `destnumber` or both `customuuid`
     ///   and `uuid`.
     public static func parse(_ body: some Collection<UInt8>) throws(Failure) -> [CallStatusReport] {
+        let batch = try parseBatch(body)
+        if let problem = batch.problems.first { throw problem }
+        return batch.reports
+    }
+
+    /// The records klaxon can read, and what is wrong with the others (`record N: ...`).
+    public struct Batch: Sendable {
+        public var reports: [CallStatusReport] = []
+        public var problems: [Failure] = []
+    }
+
+    /// Like ``parse(_:)``, but an array's readable records are kept when others are not: an
+    /// "answered" record must not be lost to a broken one beside it.
+    /// - Throws: ``Failure`` when the body is not JSON or not an object or array of objects,
+    ///   or its one object is unreadable.
+    public static func parseBatch(_ body: some Collection<UInt8>) throws(Failure) -> Batch {
         let data = Data(body)
-        let records: [Record]
-        do {
-            if data.first(where: { !Self.isWhitespace($0) }) == UInt8(ascii: "[") {
-                records = try JSONDecoder().decode([Record].self, from: data)
-            } else {
-                records = [try JSONDecoder().decode(Record.self, from: data)]
+        guard data.first(where: { !Self.isWhitespace($0) }) == UInt8(ascii: "[") else {
+            let record: Record
+            do {
+                record = try JSONDecoder().decode(Record.self, from: data)
+            } catch {
+                throw Failure(message: LenientCodingKey.summary(of: error))
             }
+            return Batch(reports: [try report(record)])
+        }
+        let elements: [Element]
+        do {
+            elements = try JSONDecoder().decode([Element].self, from: data)
         } catch {
             throw Failure(message: LenientCodingKey.summary(of: error))
         }
-        var reports: [CallStatusReport] = []
-        for (index, record) in records.enumerated() {
-            do {
-                reports.append(try report(record))
+        var batch = Batch()
+        for (index, element) in elements.enumerated() {
+            do throws(Failure) {
+                switch element {
+                case .record(let record): batch.reports.append(try report(record))
+                case .unreadable(let failure): throw failure
+                }
             } catch {
-                throw records.count > 1 ? Failure(message: "record \(index): \(error.message)") : error
+                batch.problems.append(Failure(message: "record \(index): \(error.message)"))
             }
         }
-        return reports
+        return batch
+    }
+
+    /// One element of an array body, decoded on its own so that one bad record does not
+    /// fail the others.
+    private enum Element: Decodable {
+        case record(Record)
+        case unreadable(Failure)
+
+        init(from decoder: any Decoder) throws {
+            do {
+                self = .record(try Record(from: decoder))
+            } catch {
+                self = .unreadable(Failure(message: LenientCodingKey.summary(of: error)))
+            }
+        }
     }
 
     private static func report(_ record: Record) throws(Failure) -> CallStatusReport {
