@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import KlaxonCore
 import KlaxonEngine
 import KlaxonRules
 import Logging
@@ -81,6 +82,11 @@ public enum KlaxonServe {
         do {
             try await engine.recoverInterruptedWork()
             let (host, port) = try listenAddress(options: options, server: repository.server, logger: logger)
+            if !isLoopback(host), let unchecked = uncheckedCallbackProviders(repository).first {
+                logger.warning(
+                    "no callback_token configured: anyone who can reach \(host):\(port) can post a status report for provider \(unchecked) and stop an escalation with \"answered\""
+                )
+            }
             reloader.serving = ServingSettings(options: options, repository: repository, host: host)
             let context = ServerContext(engine: engine, reloader: reloader, metrics: metrics, logger: logger)
             let app = application(context, host: host, port: port) { address in
@@ -168,6 +174,15 @@ public enum KlaxonServe {
             }
         }
         return (host, port)
+    }
+
+    /// Providers whose status reports nothing authenticates: none sign theirs but Huawei
+    /// with `callback_shared_key`, so without `callback_token` anyone may post them.
+    static func uncheckedCallbackProviders(_ repository: RuleRepository) -> [String] {
+        guard repository.server.callbackTokens.isEmpty else { return [] }
+        return repository.providers.filter { provider in
+            CallbackRoutes.takesReports(provider.type) && !(provider.type == .huaweiAICC && provider.options["callback_shared_key"] != nil)
+        }.map(\.name)
     }
 
     static func isLoopback(_ host: String) -> Bool {

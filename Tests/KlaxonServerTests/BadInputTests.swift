@@ -563,3 +563,23 @@ private func blockingExchange(port: Int, send text: String, untilClosed: Bool) t
         if !untilClosed { return String(decoding: received, as: UTF8.self) }
     }
 }
+
+extension BadInputTests {
+    /// Which providers' reports nothing authenticates, for the warning when klaxon listens
+    /// beyond loopback: without `callback_token`, every one that takes reports but a Huawei
+    /// provider with a shared key.
+    @Test func uncheckedCallbackProvidersAreTheUnsignedOnesWithoutAToken() throws {
+        let providers = """
+            providers:
+              ali: {type: aliyun, access_key_id: k, access_key_secret: s, called_show_number: "057100000000"}
+              signed: {type: huawei-aicc, endpoint: "http://127.0.0.1:1", app_key: k, app_secret: s, callback_shared_key: shared}
+              unsigned: {type: huawei-aicc, endpoint: "http://127.0.0.1:1", app_key: k, app_secret: s}
+              sim: {type: simulator}
+
+            """
+        let open = try #require(RuleLoader(environment: [:], mode: .serve).load(yaml: providers).repository)
+        #expect(KlaxonServe.uncheckedCallbackProviders(open) == ["ali", "unsigned"])
+        let guarded = try #require(RuleLoader(environment: [:], mode: .serve).load(yaml: providers + "server: {callback_token: cb}\n").repository)
+        #expect(KlaxonServe.uncheckedCallbackProviders(guarded).isEmpty)
+    }
+}
