@@ -206,3 +206,25 @@ import Testing
         #expect(output.stdout.contains(#""status":"firing""#))
     }
 }
+
+extension RouteInputMappingTests {
+    /// The shipped Alertmanager mail mapping: every mail of one group is one alert, whatever
+    /// order its alerts are listed in, so a second mail does not page again and the
+    /// "[RESOLVED]" one resolves what the first opened.
+    @Test func alertmanagerMailOfOneGroupIsOneAlertInAnyOrder() async throws {
+        let file = "examples/emails/alertmanager-0.25-firing.eml"
+        let original = try String(contentsOf: KlaxonProcess.packageRoot.appendingPathComponent(file), encoding: .utf8)
+        let swapped = original.replacingOccurrences(of: "db-1", with: "db-X").replacingOccurrences(of: "db-2", with: "db-1")
+            .replacingOccurrences(of: "db-X", with: "db-2")
+        #expect(swapped != original)
+        let reordered = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-am-mail-\(UUID().uuidString).eml")
+        try swapped.write(to: reordered, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: reordered) }
+        let first = try await plan("alertmanager-mail", file)
+        let second = try await plan("alertmanager-mail", reordered.path)
+        let key = { (alerts: [[String: Any]]) in (alerts.first?["matches"] as? [[String: Any]])?.first?["dedupe_key"] as? String }
+        #expect(key(first) != nil && key(first) == key(second))
+        #expect((first.first?["labels"] as? [String: String])?["alertname"] == "DiskFull")
+        #expect(first.first?["severity"] as? String == "critical")
+    }
+}
