@@ -80,6 +80,27 @@ import Testing
         #expect(problem.labels["alertname"] == "Service Alert: web-1/HTTP")
     }
 
+    /// Updates and acknowledgements record nothing: one after the recovery (a problem closed
+    /// by hand in Zabbix sends both) would otherwise open the alert again and page.
+    @Test func updatesAndAcknowledgementsAreNoAlerts() throws {
+        for subject in [
+            "Update: problem acknowledged", "Updated problem in 5m: High CPU on web-1", "** ACKNOWLEDGEMENT Service Alert: web-1/HTTP is CRITICAL **",
+            "[ACKNOWLEDGEMENT] HTTP on web-1 is CRITICAL!", "Re: Update: High CPU",
+        ] {
+            #expect(
+                try EmailAdapter.alerts(from: Array(Self.mail(subject: subject).utf8), mapping: .default, input: "ops-mail").isEmpty,
+                "\(subject)"
+            )
+        }
+        // With a status of its own, it is that status.
+        #expect(try alert(Self.mail(subject: "Update: Resolved: High CPU")).status == .resolved)
+        // A sender not allowed is refused all the same.
+        let listed = EmailMapping(senders: ["zabbix@example.com"])
+        #expect(throws: IngestError.self) {
+            try EmailAdapter.alerts(from: Array(Self.mail(subject: "Update: x", from: "eve@example.org").utf8), mapping: listed, input: "ops-mail")
+        }
+    }
+
     @Test func severityMapKeysAreSeverityWordsAndMapTheValue() throws {
         let mapping = EmailMapping(severityMap: ["Disaster": "critical", "P3": "warning"])
         #expect(try alert(Self.mail(subject: "[DISASTER] Core switch down"), mapping).severity == "critical")

@@ -25,14 +25,22 @@ public enum EmailAdapter {
     /// The most characters of the `subject` annotation (longer ones are cut, with `…`).
     public static let subjectLimit = 1000
 
-    /// Parses `bytes` (``RFC5322Parser``) and maps the message; one alert per message.
+    /// Parses `bytes` (``RFC5322Parser``) and maps the message; one alert per message, none
+    /// for an update or acknowledgement with no status of its own (``SubjectMarkers``).
     public static func alerts(
         from bytes: [UInt8],
         mapping: EmailMapping,
         input: String = "default",
         limits: EmailLimits = .default
     ) throws(IngestError) -> [Alert] {
-        [try alert(from: try RFC5322Parser.parse(bytes, limits: limits), mapping: mapping, input: input)]
+        let message = try RFC5322Parser.parse(bytes, limits: limits)
+        // An update or acknowledgement says nothing new about whether the problem fires, and
+        // may come after its recovery: taken for a firing alert, it would page again.
+        if SubjectMarkers.read(message.subject, extraSeverities: Set(mapping.severityMap.keys)).onlyUpdates {
+            try checkSender(message, mapping: mapping, input: input)
+            return []
+        }
+        return [try alert(from: message, mapping: mapping, input: input)]
     }
 
     /// Maps an already parsed message.

@@ -27,6 +27,13 @@ struct SubjectMarkers {
     var firingCount: Int?
     /// The subject without the markers found at its start, trimmed.
     var remainder: String
+    /// An update or acknowledgement of an alert (`Update:`, Zabbix's `Updated problem in
+    /// 5m:`, Nagios' `ACKNOWLEDGEMENT`): about a problem already reported, no status of its own.
+    var isUpdate = false
+
+    /// Whether the mail only updates an alert already reported: it may come after the
+    /// recovery (a problem closed by hand), and must not open or reopen anything.
+    var onlyUpdates: Bool { isUpdate && status == nil }
 
     static let builtinSeverities: Set<String> = [
         "critical", "crit", "fatal", "emergency", "emerg", "disaster", "high", "major", "error", "err", "warning", "warn",
@@ -75,6 +82,12 @@ struct SubjectMarkers {
                 let word = rest[..<colon].trimmingWhitespace().lowercased()
                 if word.hasPrefix("resolved in ") || word.hasPrefix("problem resolved") {
                     markers.status = markers.status ?? .resolved
+                    rest = rest[rest.index(after: colon)...]
+                    progressed = true
+                    continue
+                }
+                if word.hasPrefix("updated problem") {
+                    markers.isUpdate = true
                     rest = rest[rest.index(after: colon)...]
                     progressed = true
                     continue
@@ -136,6 +149,7 @@ struct SubjectMarkers {
             if status == nil { status = .resolved }
             return true
         case "update", "acknowledgement", "acknowledged", "ack":
+            isUpdate = true
             return true
         default:
             if severityWords.contains(word) {
