@@ -766,3 +766,74 @@ extension EngineDurabilityTests {
         #expect(beats[1] - beats[0] < .seconds(2), "\(beats[1] - beats[0])")
     }
 }
+
+/// Whom a pending step calls under the rules in force (``IncidentEngine/recipientsInForce(of:in:)``).
+@Suite struct RecipientsInForceTests {
+    static func repository(_ groups: String, bobPhone: String = "+8613700000002") throws -> RuleRepository {
+        let yaml = """
+            recipients:
+              alice: {phone: "+8613700000001"}
+              bob: {phone: "\(bobPhone)"}
+              carol: {phone: "+8613700000003"}
+            groups:
+            \(groups)
+            """
+        let loaded = RuleLoader(environment: [:], mode: .check).load(yaml: yaml, name: "test.yaml")
+        return try #require(loaded.repository, "\(loaded.errors)")
+    }
+
+    static func names(_ step: ScheduledStep, _ repository: RuleRepository) -> [String] {
+        IncidentEngine.recipientsInForce(of: step, in: repository).map(\.name)
+    }
+
+    static func step(_ notify: [String], written: [String]) -> ScheduledStep {
+        let phones = ["alice": "+8613700000001", "bob": "+8613700000002", "carol": "+8613700000003", "dave": "+8613700000004"]
+        return ScheduledStep(
+            incidentID: 1,
+            step: 1,
+            dueAt: Date(timeIntervalSince1970: 0),
+            recipients: written.map { CallRecipient(name: $0, phone: phones[$0] ?? "") },
+            notify: notify
+        )
+    }
+
+    /// alice is named and in the group: a handover of the group still calls her.
+    @Test func aPersonNamedDirectlyIsCalledWhateverTheGroup() throws {
+        let step = Self.step(["group:dba", "alice"], written: ["alice", "bob"])
+        #expect(Self.names(step, try Self.repository("  dba: [bob]")) == ["bob", "alice"])
+    }
+
+    /// Every group the step names is expanded, also one whose members an earlier group reached.
+    @Test func everyGroupIsExpanded() throws {
+        let step = Self.step(["group:a", "group:b"], written: ["alice", "bob"])
+        #expect(Self.names(step, try Self.repository("  a: [alice, bob]\n  b: [carol]")) == ["alice", "bob", "carol"])
+    }
+
+    /// A group gone: everyone the step was written with, a person gone from the rules on
+    /// the number the step has.
+    @Test func aGroupGoneCallsWhomTheStepWasWrittenWith() throws {
+        let step = Self.step(["group:gone", "carol"], written: ["alice", "dave", "carol"])
+        let called = IncidentEngine.recipientsInForce(of: step, in: try Self.repository("  other: [bob]"))
+        #expect(called.map(\.name) == ["carol", "alice", "dave"])
+        #expect(called.map(\.phone) == ["+8613700000003", "+8613700000001", "+8613700000004"])
+    }
+
+    /// A step written before klaxon kept `notify`: its people, on the numbers in force.
+    @Test func aStepWithoutNotifyCallsItsPeople() throws {
+        let step = Self.step([], written: ["bob", "alice"])
+        let called = IncidentEngine.recipientsInForce(of: step, in: try Self.repository("  dba: [carol]", bobPhone: "+8613700000022"))
+        #expect(called.map(\.name) == ["bob", "alice"])
+        #expect(called.first?.phone == "+8613700000022")
+    }
+
+    /// The notify entries are stored as lists of one after the pairs, which readers that
+    /// know only the pairs skip; both read back.
+    @Test func theNotifyListIsStoredBesideThePairs() throws {
+        let step = Self.step(["group:dba", "alice"], written: ["alice", "bob"])
+        let text = JSONColumn.encode(step.recipients, notify: step.notify)
+        #expect(text == #"[["alice","+8613700000001"],["bob","+8613700000002"],["group:dba"],["alice"]]"#)
+        #expect(JSONColumn.encode([], notify: ["group:dba"]) == #"[["group:dba"]]"#)
+        let pairsOnly = try JSONDecoder().decode([[String]].self, from: Data(text.utf8)).compactMap { $0.count == 2 ? $0[0] : nil }
+        #expect(pairsOnly == ["alice", "bob"])
+    }
+}

@@ -193,8 +193,9 @@ struct EngineEscalationTests {
         try await harness.expectNoDanglingReferences()
     }
 
-    /// A storm lasts while new alerts join it. Repeats and recoveries of its members do not
-    /// prolong it: a new outage twenty minutes later, after an acknowledged storm, rings.
+    /// A storm lasts while new alerts join it. Repeats, recoveries and flapping of its
+    /// members do not prolong it: a new outage twenty minutes later, after an acknowledged
+    /// storm, rings.
     @Test(arguments: StoreKind.allCases) func repeatsAndRecoveriesDoNotProlongAStorm(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(engineRules + "\n    storm: {threshold: 2, window: 5m}\n", on: kind)
         defer { Task { try? await harness.close() } }
@@ -207,6 +208,9 @@ struct EngineEscalationTests {
             harness.clock.advance(by: .seconds(240))
             #expect(try await harness.ingest(dbAlert("db-3")).joinedStorm == 0)
             if round == 3 { _ = try await harness.ingest(dbAlert("db-4", status: .resolved)) }
+            // A member that flaps.
+            _ = try await harness.ingest(dbAlert("db-5", status: .resolved))
+            _ = try await harness.ingest(dbAlert("db-5"))
         }
         let outage = try await harness.ingest(dbAlert("db-99"))
         #expect(outage.joinedStorm == 0)

@@ -155,9 +155,9 @@ public struct ScheduledStep: Sendable, Hashable {
     public var dueAt: Date
     public var state: StepState
     public var recipients: [CallRecipient]
-    /// The group through which each recipient was reached, by name; people named directly
-    /// in the escalation are not in it.
-    public var groups: [String: String]
+    /// The escalation step's `notify:` as written (`alice`, `group:dba`), whom the step
+    /// calls under the rules in force; empty for steps written before klaxon kept it.
+    public var notify: [String]
 
     public init(
         id: Int64 = 0,
@@ -166,7 +166,7 @@ public struct ScheduledStep: Sendable, Hashable {
         dueAt: Date,
         state: StepState = .pending,
         recipients: [CallRecipient],
-        groups: [String: String] = [:]
+        notify: [String] = []
     ) {
         self.id = id
         self.incidentID = incidentID
@@ -174,7 +174,7 @@ public struct ScheduledStep: Sendable, Hashable {
         self.dueAt = dueAt
         self.state = state
         self.recipients = recipients
-        self.groups = groups
+        self.notify = notify
     }
 }
 

@@ -636,29 +636,39 @@ extension IncidentEngine {
         return start
     }
 
-    /// Whom the step calls under the rules in force. People reached through a group are the
-    /// group's members now (the on-call after a handover), and everyone is called on their
-    /// number now: a number changed by a reload may be someone else's by now. A group gone
-    /// from the rules or left with nobody, and a person removed from them, keep the people
-    /// and numbers the step was written with: a stale number beats a lost page.
+    /// Whom the step calls under the rules in force: its `notify:` with each group's members
+    /// now (the on-call after a handover), each person once and on their number now (a
+    /// number changed by a reload may be someone else's by now). A person removed from the
+    /// rules is called on the number the step has; a group gone from them (or left with
+    /// nobody the rules know) calls everyone else the step was written with: a stale page
+    /// beats a lost one. Steps written before klaxon kept `notify` call the people they have.
     static func recipientsInForce(of step: ScheduledStep, in repository: RuleRepository) -> [CallRecipient] {
         var result: [CallRecipient] = []
         var called = Set<String>()
-        var expandedGroups = Set<String>()
-        for stored in step.recipients {
-            if let group = step.groups[stored.name], let members = repository.groups[group]?.members {
-                let people = members.compactMap { repository.recipients[$0] }
-                if !people.isEmpty {
-                    if expandedGroups.insert(group).inserted {
-                        for person in people where called.insert(person.name).inserted {
-                            result.append(CallRecipient(name: person.name, phone: person.phone))
-                        }
-                    }
-                    continue
-                }
+        func call(_ name: String, stored: CallRecipient? = nil) {
+            guard called.insert(name).inserted else { return }
+            if let person = repository.recipients[name] {
+                result.append(CallRecipient(name: name, phone: person.phone))
+            } else if let stored = stored ?? step.recipients.first(where: { $0.name == name }) {
+                result.append(stored)
             }
-            let current = repository.recipients[stored.name].map { CallRecipient(name: stored.name, phone: $0.phone) } ?? stored
-            if called.insert(current.name).inserted { result.append(current) }
+        }
+        guard !step.notify.isEmpty else {
+            for stored in step.recipients { call(stored.name, stored: stored) }
+            return result
+        }
+        var groupGone = false
+        for entry in step.notify {
+            guard entry.hasPrefix("group:") else {
+                call(entry)
+                continue
+            }
+            let members = repository.groups[String(entry.dropFirst(6))]?.members.filter { repository.recipients[$0] != nil } ?? []
+            if members.isEmpty { groupGone = true }
+            for name in members { call(name) }
+        }
+        if groupGone {
+            for stored in step.recipients { call(stored.name, stored: stored) }
         }
         return result
     }

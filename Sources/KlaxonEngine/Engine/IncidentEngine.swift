@@ -420,7 +420,7 @@ public final class IncidentEngine: Sendable {
                 step: step.step,
                 dueAt: start.adding(step.after),
                 recipients: step.recipients.map { CallRecipient(name: $0.name, phone: $0.phone) },
-                groups: step.groups
+                notify: step.notify
             )
         }
     }
@@ -445,9 +445,10 @@ public final class IncidentEngine: Sendable {
         if incident.storm {
             // Later alerts with this key find the storm incident through it.
             try await transaction.addStormKey(alert.key, incidentID: incident.id)
-            // The storm lasts while alerts come that would otherwise ring: new ones, or ones
-            // firing again. Repeats of firing members do not prolong it.
-            if existing?.status != .firing { try await transaction.updateStormJoinedAt(now, incidentID: incident.id) }
+            // The storm lasts while new alerts come. Its members' repeats, recoveries and
+            // flapping do not prolong it: a host bouncing for hours would keep an
+            // acknowledged storm taking in new outages silently.
+            if existing == nil { try await transaction.updateStormJoinedAt(now, incidentID: incident.id) }
         }
         incident.count += 1
         incident.lastSeen = now

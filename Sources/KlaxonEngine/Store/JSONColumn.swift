@@ -9,9 +9,9 @@ enum JSONColumn {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// A step's recipients as `[["name","phone"],...]`, with a third element, the group,
-    /// for people reached through one.
-    static func encode(_ recipients: [CallRecipient], groups: [String: String]) -> String {
+    /// A step's recipients as `[["name","phone"],...]`, then its `notify:` entries as lists
+    /// of one (`["group:dba"]`), which readers that know only the pairs skip.
+    static func encode(_ recipients: [CallRecipient], notify: [String]) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(recipients.reduce(2) { $0 + $1.name.utf8.count + $1.phone.utf8.count + 8 })
         bytes.append(UInt8(ascii: "["))
@@ -21,10 +21,12 @@ enum JSONColumn {
             JSONStringLiteral.append(recipient.name, to: &bytes)
             bytes.append(UInt8(ascii: ","))
             JSONStringLiteral.append(recipient.phone, to: &bytes)
-            if let group = groups[recipient.name] {
-                bytes.append(UInt8(ascii: ","))
-                JSONStringLiteral.append(group, to: &bytes)
-            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        for (index, entry) in notify.enumerated() {
+            if index > 0 || !recipients.isEmpty { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "["))
+            JSONStringLiteral.append(entry, to: &bytes)
             bytes.append(UInt8(ascii: "]"))
         }
         bytes.append(UInt8(ascii: "]"))

@@ -238,7 +238,7 @@ struct PostgresTransaction: IncidentTransaction {
 
     /// The step's values after its incident id: step, due_at, state, recipients.
     private static func stepBinds(_ step: ScheduledStep) -> [PostgresBind] {
-        [.int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients, groups: step.groups))]
+        [.int(step.step), .date(step.dueAt), .text(step.state.rawValue), .text(JSONColumn.encode(step.recipients, notify: step.notify))]
     }
 
     func steps(incidentID: Int64) async throws -> [ScheduledStep] {

@@ -270,7 +270,7 @@ struct SQLiteTransaction: IncidentTransaction {
                 binds.append(.int(step.step))
                 binds.append(.date(step.dueAt))
                 binds.append(.text(step.state.rawValue))
-                binds.append(.text(JSONColumn.encode(step.recipients, groups: step.groups)))
+                binds.append(.text(JSONColumn.encode(step.recipients, notify: step.notify)))
             }
             let count = end - start
             _ = try query(count <= Self.insertStepsStatements.count ? Self.insertStepsStatements[count - 1] : Self.insertSteps(count), binds)

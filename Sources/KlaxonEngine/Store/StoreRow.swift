@@ -67,16 +67,15 @@ enum StoreRows {
 
     static func step(_ row: some StoreRow) throws -> ScheduledStep {
         let entries = JSONColumn.decode([[String]].self, try row.string("recipients")) ?? []
-        var groups: [String: String] = [:]
-        for entry in entries where entry.count == 3 { groups[entry[0]] = entry[2] }
+
         return ScheduledStep(
             id: try row.int64("id"),
             incidentID: try row.int64("incident_id"),
             step: Int(try row.int64("step")),
             dueAt: try row.date("due_at"),
             state: StepState(rawValue: try row.string("state")) ?? .pending,
-            recipients: entries.compactMap { $0.count >= 2 ? CallRecipient(name: $0[0], phone: $0[1]) : nil },
-            groups: groups
+            recipients: entries.compactMap { $0.count == 2 ? CallRecipient(name: $0[0], phone: $0[1]) : nil },
+            notify: entries.compactMap { $0.count == 1 ? $0[0] : nil }
         )
     }
 

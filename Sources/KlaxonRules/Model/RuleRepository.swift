@@ -28,24 +28,14 @@ public struct RuleRepository: Sendable {
 
     /// People a `notify:` list reaches, groups expanded, each person once, in order.
     public func expand(_ notify: [String]) -> [Recipient] {
-        expandNotingGroups(notify).recipients
-    }
-
-    /// ``expand(_:)``, and the group through which each person reached by one was first
-    /// reached, by name (people named before their group are not in it).
-    public func expandNotingGroups(_ notify: [String]) -> (recipients: [Recipient], groups: [String: String]) {
         var seen = Set<String>()
         var result: [Recipient] = []
-        var reachedThrough: [String: String] = [:]
         for entry in notify {
-            let group = entry.hasPrefix("group:") ? String(entry.dropFirst(6)) : nil
-            let names = group.map { groups[$0]?.members ?? [] } ?? [entry]
+            let names = entry.hasPrefix("group:") ? groups[String(entry.dropFirst(6))]?.members ?? [] : [entry]
             for name in names where seen.insert(name).inserted {
-                guard let person = recipients[name] else { continue }
-                result.append(person)
-                if let group { reachedThrough[name] = group }
+                if let person = recipients[name] { result.append(person) }
             }
         }
-        return (result, reachedThrough)
+        return result
     }
 }

@@ -35,7 +35,7 @@ public struct PlannedStep: Sendable, Hashable {
     public var step: Int
     public var after: Duration
     public var recipients: [Recipient]
-    /// The group through which each person was reached, by name; people named directly are
-    /// not in it. A step run after a reload calls the group's members then.
-    public var groups: [String: String] = [:]
+    /// The step's `notify:` as written (`alice`, `group:dba`): a step run after a reload
+    /// calls the groups' members then.
+    public var notify: [String] = []
 }

@@ -145,13 +145,12 @@ public final class AlertPlanner: Sendable {
         var result: [PlannedStep] = []
         for round in 0...escalation.repeatCount {
             for step in escalation.steps {
-                let reached = repository.expandNotingGroups(step.notify)
                 result.append(
                     PlannedStep(
                         step: result.count + 1,
                         after: roundLength * round + step.after,
-                        recipients: reached.recipients,
-                        groups: reached.groups
+                        recipients: repository.expand(step.notify),
+                        notify: step.notify
                     )
                 )
             }
