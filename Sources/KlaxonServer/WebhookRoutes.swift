@@ -57,6 +57,12 @@ struct WebhookRoutes: Sendable {
                 var limits = EmailLimits.default
                 limits.maxBytes = rules.repository.server.bodyLimit
                 alerts = try EmailAdapter.alerts(from: bytes, mapping: input?.emailMapping ?? .default, input: inputName, limits: limits)
+                if alerts.isEmpty {
+                    context.logger.info(
+                        "e-mail updates or acknowledges an alert already reported: nothing recorded",
+                        metadata: ["input": "\(inputName)"]
+                    )
+                }
             }
         } catch {
             throw Self.apiError(error, kind: kind)

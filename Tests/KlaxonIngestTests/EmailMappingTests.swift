@@ -84,8 +84,9 @@ import Testing
     /// by hand in Zabbix sends both) would otherwise open the alert again and page.
     @Test func updatesAndAcknowledgementsAreNoAlerts() throws {
         for subject in [
-            "Update: problem acknowledged", "Updated problem in 5m: High CPU on web-1", "** ACKNOWLEDGEMENT Service Alert: web-1/HTTP is CRITICAL **",
-            "[ACKNOWLEDGEMENT] HTTP on web-1 is CRITICAL!", "Re: Update: High CPU",
+            "Updated problem in 5m: High CPU on web-1", "Updated problem: High CPU on web-1",
+            "** ACKNOWLEDGEMENT Service Alert: web-1/HTTP is CRITICAL **", "[ACKNOWLEDGEMENT] HTTP on web-1 is CRITICAL!",
+            "Re: Updated problem in 1h: High CPU",
         ] {
             #expect(
                 try EmailAdapter.alerts(from: Array(Self.mail(subject: subject).utf8), mapping: .default, input: "ops-mail").isEmpty,
@@ -93,11 +94,20 @@ import Testing
             )
         }
         // With a status of its own, it is that status.
-        #expect(try alert(Self.mail(subject: "Update: Resolved: High CPU")).status == .resolved)
+        #expect(try alert(Self.mail(subject: "Updated problem in 5m: Resolved: High CPU")).status == .resolved)
+        // Words other systems use for other things are no updates: Alibaba Cloud's
+        // Kubernetes service is ACK.
+        for subject in ["[ACK][CRITICAL] cluster prod node NotReady", "Update: disk full on db-1", "Ack: queue stuck"] {
+            #expect(try alert(Self.mail(subject: subject)).status == .firing, "\(subject)")
+        }
         // A sender not allowed is refused all the same.
         let listed = EmailMapping(senders: ["zabbix@example.com"])
         #expect(throws: IngestError.self) {
-            try EmailAdapter.alerts(from: Array(Self.mail(subject: "Update: x", from: "eve@example.org").utf8), mapping: listed, input: "ops-mail")
+            try EmailAdapter.alerts(
+                from: Array(Self.mail(subject: "Updated problem: x", from: "eve@example.org").utf8),
+                mapping: listed,
+                input: "ops-mail"
+            )
         }
     }
 

@@ -27,8 +27,8 @@ struct SubjectMarkers {
     var firingCount: Int?
     /// The subject without the markers found at its start, trimmed.
     var remainder: String
-    /// An update or acknowledgement of an alert (`Update:`, Zabbix's `Updated problem in
-    /// 5m:`, Nagios' `ACKNOWLEDGEMENT`): about a problem already reported, no status of its own.
+    /// An update or acknowledgement of an alert (Zabbix's `Updated problem in 5m:`, Nagios'
+    /// and Icinga's `ACKNOWLEDGEMENT`): about a problem already reported, no status of its own.
     var isUpdate = false
 
     /// Whether the mail only updates an alert already reported: it may come after the
@@ -148,8 +148,12 @@ struct SubjectMarkers {
         case "resolved", "ok", "recovery", "recovered", "cleared", "resolve":
             if status == nil { status = .resolved }
             return true
-        case "update", "acknowledgement", "acknowledged", "ack":
+        case "acknowledgement":
+            // Nagios' and Icinga's type; plain "ack" may be anything (Alibaba Cloud's
+            // Kubernetes service is ACK), so it marks no update.
             isUpdate = true
+            return true
+        case "update", "acknowledged", "ack":
             return true
         default:
             if severityWords.contains(word) {
