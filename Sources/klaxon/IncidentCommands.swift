@@ -29,7 +29,8 @@ struct IncidentsCommand: AsyncParsableCommand {
             return
         }
         let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
-        let incidents = object?["incidents"] as? [[String: Any]] ?? []
+        // A proxy's or another server's page must not read as "no open incidents".
+        guard let incidents = object?["incidents"] as? [[String: Any]] else { throw APIClient.unexpected(answer, api: api) }
         guard !incidents.isEmpty else {
             print("no \(state == .all ? "" : state.rawValue + " ")incidents")
             return
@@ -98,10 +99,10 @@ private func changeIncident(_ api: APIOptions, id: Int64, action: String, by: St
     let body = try JSONSerialization.data(withJSONObject: ["by": actor])
     let answer = try await APIClient.request(api, .POST, "/api/v1/incidents/\(id)/\(action)", body: Array(body))
     let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
-    let state = object?["state"] as? String ?? "?"
-    guard state == (action == "ack" ? "acked" : "resolved") else {
-        print("incident \(id): the server answered state \(state)")
-        return
+    // Anything but the incident in the state asked for (a proxy's login page answering 200)
+    // is a failure: the escalation may still ring.
+    guard let state = object?["state"] as? String, state == (action == "ack" ? "acked" : "resolved") else {
+        throw APIClient.unexpected(answer, api: api)
     }
     let recorded = object?[action == "ack" ? "acked_by" : "resolved_by"] as? String
     // The server keeps at most 200 characters of a name.
@@ -113,6 +114,13 @@ private func changeIncident(_ api: APIOptions, id: Int64, action: String, by: St
 }
 
 extension APIClient {
+    /// Prints that a 2xx answer is not what klaxon's API answers, and exits 1.
+    static func unexpected(_ answer: Answer, api: APIOptions) -> ExitCode {
+        let start = String(decoding: answer.body.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+        StandardError.print("klaxon: \(api.server) answered \(answer.status) with something other than klaxon's API answer (a proxy?): \(start)")
+        return ExitCode(1)
+    }
+
     /// Sends a request and returns a 2xx answer; prints the reason and exits 1 otherwise.
     static func request(_ api: APIOptions, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
         let client: APIClient
