@@ -65,13 +65,19 @@ struct APIRoutes: Sendable {
     static func actor(_ request: Request, context: KlaxonRequestContext, timeout: Duration) async throws -> String {
         let body = try await WebhookRoutes.readBody(request, context: context, limit: 64 * 1024, timeout: timeout)
         if body.readableBytes == 0 { return "api" }
+        let decoded: ActorBody
         do {
-            let decoded = try JSONDecoder().decode(ActorBody.self, from: Data(body.readableBytesView))
-            guard let by = decoded.by?.trimmingCharacters(in: .whitespacesAndNewlines), !by.isEmpty else { return "api" }
-            return String(by.prefix(200))
+            decoded = try JSONDecoder().decode(ActorBody.self, from: Data(body.readableBytesView))
         } catch {
-            throw APIError(.badRequest, "invalid body", detail: "expected {\"by\": \"name\"}: \(error)")
+            throw APIError(.badRequest, "invalid body", detail: "expected {\"by\": \"name\"}, with by a string")
         }
+        guard let by = decoded.by?.trimmingCharacters(in: .whitespacesAndNewlines), !by.isEmpty else { return "api" }
+        // The name goes into log lines and the timeline as it is: a line break in it would
+        // forge a log line.
+        guard !by.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw APIError(.badRequest, "invalid body", detail: "by: control characters (line breaks, tabs) are not allowed in a name")
+        }
+        return String(by.prefix(200))
     }
 
     private func store<T>(_ body: () async throws -> T) async throws -> T {

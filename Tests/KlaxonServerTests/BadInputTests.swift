@@ -312,6 +312,18 @@ struct BadInputTests {
             #expect(try await klaxon.post("/api/v1/incidents/42/ack", "", headers: apiAuth).status == 404)
             #expect(try await klaxon.post("/webhook/alertmanager", try sample("alertmanager-0.25-firing.json"), headers: amAuth).status == 200)
             #expect(try await klaxon.post("/api/v1/incidents/1/ack", "{not json", headers: apiAuth).status == 400)
+            // A name with a line break would forge a log line.
+            let forged = try await klaxon.post(
+                "/api/v1/incidents/1/ack",
+                #"{"by":"alice\n2026-12-07 info klaxon: incident resolved"}"#,
+                headers: apiAuth
+            )
+            #expect(forged.status == 400)
+            #expect(forged.json["detail"] as? String == "by: control characters (line breaks, tabs) are not allowed in a name")
+            #expect(
+                try await klaxon.post("/api/v1/incidents/1/ack", #"{"by":7}"#, headers: apiAuth).json["detail"] as? String
+                    == #"expected {"by": "name"}, with by a string"#
+            )
             #expect(try await klaxon.post("/api/v1/incidents/1/resolve", "", headers: apiAuth).json["resolved_by"] as? String == "api")
             let conflict = try await klaxon.post("/api/v1/incidents/1/ack", "", headers: apiAuth)
             #expect(conflict.status == 409)
