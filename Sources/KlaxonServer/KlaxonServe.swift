@@ -72,6 +72,8 @@ public enum KlaxonServe {
             for warning in warnings { logger.warning("\(warning)") }
         case .rejected(let errors):
             throw ServeError(errors)
+        case .storeUnavailable(let reason):
+            throw ServeError([reason])
         }
         let repository = rules.repository
         let storeURL = options.store(for: repository)

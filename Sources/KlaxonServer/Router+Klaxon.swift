@@ -77,6 +77,8 @@ public func buildRouter(_ server: ServerContext) -> Router<KlaxonRequestContext>
             var response = try context.responseEncoder.encode(body, from: request, context: context)
             response.status = .badRequest
             return response
+        case .storeUnavailable(let reason):
+            throw APIError(.serviceUnavailable, "store unavailable", detail: "\(reason); the rules in use keep serving; retry")
         }
     }
     return router

@@ -39,6 +39,9 @@ public final class RuleReloader: Sendable {
     public enum Outcome: Sendable {
         case loaded(EngineRules, warnings: [String])
         case rejected(errors: [String])
+        /// The store could not say which incidents are open, which a reload must not strand:
+        /// nothing is wrong with the rules; try again when the store is back.
+        case storeUnavailable(String)
     }
 
     /// What the server settled at start; once set, reloads that would change it are refused.
@@ -60,7 +63,7 @@ public final class RuleReloader: Sendable {
         do {
             active = try await engine.incidents(.active, limit: Int.max)
         } catch {
-            let refused = Outcome.rejected(errors: ["the store cannot list the open incidents, which a reload must not strand: \(error)"])
+            let refused = Outcome.storeUnavailable("the store cannot list the open incidents, which a reload must not strand: \(error)")
             log(refused)
             return refused
         }
@@ -115,6 +118,8 @@ public final class RuleReloader: Sendable {
         case .rejected(let errors):
             for error in errors { logger.error("\(error)") }
             logger.error("reload refused: the new rules have errors; the rules in use keep serving", metadata: ["errors": "\(errors.count)"])
+        case .storeUnavailable(let reason):
+            logger.error("reload not done: \(reason); the rules in use keep serving")
         }
     }
 

@@ -595,3 +595,38 @@ extension BadInputTests {
         #expect(KlaxonServe.uncheckedCallbackProviders(guarded).isEmpty)
     }
 }
+
+/// A store that cannot be reached: every use fails.
+private struct UnreachableStore: IncidentStore {
+    struct Down: Error, CustomStringConvertible {
+        var description: String { "connection refused" }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T { throw Down() }
+    func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T { throw Down() }
+    func ping() async throws { throw Down() }
+    func close() async throws {}
+}
+
+extension BadInputTests {
+    /// A reload while the store is down cannot check the open incidents it must not strand:
+    /// it is not done, and says the store is the reason, not the rules (503, not 400).
+    @Test func aReloadWhileTheStoreIsDownSaysSo() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-reload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("rules.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let reloader = RuleReloader(paths: [file.path], environment: [:], httpClient: .shared, logger: quietLogger)
+        guard case .loaded(let initial, _) = reloader.load() else {
+            Issue.record("rules rejected")
+            return
+        }
+        let engine = IncidentEngine(store: UnreachableStore(), rules: initial)
+        guard case .storeUnavailable(let reason) = await reloader.reload(into: engine) else {
+            Issue.record("a reload with the store down was not refused as such")
+            return
+        }
+        #expect(reason == "the store cannot list the open incidents, which a reload must not strand: connection refused")
+    }
+}
