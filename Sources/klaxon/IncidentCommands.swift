@@ -7,7 +7,10 @@ struct IncidentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents",
         abstract: "List incidents of a running klaxon.",
-        discussion: "The API token comes from --token-file or KLAXON_API_TOKEN. Exits 1 when the server refuses or cannot be reached."
+        discussion: """
+            The API token comes from --token-file or KLAXON_API_TOKEN. Exits 75 when the server cannot be reached or \
+            answers 5xx, 77 when it refuses the token, 1 for anything else that fails.
+            """
     )
 
     enum State: String, ExpressibleByArgument, CaseIterable {
@@ -121,7 +124,10 @@ extension APIClient {
         return ExitCode(1)
     }
 
-    /// Sends a request and returns a 2xx answer; prints the reason and exits 1 otherwise.
+    /// Sends a request and returns a 2xx answer; prints the reason and exits otherwise: 75
+    /// (EX_TEMPFAIL) when the server cannot be reached or answers 5xx (retry later), 77
+    /// (EX_NOPERM) when it refuses the token, 1 for anything else (an unknown incident, one
+    /// already resolved, a bad argument), so scripts can tell them apart.
     static func request(_ api: APIOptions, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> Answer {
         let client: APIClient
         do {
@@ -136,11 +142,15 @@ extension APIClient {
             answer = try await client.send(method, path, body: body)
         } catch {
             StandardError.print("klaxon: cannot reach \(server): \(error)")
-            throw ExitCode(1)
+            throw ExitCode(75)
         }
         guard (200..<300).contains(answer.status) else {
             StandardError.print("klaxon: \(server) answered \(answer.status): \(errorLine(answer))")
-            throw ExitCode(1)
+            switch answer.status {
+            case 401, 403: throw ExitCode(77)
+            case 500..<600: throw ExitCode(75)
+            default: throw ExitCode(1)
+            }
         }
         return answer
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KlaxonTestSupport
 import Testing
 import VendorFakes
 
@@ -22,5 +23,28 @@ import VendorFakes
                 #expect(!output.stdout.contains("acknowledged") && !output.stdout.contains("no open incidents"))
             }
         }
+    }
+
+    /// Scripts tell "retry later" (75: unreachable, 5xx) from "wrong token" (77) from the rest (1).
+    @Test func exitCodesSayWhetherToRetry() async throws {
+        let router = Router()
+        router.post("/api/v1/incidents/:id/ack") { _, context -> Response in
+            let status: HTTPResponse.Status =
+                switch context.parameters.get("id") {
+                case "401": .unauthorized
+                case "503": .serviceUnavailable
+                default: .notFound
+                }
+            return Response(status: status, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"x","detail":"y"}"#)))
+        }
+        try await withFakeServer(router) { baseURL in
+            for (id, code) in [("401", Int32(77)), ("503", 75), ("404", 1)] {
+                let output = try await KlaxonProcess.run(["ack", id, "--server", baseURL], environment: ["KLAXON_API_TOKEN": "t"])
+                #expect(output.status == code, "\(id): \(output.stderr)")
+            }
+        }
+        let port = try FreePort.pick()
+        let unreachable = try await KlaxonProcess.run(["incidents", "--server", "http://127.0.0.1:\(port)"], environment: ["KLAXON_API_TOKEN": "t"])
+        #expect(unreachable.status == 75, "\(unreachable.stderr)")
     }
 }

@@ -407,7 +407,7 @@ struct ServeCommandTests {
     @Test func unreachableServerIsReported() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let result = try await KlaxonProcess.run(["incidents", "--server", "http://127.0.0.1:1"])
-        #expect(result.status == 1)
+        #expect(result.status == 75)
         #expect(result.stderr.hasPrefix("klaxon: cannot reach http://127.0.0.1:1"))
     }
 }
