@@ -104,7 +104,13 @@ struct CallbackRoutes: Sendable {
                     throw APIError(.serviceUnavailable, "store unavailable", detail: "the report was not recorded; retry: \(error)")
                 }
                 if outcome == .unknownCall {
-                    context.logger.warning("status report for a call klaxon does not know", metadata: ["provider": "\(name)"])
+                    context.logger.warning(
+                        "status report for a call klaxon does not know",
+                        metadata: [
+                            "provider": "\(name)", "vendor_call_id": "\(report.vendorCallID ?? "-")", "call_id": "\(report.callID ?? "-")",
+                            "status": "\(report.status.rawValue)",
+                        ]
+                    )
                 }
             }
             return Response(
