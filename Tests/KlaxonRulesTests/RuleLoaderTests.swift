@@ -259,11 +259,22 @@ import Testing
         }
     }
 
+    /// Without a route that takes every alert, an alert no route matches calls nobody: a
+    /// load warns, at the last route. A route with a severity filter takes only those.
+    @Test func routesThatLeaveAlertsUnroutedAreAWarning() {
+        let route = "    voice: down\n    escalation: primary\n    providers: [sim]\n"
+        let narrow = baseRules + "\nroutes:\n  - name: db\n    match: {team: db}\n" + route + "  - name: pages\n    severities: [critical]\n" + route
+        let warnings = RuleLoader(environment: [:], mode: .serve).load(yaml: narrow).warnings.map(\.description)
+        #expect(warnings.count == 1 && warnings[0].contains("warning: routes: none takes every alert"), "\(warnings)")
+        #expect(RuleLoader(environment: [:], mode: .serve).load(yaml: narrow + "  - name: rest\n" + route).warnings.isEmpty)
+    }
+
     /// A route without a name is called by its place in the list, which the incidents it
     /// opens are keyed by: a load warns, at the route.
     @Test func aRouteWithoutANameIsAWarning() {
         let route = "    voice: down\n    escalation: primary\n    providers: [sim]\n"
-        let yaml = baseRules + "\nroutes:\n  - name: all\n    match: {team: db}\n" + route + "  - match: {team: web}\n" + route
+        let yaml =
+            baseRules + "\nroutes:\n  - name: all\n    match: {team: db}\n" + route + "  - match: {team: web}\n" + route + "  - name: rest\n" + route
         let loaded = RuleLoader(environment: [:], mode: .serve).load(yaml: yaml)
         #expect(loaded.errors.isEmpty, "\(loaded.errors)")
         let warnings = loaded.warnings.map(\.description)

@@ -35,6 +35,13 @@ extension RepositoryBuilder {
         }
         if routes.isEmpty, let first = repository.files.first {
             context.warning(SourceLocation(file: first, line: 1, column: 1), "no routes: no alert will ever page anyone")
+        } else if let last = routes.last, !routes.contains(where: { $0.matchers.isEmpty && $0.severities == nil }) {
+            // A label mistyped at the source then loses the page; klaxon counts such alerts
+            // (klaxon_alerts_unrouted_total), but a catch-all route calls someone.
+            context.warning(
+                last.location,
+                "routes: none takes every alert (a last route without match, matchers or severities): an alert no route matches calls nobody"
+            )
         }
         var checkedPairs = Set<String>()
         forEachRoute(routes) { route in validate(route, severities: severityConfig, checkedPairs: &checkedPairs) }
