@@ -304,6 +304,27 @@ struct PostgresStoreTests {
         #expect(error?.message.contains("schema version 99, newer than this klaxon knows") == true, "\(String(describing: error))")
     }
 
+    /// Schema 4 dates a storm from its last new alert; a storm from before it is dated from
+    /// when it was last seen, as it was then (times are milliseconds since 1970).
+    @Test func upgradeDatesAnOlderStormFromWhenItWasLastSeen() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let old = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout, migrations: 3)
+        try await old.close()
+        _ = try await TestPostgres.execute(
+            """
+            INSERT INTO incidents (key, route, state, severity, priority, title, providers, opened_at, last_seen, count, storm, storm_guarded)
+            VALUES ('db|storm', 'db', 'open', 'critical', 1, 'alert storm on route db', '[]', 1000, 5000, 3, TRUE, TRUE)
+            """,
+            in: url
+        )
+        let upgraded = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        defer { Task { try? await upgraded.close() } }
+        #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
+        let found = try await upgraded.read { try await $0.activeStormIncident(route: "db", joinedSince: Date(timeIntervalSince1970: 4)) }
+        #expect(found?.storm == true)
+        #expect(try await upgraded.read { try await $0.activeStormIncident(route: "db", joinedSince: Date(timeIntervalSince1970: 6)) } == nil)
+    }
+
     /// Schema 2 indexes only the incidents of storm-guarded routes; the incidents from
     /// before it keep counting for the guard, and new unguarded ones do not.
     @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {

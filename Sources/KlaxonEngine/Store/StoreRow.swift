@@ -66,8 +66,8 @@ enum StoreRows {
     }
 
     static func step(_ row: some StoreRow) throws -> ScheduledStep {
+        // Pairs are the people the step was written with; lists of one, its `notify:`.
         let entries = JSONColumn.decode([[String]].self, try row.string("recipients")) ?? []
-
         return ScheduledStep(
             id: try row.int64("id"),
             incidentID: try row.int64("incident_id"),
