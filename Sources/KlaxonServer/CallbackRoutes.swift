@@ -47,15 +47,13 @@ struct CallbackRoutes: Sendable {
                 switch provider.type {
                 case .aliyun:
                     let batch = try AliyunReceiptParser.parseBatch(body, outIDPrefix: provider.options["out_id_prefix"] ?? "")
-                    if !batch.problems.isEmpty {
-                        // Aliyun pushes the same bytes again: the good records are kept.
-                        context.logger.warning(
-                            "Aliyun VoiceReport with malformed records",
-                            metadata: ["provider": "\(name)", "problems": "\(batch.problems.map(\.description))"]
-                        )
-                        if batch.reports.isEmpty, let problem = batch.problems.first { throw problem }
-                    }
-                    reports = batch.reports
+                    reports = try Self.readable(
+                        batch.reports,
+                        problems: batch.problems,
+                        of: "Aliyun VoiceReport",
+                        provider: name,
+                        logger: context.logger
+                    )
                     reply = AliyunReceiptParser.replyBody
                 case .huaweiAICC:
                     let fields: [String: String]
@@ -79,14 +77,13 @@ struct CallbackRoutes: Sendable {
                     reply = #"{"status":"ok"}"#
                 case .infin8linx:
                     let batch = try Infin8linxCallbackParser.parseBatch(body)
-                    if !batch.problems.isEmpty {
-                        context.logger.warning(
-                            "infin8linx call records klaxon cannot read",
-                            metadata: ["provider": "\(name)", "problems": "\(batch.problems.map(\.description))"]
-                        )
-                        if batch.reports.isEmpty, let problem = batch.problems.first { throw problem }
-                    }
-                    reports = batch.reports
+                    reports = try Self.readable(
+                        batch.reports,
+                        problems: batch.problems,
+                        of: "infin8linx call record",
+                        provider: name,
+                        logger: context.logger
+                    )
                     reply = #"{"code":200,"msg":"ok"}"#
                 case .webhook, .simulator:
                     throw Self.noReports(provider)
@@ -119,6 +116,22 @@ struct CallbackRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: reply))
             )
         }
+    }
+
+    /// The readable records of a body that holds several, the others logged: the vendor
+    /// sends the same bytes again, and the answer beside a broken record must not be lost.
+    /// A body with none readable is refused with the first problem.
+    private static func readable(
+        _ reports: [CallStatusReport],
+        problems: [some Error & CustomStringConvertible],
+        of what: String,
+        provider: String,
+        logger: Logger
+    ) throws -> [CallStatusReport] {
+        guard let first = problems.first else { return reports }
+        logger.warning("\(what) records klaxon cannot read", metadata: ["provider": "\(provider)", "problems": "\(problems.map(\.description))"])
+        if reports.isEmpty { throw first }
+        return reports
     }
 
     static func noReports(_ provider: ProviderConfig) -> APIError {
