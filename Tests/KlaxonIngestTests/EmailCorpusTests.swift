@@ -219,6 +219,21 @@ import Testing
         #expect(alert.startsAt?.timeIntervalSince1970 == 1_772_565_300)
     }
 
+    /// An 8-bit GBK subject in a multipart mail, which declares no charset of its own: it is
+    /// read in its text part's charset, not as Latin-1, so a route on it still matches.
+    @Test func anEightBitSubjectOfAMultipartTakesItsTextPartsCharset() throws {
+        func mail(_ partCharset: String) -> [UInt8] {
+            Array("From: monitor@example.cn\r\nSubject: ".utf8) + [0xB4, 0xC5, 0xC5, 0xCC, 0xC2, 0xFA] + Array(" db-1\r\n".utf8)
+                + Array("MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n".utf8)
+                + Array("Content-Type: text/plain; charset=\(partCharset)\r\n\r\n".utf8) + [0xB4, 0xC5, 0xC5, 0xCC] + Array("\r\n--b--\r\n".utf8)
+        }
+        let message = try RFC5322Parser.parse(mail("GBK"))
+        #expect(message.subject == "磁盘满 db-1")
+        #expect(message.text == "磁盘")
+        // A UTF-8 text part does not make the GBK bytes readable: Latin-1, as before.
+        #expect(try RFC5322Parser.parse(mail("utf-8")).subject == "´ÅÅÌÂú db-1")
+    }
+
     @Test func big5() throws {
         let message = try RFC5322Parser.parse(try Fixtures.email("big5.eml"))
         #expect(message.subject == "警報：伺服器 web-3 磁碟空間不足")

@@ -22,6 +22,8 @@ struct MIMEParser {
     struct Piece {
         var text: String
         var isHTML: Bool
+        /// The charset its part declared (for a joined multipart, the first part's).
+        var charset: String? = nil
     }
 
     let bytes: [UInt8]
@@ -85,9 +87,9 @@ struct MIMEParser {
         }
         let text = wide ? result.text.normalizingLineEnds() : result.text
         if isHTML {
-            return Piece(text: HTMLText.text(text), isHTML: true)
+            return Piece(text: HTMLText.text(text), isHTML: true, charset: charset)
         }
-        return Piece(text: Self.trimTrailingBlankLines(text), isHTML: false)
+        return Piece(text: Self.trimTrailingBlankLines(text), isHTML: false, charset: charset)
     }
 
     private mutating func multipart(
@@ -141,7 +143,7 @@ struct MIMEParser {
         let plain = pieces.filter { !$0.isHTML }
         let chosen = plain.isEmpty ? pieces : plain
         guard !chosen.isEmpty else { return nil }
-        return Piece(text: chosen.map(\.text).joined(separator: "\n\n"), isHTML: plain.isEmpty)
+        return Piece(text: chosen.map(\.text).joined(separator: "\n\n"), isHTML: plain.isEmpty, charset: chosen.first?.charset)
     }
 
     private func asPlainText(_ body: Range<Int>) -> Piece {

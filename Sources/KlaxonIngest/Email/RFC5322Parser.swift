@@ -63,6 +63,14 @@ public enum RFC5322Parser {
         if let piece = try mime.text(headers: headers, body: body, depth: 0, path: "") {
             message.text = piece.text
             message.textIsFromHTML = piece.isHTML
+            // A multipart declares no charset of its own; a mailer that writes 8-bit subjects
+            // (GBK, say) writes them in its text's, which Latin-1 would garble past routing.
+            if charset == nil, let partCharset = piece.charset,
+                !["utf-8", "utf8", "us-ascii", "ascii"].contains(TextCharset.normalize(partCharset)),
+                let raw = section.fields.first(where: { $0.name.lowercased() == "subject" })?.value
+            {
+                message.subject = EncodedWords.decode(HeaderText.decode(raw, charset: partCharset)).trimmingWhitespace()
+            }
         }
         message.skippedAttachments = mime.skipped
         message.notes = mime.notes
