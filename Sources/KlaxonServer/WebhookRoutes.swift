@@ -52,7 +52,7 @@ struct WebhookRoutes: Sendable {
                 alerts = AlertmanagerAdapter.alerts(from: payload, input: inputName)
                 leftOut = payload.truncatedAlerts
             case .json:
-                alerts = try GenericJSONAdapter.alerts(from: bytes, mapping: input?.mapping, input: inputName)
+                alerts = try GenericJSONAdapter.alerts(from: bytes, mapping: input?.mapping, input: inputName, now: server.engine.clock.now())
             case .email:
                 var limits = EmailLimits.default
                 limits.maxBytes = rules.repository.server.bodyLimit

@@ -369,3 +369,22 @@ import Testing
         #expect(custom[0].status == .firing)
     }
 }
+
+extension GenericJSONAdapterTests {
+    /// Without a status, an alert whose end has passed is resolved, as Alertmanager's API reads
+    /// it: clients of that API say "resolved" so, and read as firing the incident would ring on.
+    @Test func anEndThatHasPassedResolvesAnAlertWithoutAStatus() throws {
+        let now = try #require(ISO8601DateFormatter().date(from: "2026-12-07T12:00:00Z"))
+        func status(_ members: String) throws -> AlertStatus? {
+            try GenericJSONAdapter.alerts(from: Array(#"[{"labels":{"a":"1"}\#(members)}]"#.utf8), mapping: nil, now: now).first?.status
+        }
+        #expect(try status(#","endsAt":"2026-12-07T11:59:00Z""#) == .resolved)
+        #expect(try status(#","endsAt":"2026-12-07T12:00:00Z""#) == .resolved)
+        #expect(try status(#","endsAt":"2026-12-07T12:05:00Z""#) == .firing)
+        #expect(try status(#","endsAt":"0001-01-01T00:00:00Z""#) == .firing)
+        #expect(try status("") == .firing)
+        // A status says what it says.
+        #expect(try status(#","status":"firing","endsAt":"2026-12-07T11:59:00Z""#) == .firing)
+        #expect(try status(#","status":null,"endsAt":"2026-12-07T11:59:00Z""#) == .resolved)
+    }
+}

@@ -7,20 +7,33 @@ import KlaxonCore
 /// The canonical shape (DESIGN.md) is one alert object, an array of them, or
 /// `{"alerts": [...]}`, each alert
 /// `{"status", "labels", "annotations", "severity", "fingerprint", "startsAt", "endsAt", "generatorURL"}`
-/// with every member but `labels` optional (status defaults to firing). Members it does not
-/// know are ignored. See ``FieldMapping`` for how a mapping reads foreign payloads.
+/// with every member but `labels` optional. Without a status, an alert whose `endsAt` has
+/// passed is resolved, as Alertmanager's own API reads it (its clients say "resolved" so);
+/// otherwise it is firing. Members it does not know are ignored. See ``FieldMapping`` for how
+/// a mapping reads foreign payloads.
 ///
 /// Alerts come back in payload order with source `json/<input>`; all or nothing: any bad
 /// alert fails the whole payload with an ``IngestError`` that names the field path.
 public enum GenericJSONAdapter {
-    /// Parses `bytes` and reads alerts from them (``FieldMapping/canonical`` when `mapping` is nil).
-    public static func alerts(from bytes: [UInt8], mapping: FieldMapping?, input: String = "default") throws(IngestError) -> [Alert] {
-        try alerts(from: try JSONParser.parse(bytes), mapping: mapping, input: input)
+    /// Parses `bytes` and reads alerts from them (``FieldMapping/canonical`` when `mapping` is
+    /// nil). `now` judges whether an alert without a status has ended.
+    public static func alerts(
+        from bytes: [UInt8],
+        mapping: FieldMapping?,
+        input: String = "default",
+        now: Date = Date()
+    ) throws(IngestError) -> [Alert] {
+        try alerts(from: try JSONParser.parse(bytes), mapping: mapping, input: input, now: now)
     }
 
     /// Reads alerts from an already parsed payload.
-    public static func alerts(from payload: JSONValue, mapping: FieldMapping?, input: String = "default") throws(IngestError) -> [Alert] {
-        let reader = Reader(root: payload, mapping: mapping ?? .canonical, input: input)
+    public static func alerts(
+        from payload: JSONValue,
+        mapping: FieldMapping?,
+        input: String = "default",
+        now: Date = Date()
+    ) throws(IngestError) -> [Alert] {
+        let reader = Reader(root: payload, mapping: mapping ?? .canonical, input: input, now: now)
         var alerts: [Alert] = []
         for (object, path) in try reader.alertObjects() {
             alerts.append(try reader.alert(object, at: path))
@@ -35,9 +48,11 @@ public enum GenericJSONAdapter {
         let source: AlertSource
         let statusMap: [String: AlertStatus]
         let severityMap: [String: String]
+        let now: Date
 
-        init(root: JSONValue, mapping: FieldMapping, input: String) {
+        init(root: JSONValue, mapping: FieldMapping, input: String, now: Date) {
             self.root = root
+            self.now = now
             self.mapping = mapping
             self.source = AlertSource(kind: .json, input: input)
             var statusMap: [String: AlertStatus] = [:]
@@ -102,7 +117,7 @@ public enum GenericJSONAdapter {
             }
             let annotations = try pairs(mapping.annotations, mapping.annotationFields, mapping.staticAnnotations, in: value, at: path)
 
-            var status = mapping.defaultStatus
+            var status: AlertStatus?
             if let (found, foundPath) = lookup(mapping.status, in: value, at: path),
                 let text = try PayloadValues.scalarText(found, at: foundPath)
             {
@@ -132,8 +147,10 @@ public enum GenericJSONAdapter {
             if let (found, foundPath) = lookup(mapping.endsAt, in: value, at: path) {
                 endsAt = try PayloadValues.timestamp(found, numbersAllowed: true, at: foundPath)
             }
+            // No status: an end that has passed says resolved, as in Alertmanager's API.
+            if status == nil, let endsAt, endsAt <= now { status = .resolved }
             return Alert(
-                status: status,
+                status: status ?? mapping.defaultStatus,
                 labels: LabelSet(labels),
                 annotations: LabelSet(annotations),
                 startsAt: startsAt,
