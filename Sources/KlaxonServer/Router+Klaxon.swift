@@ -39,6 +39,7 @@ public struct ServerContext: Sendable {
 public func buildRouter(_ server: ServerContext) -> Router<KlaxonRequestContext> {
     let router = Router(context: KlaxonRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: JSONErrorMiddleware())
     WebhookRoutes(server: server).register(on: router)
     APIRoutes(server: server).register(on: router)
     CallbackRoutes(server: server).register(on: router)

@@ -325,6 +325,13 @@ struct BadInputTests {
                     == #"expected {"by": "name"}, with by a string"#
             )
             #expect(try await klaxon.post("/api/v1/incidents/1/resolve", "", headers: apiAuth).json["resolved_by"] as? String == "api")
+            // Paths with no endpoint answer like every other error: JSON that says what.
+            let nowhere = try await klaxon.get("/api/v1/incident/1", headers: apiAuth)
+            #expect(nowhere.status == 404)
+            #expect(nowhere.json["error"] as? String == "not found")
+            #expect(nowhere.json["detail"] as? String == "no endpoint GET /api/v1/incident/1")
+            let wrongMethod = try await klaxon.get("/-/reload", headers: apiAuth)
+            #expect(wrongMethod.status >= 400 && wrongMethod.json["error"] != nil, "\(wrongMethod.status) \(wrongMethod.body)")
             let conflict = try await klaxon.post("/api/v1/incidents/1/ack", "", headers: apiAuth)
             #expect(conflict.status == 409)
             #expect(conflict.json["detail"] as? String == "incident 1 is already resolved")
