@@ -204,6 +204,9 @@ struct EngineEscalationTests {
         // Within the window, a new alert still joins the storm.
         harness.clock.advance(by: .seconds(240))
         #expect(try await harness.ingest(dbAlert("db-5")).joinedStorm == 1)
+        // Eight minutes after the storm opened, four after the last new alert: still in it.
+        harness.clock.advance(by: .seconds(240))
+        #expect(try await harness.ingest(dbAlert("db-6")).joinedStorm == 1)
         for round in 1...4 {
             harness.clock.advance(by: .seconds(240))
             #expect(try await harness.ingest(dbAlert("db-3")).joinedStorm == 0)

@@ -230,6 +230,10 @@ public final class IncidentEngine: Sendable {
                 try await transaction.appendEvent(
                     TimelineEvent(incidentID: id, at: now, kind: "alert_joined", actor: alerts[0].source, detail: detail)
                 )
+                // A storm lasts while new alerts join it; its members' repeats, recoveries
+                // and flapping do not prolong it: a host bouncing for hours would keep an
+                // acknowledged storm taking in new outages silently.
+                if incidents[id]?.storm == true { try await transaction.updateStormJoinedAt(now, incidentID: id) }
             }
             dirty = []
             joined = [:]
@@ -442,14 +446,8 @@ public final class IncidentEngine: Sendable {
         alert.incidentID = incident.id
         alert.firstSeen = existing?.firstSeen ?? now
         try await transaction.upsertAlert(alert, encoded: encoded)
-        if incident.storm {
-            // Later alerts with this key find the storm incident through it.
-            try await transaction.addStormKey(alert.key, incidentID: incident.id)
-            // The storm lasts while new alerts come. Its members' repeats, recoveries and
-            // flapping do not prolong it: a host bouncing for hours would keep an
-            // acknowledged storm taking in new outages silently.
-            if existing == nil { try await transaction.updateStormJoinedAt(now, incidentID: incident.id) }
-        }
+        // Later alerts with this key find the storm incident through it.
+        if incident.storm { try await transaction.addStormKey(alert.key, incidentID: incident.id) }
         incident.count += 1
         incident.lastSeen = now
         state.dirty.insert(incident.id)
