@@ -21,7 +21,9 @@ struct APIRoutes: Sendable {
                 throw APIError(.badRequest, "invalid state", detail: "state must be one of open, acked, resolved, active, all; got \"\(text)\"")
             }
             let limit = try Self.limit(request)
-            return IncidentListBody(incidents: try await store { try await server.engine.incidents(filter, limit: limit) }.map(IncidentBody.init))
+            // One more than asked for, so the answer can say that it was cut.
+            let incidents = try await store { try await server.engine.incidents(filter, limit: limit + 1) }
+            return IncidentListBody(incidents: incidents.prefix(limit).map(IncidentBody.init), truncated: incidents.count > limit)
         }
         api.get("incidents/:id") { _, context -> IncidentDetailBody in
             let id = try Self.id(context)
@@ -42,7 +44,8 @@ struct APIRoutes: Sendable {
         }
         api.get("calls") { request, _ -> CallListBody in
             let limit = try Self.limit(request)
-            return CallListBody(calls: try await store { try await server.engine.recentCalls(limit: limit) }.map(CallBody.init))
+            let calls = try await store { try await server.engine.recentCalls(limit: limit + 1) }
+            return CallListBody(calls: calls.prefix(limit).map(CallBody.init), truncated: calls.count > limit)
         }
     }
 

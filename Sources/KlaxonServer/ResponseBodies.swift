@@ -48,6 +48,8 @@ struct IncidentBody: ResponseEncodable {
 
 struct IncidentListBody: ResponseEncodable {
     let incidents: [IncidentBody]
+    /// More incidents match than `limit` let through.
+    let truncated: Bool
 }
 
 struct AlertBody: Encodable {
@@ -127,6 +129,8 @@ struct CallBody: ResponseEncodable {
 
 struct CallListBody: ResponseEncodable {
     let calls: [CallBody]
+    /// More calls exist than `limit` let through.
+    let truncated: Bool
 }
 
 struct EventBody: Encodable {

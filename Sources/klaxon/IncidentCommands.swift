@@ -22,11 +22,18 @@ struct IncidentsCommand: AsyncParsableCommand {
     @Option(help: "Which incidents: open, acked, resolved, active (open or acked) or all.")
     var state: State = .open
 
+    @Option(help: "At most this many incidents, newest first (1 to 10000).")
+    var limit = 500
+
     @Flag(help: "Print the server's JSON as it is.")
     var json = false
 
+    func validate() throws {
+        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 10000, got \(limit)") }
+    }
+
     func run() async throws {
-        let answer = try await APIClient.request(api, .GET, "/api/v1/incidents?state=\(state.rawValue)")
+        let answer = try await APIClient.request(api, .GET, "/api/v1/incidents?state=\(state.rawValue)&limit=\(limit)")
         if json {
             print(answer.text)
             return
@@ -46,6 +53,9 @@ struct IncidentsCommand: AsyncParsableCommand {
             ]
         }
         printTable(header: ["ID", "STATE", "SEVERITY", "ROUTE", "COUNT", "OPENED", "TITLE"], rows: rows)
+        if object?["truncated"] as? Bool == true {
+            StandardError.print("only the newest \(incidents.count) are shown; more incidents match (--limit, up to 10000)")
+        }
     }
 
     private func printTable(header: [String], rows: [[String]]) {

@@ -25,6 +25,24 @@ import VendorFakes
         }
     }
 
+    /// A list the server cut says so, and `--limit` asks for more.
+    @Test func aCutListSaysSo() async throws {
+        let router = Router()
+        router.get("/api/v1/incidents") { request, _ -> Response in
+            let limit = request.uri.queryParameters["limit"].map(String.init) ?? "none"
+            let body = #"{"incidents":[{"id":9,"state":"open","title":"limit \#(limit)"}],"truncated":true}"#
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        try await withFakeServer(router) { baseURL in
+            let output = try await KlaxonProcess.run(["incidents", "--limit", "1", "--server", baseURL], environment: ["KLAXON_API_TOKEN": "t"])
+            #expect(output.status == 0, "\(output.stderr)")
+            #expect(output.stdout.contains("limit 1"), "\(output.stdout)")
+            #expect(output.stderr.contains("only the newest 1 are shown; more incidents match"), "\(output.stderr)")
+            let refused = try await KlaxonProcess.run(["incidents", "--limit", "0", "--server", baseURL], environment: ["KLAXON_API_TOKEN": "t"])
+            #expect(refused.status != 0)
+        }
+    }
+
     /// Scripts tell "retry later" (75: unreachable, 5xx) from "wrong token" (77) from the rest (1).
     @Test func exitCodesSayWhetherToRetry() async throws {
         let router = Router()

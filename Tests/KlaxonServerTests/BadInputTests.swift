@@ -304,6 +304,24 @@ struct BadInputTests {
         }
     }
 
+    /// A list cut by its limit says so: `klaxon incidents` must not pass for all of them.
+    @Test func listsSayWhenTheirLimitCutThem() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let basic = [("Authorization", "Basic " + Data("ops:ops-pass".utf8).base64EncodedString())]
+            for name in ["a", "b", "c"] {
+                let body = #"{"labels":{"alertname":"\#(name)","oncall":"voice"}}"#
+                #expect(try await klaxon.post("/webhook/json/ops", body, headers: basic).status == 200)
+            }
+            let cut = try await klaxon.get("/api/v1/incidents?state=all&limit=2", headers: apiAuth)
+            #expect((cut.json["incidents"] as? [[String: Any]])?.compactMap { $0["title"] as? String } == ["c", "b"])
+            #expect(cut.json["truncated"] as? Bool == true)
+            let whole = try await klaxon.get("/api/v1/incidents?state=all&limit=3", headers: apiAuth)
+            #expect((whole.json["incidents"] as? [[String: Any]])?.count == 3)
+            #expect(whole.json["truncated"] as? Bool == false)
+            #expect(try await klaxon.get("/api/v1/calls", headers: apiAuth).json["truncated"] as? Bool == false)
+        }
+    }
+
     @Test func apiAnswersMissingAndConflictingIncidents() async throws {
         try await withKlaxon(yaml) { klaxon in
             #expect(try await klaxon.get("/api/v1/incidents/42", headers: apiAuth).status == 404)
