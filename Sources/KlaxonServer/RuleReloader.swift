@@ -59,9 +59,9 @@ public final class RuleReloader: Sendable {
     /// incident, swaps it into the engine.
     public func reload(into engine: IncidentEngine) async -> Outcome {
         // Read before the swap; an incident opened in between is not seen (a narrow window).
-        let active: [Incident]
+        let active: [String: RouteIncidents]
         do {
-            active = try await engine.incidents(.active, limit: Int.max)
+            active = try await engine.activeIncidentsByRoute()
         } catch {
             let refused = Outcome.storeUnavailable("the store cannot list the open incidents, which a reload must not strand: \(error)")
             log(refused)
@@ -72,8 +72,8 @@ public final class RuleReloader: Sendable {
 
     /// ``reload(into:)`` with the engine's side as closures: `current` gives the rules in use,
     /// `install` swaps in new ones. Both are called while the lock is held. `active`: the
-    /// open and acknowledged incidents.
-    func reload(current: () -> EngineRules, active: [Incident] = [], install: (EngineRules) -> Void) -> Outcome {
+    /// open and acknowledged incidents by route.
+    func reload(current: () -> EngineRules, active: [String: RouteIncidents] = [:], install: (EngineRules) -> Void) -> Outcome {
         let outcome = state.withLock { serving -> Outcome in
             let outcome = loadUnlocked()
             guard case .loaded(let rules, _) = outcome else { return outcome }
@@ -93,10 +93,8 @@ public final class RuleReloader: Sendable {
     /// incidents are keyed by route name and `dedupe.by` labels, so with the route gone (or
     /// renamed) or its `dedupe.by` changed, a repeat of a firing alert would open a second
     /// incident and page again, and its recovery would leave the first one ringing.
-    static func strandings(of active: [Incident], old: EngineRules, new: EngineRules) -> [String] {
-        var byRoute: [String: [Int64]] = [:]
-        for incident in active { byRoute[incident.route, default: []].append(incident.id) }
-        return byRoute.sorted { $0.key < $1.key }.compactMap { route, ids in
+    static func strandings(of active: [String: RouteIncidents], old: EngineRules, new: EngineRules) -> [String] {
+        active.sorted { $0.key < $1.key }.compactMap { route, incidents in
             let what: String
             if let newRoute = new.routes[route] {
                 guard old.routes[route]?.effective.dedupe?.by != newRoute.effective.dedupe?.by else { return nil }
@@ -104,8 +102,8 @@ public final class RuleReloader: Sendable {
             } else {
                 what = "the new rules have no route of that name"
             }
-            let shown = ids.sorted().prefix(10).map(String.init).joined(separator: ", ") + (ids.count > 10 ? ", ..." : "")
-            return "route \"\(route)\" holds \(ids.count) open or acknowledged incident(s) (\(shown)) and \(what): their alerts would no longer "
+            let shown = incidents.ids.map(String.init).joined(separator: ", ") + (incidents.count > incidents.ids.count ? ", ..." : "")
+            return "route \"\(route)\" holds \(incidents.count) open or acknowledged incident(s) (\(shown)) and \(what): their alerts would no longer "
                 + "find them (a repeat would open a second incident and page again); resolve them first (klaxon resolve ID), or keep the route as it is"
         }
     }

@@ -256,6 +256,18 @@ struct EngineDedupeTests {
             try await harness.engine.ack(incidentID: opened.opened[0], by: "x")
         }
     }
+
+    /// What a reload checks for stranded incidents: every unresolved one counted by route,
+    /// ten ids named, without reading the incidents themselves.
+    @Test(arguments: StoreKind.allCases) func activeIncidentsAreCountedByRoute(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        var ids: [Int64] = []
+        for instance in 1...13 { ids += try await harness.ingest(dbAlert("db-\(instance)")).opened }
+        _ = try await harness.engine.resolve(incidentID: ids[0], by: "alice")
+        _ = try await harness.engine.ack(incidentID: ids[1], by: "alice")
+        #expect(try await harness.engine.activeIncidentsByRoute() == ["db": RouteIncidents(count: 12, ids: Array(ids[1...10]))])
+    }
 }
 
 @Suite("Incident engine: concurrent webhooks")

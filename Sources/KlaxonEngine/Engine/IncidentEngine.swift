@@ -733,6 +733,10 @@ public final class IncidentEngine: Sendable {
         try await store.read { try await $0.incidents(filter, limit: limit) }
     }
 
+    public func activeIncidentsByRoute() async throws -> [String: RouteIncidents] {
+        try await store.read { try await $0.activeIncidentsByRoute() }
+    }
+
     public func recentCalls(limit: Int = 500) async throws -> [CallRecord] {
         try await store.read { try await $0.recentCalls(limit: limit) }
     }

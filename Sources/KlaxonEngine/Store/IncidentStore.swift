@@ -79,6 +79,17 @@ public enum IncidentFilter: String, Sendable, CaseIterable {
     case active
 }
 
+/// A route's unresolved incidents: how many, and the lowest ids (at most ten).
+public struct RouteIncidents: Sendable, Equatable {
+    public var count: Int
+    public var ids: [Int64]
+
+    public init(count: Int, ids: [Int64]) {
+        self.count = count
+        self.ids = ids
+    }
+}
+
 /// The operations of one store transaction. Queries return values; nothing is cached.
 public protocol IncidentTransaction: Sendable {
     // Incidents
@@ -104,6 +115,9 @@ public protocol IncidentTransaction: Sendable {
     func countIncidents(route: String, openedSince since: Date) async throws -> Int
     func incidents(_ filter: IncidentFilter, limit: Int) async throws -> [Incident]
     func countIncidents(_ filter: IncidentFilter) async throws -> Int
+    /// The open and acked incidents by route: what a reload must not strand, without
+    /// reading every one of them.
+    func activeIncidentsByRoute() async throws -> [String: RouteIncidents]
 
     // Alerts
     /// Inserts or updates the alert; `encoded`, when given, is its labels and annotations

@@ -174,6 +174,10 @@ struct PostgresTransaction: IncidentTransaction {
         try await count("SELECT COUNT(*) AS n FROM incidents WHERE \(Self.condition(filter))")
     }
 
+    func activeIncidentsByRoute() async throws -> [String: RouteIncidents] {
+        try StoreRows.routeIncidents(try await query(StoreRows.activeIncidentsByRoute))
+    }
+
     // MARK: Alerts
 
     func upsertAlert(_ alert: IncidentAlert, encoded: EncodedLabels?) async throws {

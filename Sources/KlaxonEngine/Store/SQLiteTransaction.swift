@@ -213,6 +213,11 @@ struct SQLiteTransaction: IncidentTransaction {
         return try await NIOThreadPool.singleton.runIfActive { [self] in try count(sql) }
     }
 
+    /// On the thread pool, like ``countIncidents(_:)``: it reads every unresolved incident.
+    func activeIncidentsByRoute() async throws -> [String: RouteIncidents] {
+        try await NIOThreadPool.singleton.runIfActive { [self] in try StoreRows.routeIncidents(query(StoreRows.activeIncidentsByRoute)) }
+    }
+
     private func count(_ sql: String, _ binds: [SQLiteData] = []) throws -> Int {
         Int(try query(sql, binds).first?.column("n")?.integer ?? 0)
     }

@@ -25,6 +25,23 @@ enum StoreRows {
         "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
     static let eventColumns = "id, incident_id, at, kind, actor, detail, call_id"
 
+    /// ``IncidentTransaction/activeIncidentsByRoute()``, in SQL both stores read alike.
+    static let activeIncidentsByRoute = """
+        SELECT route, id, n FROM (
+            SELECT route, id, COUNT(*) OVER (PARTITION BY route) AS n, ROW_NUMBER() OVER (PARTITION BY route ORDER BY id) AS r
+            FROM incidents WHERE state <> 'resolved'
+        ) AS active WHERE r <= 10 ORDER BY route, id
+        """
+
+    static func routeIncidents(_ rows: [some StoreRow]) throws -> [String: RouteIncidents] {
+        var routes: [String: RouteIncidents] = [:]
+        for row in rows {
+            let count = Int(try row.int64("n"))
+            routes[try row.string("route"), default: RouteIncidents(count: count, ids: [])].ids.append(try row.int64("id"))
+        }
+        return routes
+    }
+
     static func incident(_ row: some StoreRow) throws -> Incident {
         Incident(
             id: try row.int64("id"),
