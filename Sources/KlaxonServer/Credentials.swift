@@ -80,15 +80,15 @@ enum Credentials {
     }
 
     /// Whether a caller may post reports for a provider that signs nothing (`known`), or
-    /// learn that a name is no provider taking reports (not `known`): `?token=` with one of
-    /// the `callback_token`s when any is set (each compared, so the time does not say which
+    /// learn that a name is no provider taking reports (not `known`): `token` (from `?token=`
+    /// or the path) one of the `callback_token`s when any is set (each compared, so the time does not say which
     /// matched). Without one, anyone for a known provider, and for an unknown name anyone
     /// only when no callback credential (Huawei's shared key) is configured anywhere: a
     /// stranger must not tell a signed provider from no provider.
-    static func callbackAllowed(_ request: Request, known: Bool, repository: RuleRepository) -> Bool {
+    static func callbackAllowed(token: String?, known: Bool, repository: RuleRepository) -> Bool {
         let tokens = repository.server.callbackTokens
         if !tokens.isEmpty {
-            let presented = request.uri.queryParameters["token"].map(String.init) ?? ""
+            let presented = token ?? ""
             return tokens.reduce(false) { allowed, token in constantTimeEquals(presented, token) || allowed }
         }
         if known { return true }

@@ -103,8 +103,8 @@ public final class RuleReloader: Sendable {
                 what = "the new rules have no route of that name"
             }
             let shown = incidents.ids.map(String.init).joined(separator: ", ") + (incidents.count > incidents.ids.count ? ", ..." : "")
-            return "route \"\(route)\" holds \(incidents.count) open or acknowledged incident(s) (\(shown)) and \(what): their alerts would no longer "
-                + "find them (a repeat would open a second incident and page again); resolve them first (klaxon resolve ID), or keep the route as it is"
+            return "route \"\(route)\" holds \(incidents.count) open or acknowledged incident(s) (\(shown)) and \(what): "
+                + "their alerts would no longer find them (a repeat would open a second incident and page again); resolve them first (klaxon resolve ID), or keep the route as it is"
         }
     }
 

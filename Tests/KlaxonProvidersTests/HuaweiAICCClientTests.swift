@@ -16,9 +16,9 @@ enum HuaweiTestSupport {
     static let start = Date(timeIntervalSince1970: 1_700_000_000)
     static let alice = CallRecipient(name: "alice", phone: "+8613700000000")
     static let bob = CallRecipient(name: "bob", phone: "+8613911112222")
-    static let callbackURL = "https://alerts.example.com/aicc/callback?src=bridge"
-    /// V-H2.
-    static let callbackBase64 = "aHR0cHM6Ly9hbGVydHMuZXhhbXBsZS5jb20vYWljYy9jYWxsYmFjaz9zcmM9YnJpZGdl"
+    /// Not VENDORS.md's V-H2 (`...callback?src=bridge`): Huawei's documents allow no `=` in it.
+    static let callbackURL = "https://alerts.example.com/aicc/callback/bridge-token"
+    static let callbackBase64 = "aHR0cHM6Ly9hbGVydHMuZXhhbXBsZS5jb20vYWljYy9jYWxsYmFjay9icmlkZ2UtdG9rZW4="
 
     /// A wall clock tests move by hand.
     final class Clock: Sendable {
@@ -233,7 +233,7 @@ enum HuaweiTestSupport {
             let client = try Support.client(baseURL, clock: clock, options: ["base64_callback_url": "false"])
             #expect(try Support.result(await client.placeCalls(Support.call())).isAccepted)
             let business = try #require(await Support.businessRequests(fake).first)
-            #expect(business.bodyText.contains(#""callBackUrl":"https://alerts.example.com/aicc/callback?src=bridge""#))
+            #expect(business.bodyText.contains(#""callBackUrl":"https://alerts.example.com/aicc/callback/bridge-token""#))
         }
     }
 
@@ -798,8 +798,14 @@ enum HuaweiTestSupport {
         (#"{"voiceContent":"1133","called":"88880000","priority":9}"#, "36"),
         (#"{"voiceContent":"1133","called":"88880000","callBackUrl":"http://xx.xx.xx.xx:8800/callbackTest"}"#, "9"),
         (#"{"voiceContent":"1133","called":"88880000","callBackUrl":"aHR0cDovL3h4Lnh4Lnh4Lnh4Ojg4MDAvY2FsbGJhY2tUZXN0"}"#, "0"),
+        // VENDORS.md's V-H2: its URL (`...callback?src=bridge`) holds `=`, which Huawei's
+        // documents do not allow in a callback URL.
         (
             #"{"voiceContent":"1133000000000999~$Disk full on db-1$","called":"88880000","callBackUrl":"aHR0cHM6Ly9hbGVydHMuZXhhbXBsZS5jb20vYWljYy9jYWxsYmFjaz9zcmM9YnJpZGdl","priority":"1"}"#,
+            "9"
+        ),
+        (
+            #"{"voiceContent":"1133000000000999~$Disk full on db-1$","called":"88880000","callBackUrl":"aHR0cHM6Ly9hbGVydHMuZXhhbXBsZS5jb20vYWljYy9jYWxsYmFjay9icmlkZ2UtdG9rZW4=","priority":"1"}"#,
             "0"
         ),
     ])

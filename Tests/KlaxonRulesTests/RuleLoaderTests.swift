@@ -194,6 +194,26 @@ import Testing
         #expect(fine.errors.isEmpty, "\(fine.errors)")
     }
 
+    /// Huawei's callback URLs may hold no `=`: its token goes in the path, and a provider
+    /// whose reports are signed needs none.
+    @Test func callbackURLsCarryTheTokenAsEachVendorAllows() throws {
+        let yaml = "server:\n  public_url: https://klaxon.example.com\n  callback_token: [cb-new, cb-old]\n"
+        var repository = try #require(RuleLoader(environment: [:], mode: .serve).load(yaml: yaml).repository)
+        let url = { (type: ProviderType, options: [String: String]) in
+            repository.callbackURL(for: ProviderConfig(name: "p", type: type, options: options))
+        }
+        #expect(url(.aliyun, [:]) == "https://klaxon.example.com/callbacks/p?token=cb-new")
+        #expect(url(.huaweiAICC, [:]) == "https://klaxon.example.com/callbacks/p/cb-new")
+        #expect(url(.huaweiAICC, ["callback_shared_key": "k"]) == "https://klaxon.example.com/callbacks/p")
+        repository.server.callbackTokens = []
+        #expect(url(.bitel, [:]) == "https://klaxon.example.com/callbacks/p")
+        repository.server.publicURL = nil
+        #expect(url(.bitel, [:]) == nil)
+        let tilde = RuleLoader(environment: [:], mode: .serve).load(yaml: "server:\n  callback_token: a~b\n")
+        #expect(tilde.errors.isEmpty)
+        #expect(tilde.warnings.map(\.description).contains { $0.hasPrefix("rules.yaml:2:19: warning: server.callback_token: Huawei refuses") })
+    }
+
     /// A list of callback tokens, for a rotation: the first is given out, all are accepted.
     @Test func callbackTokensMayBeAList() {
         let loader = RuleLoader(environment: ["NEW": "cb-new", "OLD": "cb-old"], mode: .serve)

@@ -330,8 +330,8 @@ public struct HuaweiAICCFake: Sendable {
         }
     }
 
-    /// The documented `-:./_#?&` plus `=`, which VENDORS.md §2.8's example URLs use.
-    private static let urlCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_#?&=")
+    /// The documented `-:./_#?&`, and no other character (not even `=`).
+    private static let urlCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_#?&")
 
     /// The URL a `callBackUrl` carries, or nil when Huawei would refuse its form.
     private static func callbackURL(_ value: String, base64Only: Bool) -> String? {

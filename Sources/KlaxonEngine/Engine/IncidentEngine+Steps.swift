@@ -711,10 +711,7 @@ extension IncidentEngine {
                 rendered.text = summary
                 if case .text = rendered.prompt { rendered.prompt = .text(summary) }
             }
-            var callbackURL = repository.server.publicURL.map { $0 + "/callbacks/" + name }
-            if let url = callbackURL, let token = repository.server.callbackToken {
-                callbackURL = url + "?token=" + token
-            }
+            let callbackURL = repository.callbackURL(for: config)
             let request = CallRequest(
                 callID: callID,
                 recipients: recipients,

@@ -207,8 +207,9 @@ struct HuaweiCallBody: Sendable, Hashable {
     static let maxVoiceContent = 1000
     static let maxCallBackUrl = 256
     /// The characters Huawei allows in a callback URL (before Base64): letters, digits and
-    /// `-:./_#?&` as documented, plus `=`, which the query strings of VENDORS.md §2.8 use.
-    static let callbackURLCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_#?&=")
+    /// `-:./_#?&`, "no other characters" (documents 002 and cec_07_2802). Not `=`, though
+    /// VENDORS.md's example query string (§2.8, `?src=bridge`) has one.
+    static let callbackURLCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-:./_#?&")
 
     /// The JSON for one recipient.
     func json(called: String) -> String {

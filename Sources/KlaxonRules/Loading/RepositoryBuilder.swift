@@ -169,6 +169,12 @@ final class RepositoryBuilder {
                 "server.callback_token: use only letters, digits, '-', '_', '.' and '~' (it is sent in the callback URL as it is)"
             )
         }
+        if let (token, node) = tokens.first, token.contains("~") {
+            context.warning(
+                node.location,
+                "server.callback_token: Huawei refuses callback URLs with '~', so a huawei_aicc provider without callback_shared_key would get no status reports"
+            )
+        }
         config.callbackTokens = tokens.map(\.0)
         if let url = config.publicURL, let node = map["public_url"], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             context.error(node.location, "server.public_url: expected an http:// or https:// URL")

@@ -26,6 +26,17 @@ public struct RuleRepository: Sendable {
         providers.first { $0.name == name }
     }
 
+    /// The URL a vendor reports the provider's calls to (`server.public_url`), with the first
+    /// `callback_token`: as `?token=`, but in the path for Huawei, whose callback URLs may not
+    /// hold `=`, and not at all for a Huawei provider with `callback_shared_key`, whose
+    /// reports are signed instead.
+    public func callbackURL(for provider: ProviderConfig) -> String? {
+        guard let base = server.publicURL.map({ $0 + "/callbacks/" + provider.name }) else { return nil }
+        guard let token = server.callbackToken else { return base }
+        guard provider.type == .huaweiAICC else { return base + "?token=" + token }
+        return provider.options["callback_shared_key"] == nil ? base + "/" + token : base
+    }
+
     /// People a `notify:` list reaches, groups expanded, each person once, in order.
     public func expand(_ notify: [String]) -> [Recipient] {
         var seen = Set<String>()
