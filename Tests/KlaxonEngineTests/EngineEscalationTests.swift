@@ -59,7 +59,8 @@ struct EngineEscalationTests {
         #expect(detail.events.map(\.kind).contains("step_deferred"))
         // Both steps wait for the morning, and keep their ten minutes apart: the on-call pair
         // first, then carol if nobody acknowledged.
-        #expect(try await harness.advance(.seconds(8 * 3600 + 29 * 60)) == 1)  // step 2 came due and was deferred too
+        // Step 2 moved with step 1 when it was deferred: nothing came due in the night.
+        #expect(try await harness.advance(.seconds(8 * 3600 + 29 * 60)) == 0)
         #expect(harness.provider.calledNames.isEmpty)
         #expect(try await harness.detail(opened.opened[0]).steps.map(\.dueAt) == [morning, morning.addingTimeInterval(600)])
         #expect(try await harness.advance(.seconds(60)) == 1)
@@ -635,5 +636,48 @@ struct MoreUrgentAlertTests {
         let detail = try await harness.detail(opened.opened[0])
         #expect(detail.incident.state == .acked && detail.incident.priority == 1)
         #expect(detail.events.map(\.kind).contains("priority_raised"))
+    }
+}
+
+extension EngineEscalationTests {
+    /// An incident opened just before quiet hours end: step 1 waits for 08:00, and step 2,
+    /// due just after 08:00, moves with it instead of ringing moments after step 1.
+    @Test(arguments: StoreKind.allCases) func laterStepsMoveWithADeferredStep(on kind: StoreKind) async throws {
+        // 07:55:10 in Shanghai: step 1 is held until 08:00, step 2 was due at 08:05:10.
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-01T23:55:10Z"))
+        let harness = try await EngineHarness.make(nightQuietHoursRules, on: kind, start: start)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        let eight = try #require(ISO8601DateFormatter().date(from: "2026-06-02T00:00:00Z"))
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.dueAt) == [eight, eight.addingTimeInterval(600)])
+        #expect(detail.events.last?.detail.hasSuffix("; the 1 later step(s) move with it") == true)
+        #expect(try await harness.advance(.seconds(290)) == 1)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(try await harness.advance(.seconds(310)) == 0)
+        #expect(try await harness.advance(.seconds(290)) == 1)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob", "carol"])
+    }
+
+    /// After klaxon was down, an incident's overdue steps run one at a time, each keeping its
+    /// spacing, instead of ringing together (carol twice at once, the pair with her).
+    @Test(arguments: StoreKind.allCases) func overdueStepsOfAnIncidentDoNotRingTogether(on kind: StoreKind) async throws {
+        let yaml = engineRules.replacingOccurrences(of: "    stop_on: [answered]", with: "    repeat: 1\n    repeat_after: 5m")
+        let harness = try await EngineHarness.make(yaml, on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        // Down for 50 minutes: steps at 10m, 15m and 25m are all overdue.
+        harness.clock.advance(by: .seconds(50 * 60))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
+        let pending = try await harness.detail(opened.opened[0]).steps.filter { $0.state == .pending }.map(\.dueAt)
+        #expect(pending == [harness.start.addingTimeInterval(55 * 60), harness.start.addingTimeInterval(65 * 60)])
+        #expect(try await harness.detail(opened.opened[0]).events.contains { $0.kind == "steps_delayed" })
+        #expect(try await harness.advance(.seconds(299)) == 0)
+        #expect(try await harness.advance(.seconds(1)) == 1)
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob", "carol"])
     }
 }

@@ -8,6 +8,9 @@ import Synchronization
 extension IncidentEngine {
     /// How many due steps one pass of the scheduler claims.
     static let claimLimit = 100
+    /// A step that runs at least this late (klaxon was not running, or its store out of
+    /// reach) moves its incident's later steps by as much: the chain keeps its spacing.
+    static let lateStepThreshold = Duration.seconds(60)
 
     /// Claims every due step and places its calls; returns when all of them are done.
     /// The scheduler does the same without waiting; tests call this after moving the clock.
@@ -530,6 +533,10 @@ extension IncidentEngine {
                 }
                 let resume = free.addingTimeInterval(max(0, step.dueAt.timeIntervalSince(heldSince)))
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)
+                // The later steps pause with it; left where they were, one due just after the
+                // hold would ring together with this one.
+                let delay = Duration.milliseconds(resume.millisecondsSince1970 - step.dueAt.millisecondsSince1970)
+                let moved = try await transaction.delayPendingSteps(incidentID: incident.id, except: step.id, by: delay)
                 try await transaction.appendEvent(
                     TimelineEvent(
                         incidentID: incident.id,
@@ -537,6 +544,7 @@ extension IncidentEngine {
                         kind: "step_deferred",
                         actor: "scheduler",
                         detail: "step \(step.step) deferred by \(callsOutside ? "being outside " : "")\(name) (\(window.timezone)) until \(resume)"
+                            + (moved > 0 ? "; the \(moved) later step(s) move with it" : "")
                     )
                 )
             } else {
@@ -552,6 +560,23 @@ extension IncidentEngine {
                 )
             }
             return .finished
+        }
+        // Run late (klaxon was down, or its store out of reach): the later steps move with it,
+        // or the overdue ones would ring one right after another.
+        let lateness = Duration.milliseconds(now.millisecondsSince1970 - step.dueAt.millisecondsSince1970)
+        if earlier.isEmpty, lateness >= Self.lateStepThreshold {
+            let moved = try await transaction.delayPendingSteps(incidentID: incident.id, except: step.id, by: lateness)
+            if moved > 0 {
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: incident.id,
+                        at: now,
+                        kind: "steps_delayed",
+                        actor: "scheduler",
+                        detail: "step \(step.step) runs \(lateness) late; its \(moved) later step(s) move with it, keeping their spacing"
+                    )
+                )
+            }
         }
         let accepted = earlier.filter { $0.state == .accepted }.map(\.recipient)
         let (reachedNames, reachedPhones) = (Set(accepted.map(\.name)), Set(accepted.map(\.phone)))

@@ -256,11 +256,21 @@ struct PostgresTransaction: IncidentTransaction {
         try await query(
             """
             UPDATE steps SET state = 'running', claimed_by = $3
-            WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+            WHERE id IN (
+                SELECT s.id FROM steps AS s WHERE s.state = 'pending' AND s.due_at <= $1 AND \(StoreRows.firstStepOfItsIncident)
+                ORDER BY s.due_at, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED
+            )
             RETURNING \(StoreRows.stepColumns)
             """,
             [.date(now), .int(limit), .text(instanceID)]
         ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+    }
+
+    func delayPendingSteps(incidentID: Int64, except stepID: Int64, by delay: Duration) async throws -> Int {
+        try await query(
+            "UPDATE steps SET due_at = due_at + $1 WHERE incident_id = $2 AND state = 'pending' AND id <> $3 RETURNING id",
+            [.int(delay.milliseconds), .int(incidentID), .int(stepID)]
+        ).count
     }
 
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {

@@ -300,11 +300,21 @@ struct SQLiteTransaction: IncidentTransaction {
         try query(
             """
             UPDATE steps SET state = 'running'
-            WHERE id IN (SELECT id FROM steps WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?)
+            WHERE id IN (
+                SELECT s.id FROM steps AS s WHERE s.state = 'pending' AND s.due_at <= ? AND \(StoreRows.firstStepOfItsIncident)
+                ORDER BY s.due_at, s.id LIMIT ?
+            )
             RETURNING \(StoreRows.stepColumns)
             """,
             [.date(now), .int(limit)]
         ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+    }
+
+    func delayPendingSteps(incidentID: Int64, except stepID: Int64, by delay: Duration) async throws -> Int {
+        try query(
+            "UPDATE steps SET due_at = due_at + ? WHERE incident_id = ? AND state = 'pending' AND id <> ? RETURNING id",
+            [.int(Int(delay.milliseconds)), .int(incidentID), .int(stepID)]
+        ).count
     }
 
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws {

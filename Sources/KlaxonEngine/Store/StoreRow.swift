@@ -25,6 +25,15 @@ enum StoreRows {
         "id, call_id, incident_id, step_id, step, recipient, phone, state, provider, attempts, vendor_call_id, status, digits, error, started_at, updated_at"
     static let eventColumns = "id, incident_id, at, kind, actor, detail, call_id"
 
+    /// Of the pending step `s` in ``IncidentTransaction/claimDueSteps(now:limit:)``: no other
+    /// step of its incident is running or pending before it.
+    static let firstStepOfItsIncident = """
+        NOT EXISTS (
+            SELECT 1 FROM steps AS o WHERE o.incident_id = s.incident_id AND o.id <> s.id
+                AND (o.state = 'running' OR (o.state = 'pending' AND (o.due_at < s.due_at OR (o.due_at = s.due_at AND o.id < s.id))))
+        )
+        """
+
     /// ``IncidentTransaction/activeIncidentsByRoute()``, in SQL both stores read alike.
     static let activeIncidentsByRoute = """
         SELECT route, id, n FROM (
