@@ -1,7 +1,9 @@
 import Foundation
 import KlaxonCore
 import KlaxonEngine
+import KlaxonProviders
 import KlaxonTestSupport
+import Synchronization
 import Testing
 
 /// The test route with quiet hours 22:00-08:00 in Shanghai that defer its steps.
@@ -679,5 +681,59 @@ extension EngineEscalationTests {
         #expect(try await harness.advance(.seconds(1)) == 1)
         #expect(try await harness.advance(.seconds(600)) == 1)
         #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob", "carol"])
+    }
+}
+
+extension EngineEscalationTests {
+    final class Outage: Sendable {
+        let down = Mutex(true)
+    }
+
+    /// A provider that fails every call while `outage` lasts.
+    static func failingProvider(_ outage: Outage) -> RecordingProvider {
+        RecordingProvider { recipient in
+            guard outage.down.withLock({ $0 }) else { return .accepted(vendorCallID: "v-" + recipient.name) }
+            return .permanent(VendorError(code: "down", message: "vendor down"))
+        }
+    }
+
+    /// Every call of a step failed (a vendor outage): the step runs again a minute later,
+    /// then two, instead of being closed on a page that never went out.
+    @Test(arguments: StoreKind.allCases) func aStepThatReachedNobodyRunsAgain(on kind: StoreKind) async throws {
+        let outage = Outage()
+        let harness = try await EngineHarness.make(on: kind, provider: Self.failingProvider(outage))
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        var detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.state) == [.pending, .pending])
+        #expect(detail.steps.first?.dueAt == harness.start.addingTimeInterval(60))
+        #expect(detail.events.last?.kind == "step_retry")
+        #expect(try await harness.advance(.seconds(59)) == 0)
+        #expect(try await harness.advance(.seconds(1)) == 1)
+        #expect(try await harness.detail(opened.opened[0]).steps.first?.dueAt == harness.start.addingTimeInterval(180))
+        outage.down.withLock { $0 = false }
+        #expect(try await harness.advance(.seconds(120)) == 1)
+        detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.state) == [.done, .pending])
+        #expect(detail.calls.map(\.state) == [.failed, .failed, .failed, .failed, .accepted, .accepted])
+        #expect(harness.provider.calledNames == ["alice", "bob", "alice", "bob", "alice", "bob"])
+    }
+
+    /// The tries end: after the sixth the step is closed, and the chain goes on.
+    @Test func aStepThatNeverReachesAnyoneIsClosedAfterItsTries() async throws {
+        let yaml = engineRules.replacingOccurrences(of: "after: 10m", with: "after: 2h")
+        let harness = try await EngineHarness.make(yaml, provider: Self.failingProvider(Outage()))
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        for delay in [60, 120, 240, 480, 900] {
+            #expect(try await harness.advance(.seconds(Int64(delay))) == 1, "\(delay)")
+        }
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.state) == [.done, .pending])
+        #expect(detail.events.filter { $0.kind == "step_retry" }.count == 5)
+        #expect(harness.provider.calledNames.count == 12)
+        #expect(try await harness.advance(.seconds(3600)) == 0)
     }
 }

@@ -352,10 +352,15 @@ extension IncidentEngine {
         }
         let finished = clock.now()
         let stopped = stoppedBy.withLock { $0 }
-        let recorded: StepClaim? = await writeRetrying("record the calls of an escalation step", step: step) { [outcomes, failure] transaction in
+        // Nobody reached: every provider failed (a vendor outage, a network blip) or none can
+        // place the call. The step is tried again a few times rather than closed on a page
+        // that never went out.
+        let reachedNobody = stopped == nil && !calls.contains { outcomes[$0.recipient.phone]?.result.isAccepted == true }
+        let recorded: (claim: StepClaim, retryAt: Date?)? = await writeRetrying("record the calls of an escalation step", step: step) {
+            [outcomes, failure] transaction in
             // Finished: an earlier try of this transaction committed, its answer lost.
             let claim = try await transaction.claim(stepID: step.id)
-            guard claim != .finished else { return claim }
+            guard claim != .finished else { return (claim, nil) }
             let stored = try await Self.storedCalls(of: step, in: transaction)
             for call in calls {
                 let outcome = outcomes[call.recipient.phone]
@@ -383,11 +388,38 @@ extension IncidentEngine {
                 )
             }
             // The outcomes are facts and are kept; the step is closed only by its holder.
-            if claim == .held { try await transaction.updateStep(id: step.id, state: .done, dueAt: nil) }
-            return claim
+            guard claim == .held else { return (claim, nil) }
+            let tries = Set(stored.values.map(\.callID)).union(calls.map(\.callID)).count
+            if reachedNobody, let delay = Self.stepRetryDelay(afterTry: tries) {
+                let retryAt = finished.adding(delay)
+                try await transaction.updateStep(id: step.id, state: .pending, dueAt: retryAt)
+                try await transaction.appendEvent(
+                    TimelineEvent(
+                        incidentID: incident.id,
+                        at: finished,
+                        kind: "step_retry",
+                        actor: "scheduler",
+                        detail: "no call of step \(step.step) got through; trying again at \(retryAt) "
+                            + "(try \(tries + 1) of \(Self.stepRetryDelays.count + 1))"
+                    )
+                )
+                return (claim, retryAt)
+            }
+            try await transaction.updateStep(id: step.id, state: .done, dueAt: nil)
+            return (claim, nil)
         }
         guard let recorded else { return }
-        if recorded == .lost { logTakenOver(step) }
+        if recorded.claim == .lost { logTakenOver(step) }
+        if reachedNobody && recorded.claim == .held {
+            logger.error(
+                "nobody was reached for an escalation step: every call failed",
+                metadata: [
+                    "incident": "\(incident.id)", "step": "\(step.step)", "calls": "\(calls.count)",
+                    "next_try": "\(recorded.retryAt.map { "\($0)" } ?? "none: the step is closed")",
+                ]
+            )
+            if let retryAt = recorded.retryAt { wake.signal(dueBy: retryAt) }
+        }
         for call in calls {
             let outcome = outcomes[call.recipient.phone]
             metrics.call(provider: outcome?.provider ?? "none", outcome: outcome?.result.isAccepted == true ? "accepted" : "failed")
@@ -400,6 +432,14 @@ extension IncidentEngine {
             )
         }
     }
+
+    /// How long after its `try`th run that reached nobody a step runs again; nil after the
+    /// last.
+    static func stepRetryDelay(afterTry try_: Int) -> Duration? {
+        stepRetryDelays.indices.contains(try_ - 1) ? stepRetryDelays[try_ - 1] : nil
+    }
+
+    static let stepRetryDelays: [Duration] = [.seconds(60), .seconds(120), .seconds(240), .seconds(480), .seconds(900)]
 
     private func logTakenOver(_ step: ScheduledStep) {
         logger.warning(
