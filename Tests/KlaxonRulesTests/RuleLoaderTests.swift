@@ -279,6 +279,22 @@ import Testing
         }
     }
 
+    /// A window without a timezone is read in UTC: "22:00-08:00" written in Shanghai would
+    /// hold pages through its working day. A load warns, at the window.
+    @Test func aWindowWithoutATimezoneIsAWarning() {
+        let route = "\nroutes:\n  - name: db\n    voice: down\n    escalation: primary\n    providers: [sim]\n"
+        let loader = RuleLoader(environment: [:], mode: .serve)
+        let bare = loader.load(yaml: baseRules + route + #"    quiet_hours: {times: ["22:00-08:00"]}"# + "\n")
+        #expect(bare.errors.isEmpty, "\(bare.errors)")
+        #expect(
+            bare.warnings.map(\.description) == [
+                #"rules.yaml:27:18: warning: route "db".quiet_hours: no timezone, so its days and times are UTC; add one (timezone: Asia/Shanghai), or timezone: UTC to say so"#
+            ]
+        )
+        let zoned = loader.load(yaml: baseRules + route + #"    quiet_hours: {timezone: UTC, times: ["22:00-08:00"]}"# + "\n")
+        #expect(zoned.warnings.isEmpty, "\(zoned.warnings)")
+    }
+
     /// Without a route that takes every alert, an alert no route matches calls nobody: a
     /// load warns, at the last route. A route with a severity filter takes only those.
     @Test func routesThatLeaveAlertsUnroutedAreAWarning() {

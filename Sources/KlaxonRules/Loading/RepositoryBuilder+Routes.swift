@@ -109,6 +109,13 @@ extension RepositoryBuilder {
     private func parseTimeWindow(_ node: ConfigNode, what: String, defaultAction: TimeWindow.Action) -> TimeWindow? {
         guard let map = node.mapping(what, keys: ["timezone", "days", "times", "action"]) else { return nil }
         var window = TimeWindow(timezone: "UTC", weekdays: [], ranges: [], action: defaultAction)
+        if map["timezone"] == nil {
+            // Written by someone in Shanghai, "22:00-08:00" in UTC holds pages all day there.
+            context.warning(
+                node.location,
+                "\(what): no timezone, so its days and times are UTC; add one (timezone: Asia/Shanghai), or timezone: UTC to say so"
+            )
+        }
         if let zoneNode = map["timezone"], let zone = zoneNode.string("\(what).timezone") {
             if TimeZoneCheck.isKnown(zone) {
                 window.timezone = zone
