@@ -820,6 +820,23 @@ extension EngineDurabilityTests {
         #expect(called.map(\.phone) == ["+8613700000003", "+8613700000001", "+8613700000004"])
     }
 
+    /// A number is called once a step: a person renamed by a reload (alice to alice.w, the
+    /// same phone), still named in the step and now in its group, rings one phone once.
+    @Test func aNumberIsCalledOncePerStep() throws {
+        let step = Self.step(["alice", "group:dba"], written: ["alice", "bob"])
+        let yaml = """
+            recipients:
+              alice.w: {phone: "+8613700000001"}
+              bob: {phone: "+8613700000002"}
+            groups:
+              dba: [alice.w, bob]
+            """
+        let repository = try #require(RuleLoader(environment: [:], mode: .check).load(yaml: yaml, name: "test.yaml").repository)
+        let called = IncidentEngine.recipientsInForce(of: step, in: repository)
+        #expect(called.map(\.name) == ["alice", "bob"])
+        #expect(called.map(\.phone) == ["+8613700000001", "+8613700000002"])
+    }
+
     /// A step written before klaxon kept `notify`: its people, on the numbers in force.
     @Test func aStepWithoutNotifyCallsItsPeople() throws {
         let step = Self.step([], written: ["bob", "alice"])

@@ -710,13 +710,20 @@ extension IncidentEngine {
     static func recipientsInForce(of step: ScheduledStep, in repository: RuleRepository) -> [CallRecipient] {
         var result: [CallRecipient] = []
         var called = Set<String>()
+        // Each number once too: two names on one phone (a shared pager, or a person renamed
+        // by a reload while the step kept the old name) would ring it twice at once.
+        var phones = Set<String>()
         func call(_ name: String, stored: CallRecipient? = nil) {
             guard called.insert(name).inserted else { return }
+            let recipient: CallRecipient
             if let person = repository.recipients[name] {
-                result.append(CallRecipient(name: name, phone: person.phone))
+                recipient = CallRecipient(name: name, phone: person.phone)
             } else if let stored = stored ?? step.recipients.first(where: { $0.name == name }) {
-                result.append(stored)
+                recipient = stored
+            } else {
+                return
             }
+            if phones.insert(recipient.phone).inserted { result.append(recipient) }
         }
         guard !step.notify.isEmpty else {
             for stored in step.recipients { call(stored.name, stored: stored) }
