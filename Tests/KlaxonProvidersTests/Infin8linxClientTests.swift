@@ -407,6 +407,10 @@ import VendorFakes
         (200, #"{"ret":200,"data":{"status":1,"desc":"xxxfail","errors":{"code":"1018","codemsg":"ext state"}},"msg":""}"#, .permanent("1018")),
         (200, #"{"ret":200,"data":{"status":1,"desc":"xxxfail"},"msg":""}"#, .permanent("status_1")),
         (200, #"{"ret":200,"data":{"status":1,"errors":"weird"},"msg":""}"#, .permanent("unknown")),
+        // A data object klaxon cannot read may hold errors: not a success.
+        (200, #"{"ret":200,"data":{"status":"fail","errors":{"code":"1003","codemsg":"x"}},"msg":""}"#, .retryable("klaxon.bad_response")),
+        (200, #"{"ret":200,"data":{"desc":["busy"]},"msg":""}"#, .retryable("klaxon.bad_response")),
+        (200, #"{"ret":200,"data":"queued","msg":""}"#, .retryable("klaxon.bad_response")),
         (200, #"{"ret":700,"data":[],"msg":"something new"}"#, .permanent("700")),
         (200, #"{"ret":503,"data":[],"msg":"overloaded"}"#, .retryable("503")),
         (200, "<html>captive portal</html>", .retryable("klaxon.bad_response")),

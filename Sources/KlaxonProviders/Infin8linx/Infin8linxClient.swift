@@ -317,6 +317,15 @@ public struct Infin8linxClient: VoiceProvider, CustomStringConvertible, CustomRe
         }
         let message = answer.msg.flatMap { $0.isEmpty ? nil : $0 }
         if status == 200 {
+            if answer.dataUnreadable {
+                return .retryable(
+                    VendorError(
+                        code: "klaxon.bad_response",
+                        message: "infin8linx answered 200 with a data field klaxon cannot read, which may hold errors",
+                        httpStatus: httpStatus
+                    )
+                )
+            }
             if let errors = answer.data?.errors {
                 return classify(code: errors.code ?? "unknown", vendorMessage: errors.codemsg ?? answer.data?.desc ?? message, httpStatus: httpStatus)
             }
@@ -359,6 +368,9 @@ public struct Infin8linxClient: VoiceProvider, CustomStringConvertible, CustomRe
         var ret: Int?
         var msg: String?
         var data: Payload?
+        /// `data` is there but is neither an empty array nor an object klaxon can read: its
+        /// `errors` may be in it, so the answer is not a success.
+        var dataUnreadable = false
 
         struct Payload: Decodable {
             var status: Int?
@@ -404,7 +416,15 @@ public struct Infin8linxClient: VoiceProvider, CustomStringConvertible, CustomRe
             ret = try container.lenientInt("ret")
             msg = try container.lenientString("msg")
             // `data` is `[]` on errors; only an object carries status and errors.
-            data = try? container.decodeIfPresent(Payload.self, forKey: LenientCodingKey("data"))
+            let key = LenientCodingKey("data")
+            guard container.contains(key), try !container.decodeNil(forKey: key) else { return }
+            if let payload = try? container.decode(Payload.self, forKey: key) {
+                data = payload
+            } else if let list = try? container.decode([Int].self, forKey: key), list.isEmpty {
+                data = nil
+            } else {
+                dataUnreadable = true
+            }
         }
     }
 }
