@@ -104,13 +104,13 @@ struct CallbackRoutes: Sendable {
         } catch {
             throw APIError(.badRequest, "invalid callback", detail: "\(error)")
         }
-        for report in reports {
-            let outcome: StatusReportOutcome
-            do {
-                outcome = try await server.engine.recordStatus(report, provider: name)
-            } catch {
-                throw APIError(.serviceUnavailable, "store unavailable", detail: "the report was not recorded; retry: \(error)")
-            }
+        let outcomes: [StatusReportOutcome]
+        do {
+            outcomes = try await server.engine.recordStatuses(reports, provider: name)
+        } catch {
+            throw APIError(.serviceUnavailable, "store unavailable", detail: "the reports were not recorded; retry: \(error)")
+        }
+        for (report, outcome) in zip(reports, outcomes) {
             if outcome == .unknownCall {
                 context.logger.warning(
                     "status report for a call klaxon does not know",

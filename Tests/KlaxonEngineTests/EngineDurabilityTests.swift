@@ -75,6 +75,33 @@ struct EngineDurabilityTests {
         #expect(second.provider.calledNames == ["bob"])
     }
 
+    /// One push of many reports (infin8linx sends a batch's records together) is one
+    /// transaction, each report judged after the ones before it.
+    @Test(arguments: StoreKind.allCases) func aPushOfReportsIsRecordedTogether(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        let reports = [
+            CallStatusReport(vendorCallID: "v-alice", status: .noAnswer, vendorCode: "a"),
+            CallStatusReport(vendorCallID: "v-nobody", status: .answered, vendorCode: "b"),
+            CallStatusReport(vendorCallID: "v-bob", status: .answered, vendorCode: "c"),
+            CallStatusReport(vendorCallID: "v-alice", status: .answered, vendorCode: "d"),
+            CallStatusReport(vendorCallID: "v-bob", status: .answered, vendorCode: "c"),
+        ]
+        let id = opened.opened[0]
+        #expect(
+            try await harness.engine.recordStatuses(reports, provider: "sim") == [
+                .recorded(incidentID: id, acked: false), .unknownCall, .recorded(incidentID: id, acked: true),
+                .recorded(incidentID: id, acked: false), .duplicate,
+            ]
+        )
+        let detail = try await harness.detail(id)
+        #expect(detail.incident.ackedBy == "bob")
+        #expect(detail.calls.map(\.status) == [.answered, .answered])
+        #expect(try await harness.engine.recordStatuses([], provider: "sim").isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases) func answeredCallAcknowledgesWhenEscalationSaysSo(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
