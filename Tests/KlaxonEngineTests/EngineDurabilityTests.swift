@@ -102,6 +102,30 @@ struct EngineDurabilityTests {
         #expect(try await harness.engine.recordStatuses([], provider: "sim").isEmpty)
     }
 
+    /// A report found by klaxon's call id lands on the recipient's live row, not on the
+    /// `failed` one a retried transaction leaves beside it under the same id.
+    @Test func aReportByCallIDSkipsAFailedRowOfTheSameCall() async throws {
+        let harness = try await EngineHarness.make()
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        try await harness.engine.runDueSteps()
+        var live = try #require(try await harness.detail(opened.opened[0]).calls.first)
+        live.vendorCallID = nil
+        try await harness.store.write { [live] transaction in
+            var ghost = live
+            ghost.state = .failed
+            try await transaction.updateCall(ghost)
+            var copy = live
+            copy.id = 0
+            _ = try await transaction.insertCall(copy)
+        }
+        let report = CallStatusReport(vendorCallID: nil, callID: live.callID, callee: live.recipient.phone, status: .busy, vendorCode: "x")
+        #expect(try await harness.engine.recordStatus(report, provider: "sim") == .recorded(incidentID: opened.opened[0], acked: false))
+        let calls = try await harness.detail(opened.opened[0]).calls.filter { $0.recipient.name == live.recipient.name }
+        #expect(calls.map(\.state) == [.failed, .accepted])
+        #expect(calls.map(\.status) == [nil, .busy])
+    }
+
     @Test(arguments: StoreKind.allCases) func answeredCallAcknowledgesWhenEscalationSaysSo(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }

@@ -57,8 +57,14 @@ extension IncidentEngine {
         if call == nil, let callID = report.callID, !callID.isEmpty {
             // Any provider's: a call that timed out at one vendor (and may ring there) and
             // failed over names the next, yet the first vendor's report must still count.
+            // The recipient's row, not one a retried transaction left `failed` beside it
+            // (``IncidentEngine/prepare``) under the same call id.
             let calls = try await transaction.calls(callID: callID)
-            call = calls.first { PhoneNumber.sameLine($0.recipient.phone, report.callee) } ?? (calls.count == 1 ? calls.first : nil)
+            let live = calls.filter { $0.state != .failed }
+            call =
+                live.first { PhoneNumber.sameLine($0.recipient.phone, report.callee) }
+                ?? calls.first { PhoneNumber.sameLine($0.recipient.phone, report.callee) }
+                ?? (live.count == 1 ? live.first : calls.count == 1 ? calls.first : nil)
         }
         guard var call else { return .unknownCall }
         if call.status == report.status, call.digits == report.digits { return .duplicate }
