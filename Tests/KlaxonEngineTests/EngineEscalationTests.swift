@@ -340,7 +340,10 @@ extension EngineEscalationTests {
         defer { Task { try? await harness.close() } }
         let opened = try await harness.ingest(dbAlert())
         #expect(try await harness.engine.runDueSteps() == 1)
-        _ = try await harness.advance(.seconds(4 * 3600 + 10 * 60))
+        // To 21:59, when step 2 is due (a jump past it would make it run late, which moves the
+        // steps after it by as much), then to 22:00.
+        _ = try await harness.advance(.seconds(4 * 3600 + 9 * 60))
+        _ = try await harness.advance(.seconds(60))
         let due = try await harness.detail(opened.opened[0]).steps.filter { $0.state == .pending }.map(\.dueAt)
         let formatter = ISO8601DateFormatter()
         #expect(due.map { formatter.string(from: $0) } == ["2026-06-03T04:59:00Z", "2026-06-03T05:00:00Z"])
@@ -735,5 +738,64 @@ extension EngineEscalationTests {
         #expect(detail.events.filter { $0.kind == "step_retry" }.count == 5)
         #expect(harness.provider.calledNames.count == 12)
         #expect(try await harness.advance(.seconds(3600)) == 0)
+    }
+}
+
+extension MoreUrgentAlertTests {
+    final class Hook: @unchecked Sendable {
+        private let lock = NSLock()
+        private var action: (@Sendable () async -> Void)?
+
+        func set(_ action: (@Sendable () async -> Void)?) { lock.withLock { self.action = action } }
+        func run() async { await lock.withLock { action }?() }
+    }
+
+    /// A step that reached nobody is tried again, but not when a more urgent alert replaced
+    /// its chain while it placed its calls: the new chain rings, the old step is done.
+    @Test(arguments: StoreKind.allCases) func aStepOfAChainReplacedWhileItRangIsNotTriedAgain(on kind: StoreKind) async throws {
+        let outage = EngineEscalationTests.Outage()
+        let hook = Hook()
+        let provider = RecordingProvider(
+            answer: { recipient in
+                guard outage.down.withLock({ $0 }) else { return .accepted(vendorCallID: "v-" + recipient.name) }
+                return .permanent(VendorError(code: "down", message: "vendor down"))
+            },
+            before: { await hook.run() }
+        )
+        let harness = try await EngineHarness.make(severityChainRules, on: kind, provider: provider)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let opened = try await harness.ingest(severeAlert("db-1", "warning", groupKey: group))
+        hook.set {
+            hook.set(nil)
+            harness.clock.advance(by: .seconds(1))
+            _ = try? await harness.ingest(severeAlert("db-2", "critical", groupKey: group))
+        }
+        // Carol's call at 30 minutes fails while the critical alert escalates the incident;
+        // the new chain's first step runs at once and fails too.
+        #expect(try await harness.advance(.seconds(1800)) == 2)
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.state) == [.done, .pending, .pending])
+        #expect(detail.events.filter { $0.kind == "step_retry" }.count == 1, "the new chain's step only")
+        outage.down.withLock { $0 = false }
+        #expect(try await harness.advance(.seconds(61)) == 1)
+        #expect(harness.provider.calledNames == ["carol", "alice", "bob", "alice", "bob"])
+        #expect(try await harness.advance(.seconds(600)) == 1)
+        #expect(harness.provider.calledNames == ["carol", "alice", "bob", "alice", "bob", "carol"])
+    }
+}
+
+extension EngineEscalationTests {
+    /// A step still placing its calls (a vendor's Retry-After waited out, say) holds up no
+    /// later step of its incident: step 2 is claimed at its time.
+    @Test(arguments: StoreKind.allCases) func aRunningStepHoldsUpNoLaterStep(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        _ = try await harness.ingest(dbAlert())
+        let first = try await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }
+        #expect(first.map(\.step) == [1])
+        harness.clock.advance(by: .seconds(600))
+        let second = try await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }
+        #expect(second.map(\.step) == [2])
     }
 }

@@ -35,7 +35,7 @@ extension IncidentEngine {
             // started, or the step closed) waits for a sync that covers this commit too, and
             // nothing leaves the process before that. A claim lost with the machine only
             // leaves its steps pending, to be claimed again.
-            let claimed = try await store.write({ try await $0.claimDueSteps(now: now, limit: Self.claimLimit) }, whenDurable: { _ in })
+            let claimed = try await store.write({ try await Self.claim(now: now, in: $0) }, whenDurable: { _ in })
             // A step a task here is still running (its store was out of reach long enough for
             // another instance to requeue it, and this one claimed it back) keeps that task.
             return claims.withLock { state in
@@ -50,6 +50,35 @@ extension IncidentEngine {
             metrics.storeError()
             throw error
         }
+    }
+
+    /// Claims the due steps, the earliest of each incident. One that runs a minute or more
+    /// late (klaxon was down, its store out of reach, or it is run again after a crash)
+    /// moves its incident's later steps by as much, in the same transaction, so they are
+    /// not claimed right after it: the chain resumes with its spacing instead of ringing
+    /// every overdue level, and the same people, at once. Its own due time becomes now, from
+    /// which a hold that defers it counts.
+    static func claim(now: Date, in transaction: any IncidentTransaction) async throws -> [ScheduledStep] {
+        var steps = try await transaction.claimDueSteps(now: now, limit: claimLimit)
+        for index in steps.indices {
+            let step = steps[index]
+            let lateness = Duration.milliseconds(now.millisecondsSince1970 - step.dueAt.millisecondsSince1970)
+            guard lateness >= lateStepThreshold else { continue }
+            let moved = try await transaction.delayPendingSteps(incidentID: step.incidentID, from: step.dueAt, except: step.id, by: lateness)
+            try await transaction.updateStep(id: step.id, state: .running, dueAt: now)
+            steps[index].dueAt = now
+            guard moved > 0 else { continue }
+            try await transaction.appendEvent(
+                TimelineEvent(
+                    incidentID: step.incidentID,
+                    at: now,
+                    kind: "steps_delayed",
+                    actor: "scheduler",
+                    detail: "step \(step.step) runs \(lateness) late; its \(moved) later step(s) move with it, keeping their spacing"
+                )
+            )
+        }
+        return steps
     }
 
     /// After a claim that may have committed unseen, its steps are made pending again: the
@@ -390,7 +419,12 @@ extension IncidentEngine {
             // The outcomes are facts and are kept; the step is closed only by its holder.
             guard claim == .held else { return (claim, nil) }
             let tries = Set(stored.values.map(\.callID)).union(calls.map(\.callID)).count
-            if reachedNobody, let delay = Self.stepRetryDelay(afterTry: tries) {
+            // Not once the incident is no longer open, nor for a chain a reopen or a more urgent
+            // alert replaced while this one placed its calls: its pending steps were cancelled.
+            if reachedNobody, let delay = Self.stepRetryDelay(afterTry: tries),
+                let current = try await transaction.incident(id: incident.id), current.state == .open,
+                try await Self.escalationStart(of: current, in: transaction) <= calls[0].startedAt
+            {
                 let retryAt = finished.adding(delay)
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: retryAt)
                 try await transaction.appendEvent(
@@ -576,7 +610,7 @@ extension IncidentEngine {
                 // The later steps pause with it; left where they were, one due just after the
                 // hold would ring together with this one.
                 let delay = Duration.milliseconds(resume.millisecondsSince1970 - step.dueAt.millisecondsSince1970)
-                let moved = try await transaction.delayPendingSteps(incidentID: incident.id, except: step.id, by: delay)
+                let moved = try await transaction.delayPendingSteps(incidentID: incident.id, from: step.dueAt, except: step.id, by: delay)
                 try await transaction.appendEvent(
                     TimelineEvent(
                         incidentID: incident.id,
@@ -600,23 +634,6 @@ extension IncidentEngine {
                 )
             }
             return .finished
-        }
-        // Run late (klaxon was down, or its store out of reach): the later steps move with it,
-        // or the overdue ones would ring one right after another.
-        let lateness = Duration.milliseconds(now.millisecondsSince1970 - step.dueAt.millisecondsSince1970)
-        if earlier.isEmpty, lateness >= Self.lateStepThreshold {
-            let moved = try await transaction.delayPendingSteps(incidentID: incident.id, except: step.id, by: lateness)
-            if moved > 0 {
-                try await transaction.appendEvent(
-                    TimelineEvent(
-                        incidentID: incident.id,
-                        at: now,
-                        kind: "steps_delayed",
-                        actor: "scheduler",
-                        detail: "step \(step.step) runs \(lateness) late; its \(moved) later step(s) move with it, keeping their spacing"
-                    )
-                )
-            }
         }
         let accepted = earlier.filter { $0.state == .accepted }.map(\.recipient)
         let (reachedNames, reachedPhones) = (Set(accepted.map(\.name)), Set(accepted.map(\.phone)))

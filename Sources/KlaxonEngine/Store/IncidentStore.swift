@@ -131,11 +131,12 @@ public protocol IncidentTransaction: Sendable {
     func insertSteps(_ steps: [ScheduledStep]) async throws
     func steps(incidentID: Int64) async throws -> [ScheduledStep]
     /// Marks up to `limit` pending steps due at or before `now` as running and returns them:
-    /// of each incident only its earliest pending step, and none while one of its steps is
-    /// running, so that an incident's overdue steps never ring at once.
+    /// of each incident only its earliest pending step, so that the caller can move the
+    /// others before they are claimed too (``IncidentEngine/claimDueSteps()``).
     func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep]
-    /// Moves the incident's pending steps but `stepID` later by `delay`; returns how many.
-    func delayPendingSteps(incidentID: Int64, except stepID: Int64, by delay: Duration) async throws -> Int
+    /// Moves the incident's pending steps due at or after `from`, but `stepID`, later by
+    /// `delay`; returns how many.
+    func delayPendingSteps(incidentID: Int64, from: Date, except stepID: Int64, by delay: Duration) async throws -> Int
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws
     /// Cancels the incident's pending steps; returns how many.
     func cancelPendingSteps(incidentID: Int64) async throws -> Int

@@ -266,10 +266,10 @@ struct PostgresTransaction: IncidentTransaction {
         ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }
 
-    func delayPendingSteps(incidentID: Int64, except stepID: Int64, by delay: Duration) async throws -> Int {
+    func delayPendingSteps(incidentID: Int64, from: Date, except stepID: Int64, by delay: Duration) async throws -> Int {
         try await query(
-            "UPDATE steps SET due_at = due_at + $1 WHERE incident_id = $2 AND state = 'pending' AND id <> $3 RETURNING id",
-            [.int(delay.milliseconds), .int(incidentID), .int(stepID)]
+            "UPDATE steps SET due_at = due_at + $1 WHERE incident_id = $2 AND state = 'pending' AND due_at >= $3 AND id <> $4 RETURNING id",
+            [.int(delay.milliseconds), .int(incidentID), .date(from), .int(stepID)]
         ).count
     }
 

@@ -310,10 +310,10 @@ struct SQLiteTransaction: IncidentTransaction {
         ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }
 
-    func delayPendingSteps(incidentID: Int64, except stepID: Int64, by delay: Duration) async throws -> Int {
+    func delayPendingSteps(incidentID: Int64, from: Date, except stepID: Int64, by delay: Duration) async throws -> Int {
         try query(
-            "UPDATE steps SET due_at = due_at + ? WHERE incident_id = ? AND state = 'pending' AND id <> ? RETURNING id",
-            [.int(Int(delay.milliseconds)), .int(incidentID), .int(stepID)]
+            "UPDATE steps SET due_at = due_at + ? WHERE incident_id = ? AND state = 'pending' AND due_at >= ? AND id <> ? RETURNING id",
+            [.int(Int(delay.milliseconds)), .int(incidentID), .date(from), .int(stepID)]
         ).count
     }
 

@@ -26,11 +26,11 @@ enum StoreRows {
     static let eventColumns = "id, incident_id, at, kind, actor, detail, call_id"
 
     /// Of the pending step `s` in ``IncidentTransaction/claimDueSteps(now:limit:)``: no other
-    /// step of its incident is running or pending before it.
+    /// pending step of its incident comes before it.
     static let firstStepOfItsIncident = """
         NOT EXISTS (
-            SELECT 1 FROM steps AS o WHERE o.incident_id = s.incident_id AND o.id <> s.id
-                AND (o.state = 'running' OR (o.state = 'pending' AND (o.due_at < s.due_at OR (o.due_at = s.due_at AND o.id < s.id))))
+            SELECT 1 FROM steps AS o WHERE o.incident_id = s.incident_id AND o.state = 'pending' AND o.id <> s.id
+                AND (o.due_at < s.due_at OR (o.due_at = s.due_at AND o.id < s.id))
         )
         """
 

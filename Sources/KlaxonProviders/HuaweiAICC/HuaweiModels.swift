@@ -309,7 +309,7 @@ struct HuaweiCallBody: Sendable, Hashable {
             return .failure(
                 VendorError(
                     code: "klaxon.callback_url",
-                    message: "the callback URL contains \"\(bad)\"; Huawei allows only letters, digits and -:./_#?&="
+                    message: "the callback URL contains \"\(bad)\"; Huawei allows only letters, digits and -:./_#?&"
                 )
             )
         }
