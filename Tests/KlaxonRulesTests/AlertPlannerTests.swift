@@ -144,6 +144,33 @@ import Testing
         #expect(lean.map { $0.matches.map(\.priority) } == [[1, 1], [1, 1], [6, 6], [6], [6, 6], [1]])
     }
 
+    /// A `drop` route drops firing alerts only: in a notification that mixes a recovery and
+    /// a firing alert of one group, each keeps its own decision, in either order.
+    @Test func aDropRouteDropsTheFiringAlertsOfAMixedNotification() throws {
+        let repo = try repository(
+            baseRules + """
+
+                routes:
+                  - name: staging
+                    match: {env: staging}
+                    drop: true
+                  - name: all
+                    voice: down
+                    escalation: primary
+                    providers: [sim]
+                """
+        )
+        let planner = AlertPlanner(repository: repo)
+        let resolved = alert(["env": "staging", "instance": "a"], status: .resolved, groupKey: "g")
+        let firing = alert(["env": "staging", "instance": "b"], groupKey: "g")
+        for alerts in [[resolved, firing], [firing, resolved]] {
+            for renderVoices in [false, true] {
+                let dropped = planner.plan(alerts, renderVoices: renderVoices).map { $0.matches.map(\.dropped) }
+                #expect(dropped == alerts.map { [$0.status == .firing] }, "\(alerts.map(\.status)), voices \(renderVoices)")
+            }
+        }
+    }
+
     @Test func paramsRenderEveryDocumentedVariableWithoutEscaping() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(

@@ -39,13 +39,17 @@ public final class AlertPlanner: Sendable {
         for (alert, entry) in zip(alerts, routed) where alert.status == .firing {
             for (_, key) in entry.routes { counts[key, default: 0] += 1 }
         }
-        // Without rendered voices a match depends on the route, key, severity and count
-        // alone, and the alerts of one notification usually share all four.
+        // Without rendered voices a match depends on the route, key, severity, count and
+        // status (a `drop` route drops only firing alerts) alone, and the alerts of one
+        // notification usually share all of them.
         var last: RouteMatch?
         var lastSeverity = ""
+        var lastStatus = AlertStatus.firing
         return zip(alerts, routed).map { alert, entry in
             let matches = entry.routes.map { routeEntry, key in
-                if !renderVoices, let last, last.route == routeEntry.route.name, last.dedupeKey == key, lastSeverity == entry.severity {
+                if !renderVoices, let last, last.route == routeEntry.route.name, last.dedupeKey == key, lastSeverity == entry.severity,
+                    lastStatus == alert.status
+                {
                     return last
                 }
                 let made = match(
@@ -56,7 +60,7 @@ public final class AlertPlanner: Sendable {
                     count: max(1, counts[key] ?? 1),
                     renderVoices: renderVoices
                 )
-                (last, lastSeverity) = (made, entry.severity)
+                (last, lastSeverity, lastStatus) = (made, entry.severity, alert.status)
                 return made
             }
             return AlertPlan(alert: alert, severity: entry.severity, dropped: entry.dropped, matches: matches)
