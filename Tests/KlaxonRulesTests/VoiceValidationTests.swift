@@ -48,6 +48,16 @@ import Testing
         #expect(lines.contains { $0.contains("voiceContent would be 1003 characters") })
     }
 
+    /// Huawei V1's voiceContent holds voice ids and text only (document 002): a file name,
+    /// or nothing at all, would fail every call of a route that `check` passed.
+    @Test func huaweiV1PlaysVoiceIDsAndTextOnly() {
+        let file = errorLines(Self.rules(voice: "    huawei-aicc: {voice_file_name: disk_full.wav}", provider: Self.huaweiV1))
+        #expect(file.contains { $0.contains("Huawei V1 plays voice ids and text only; voice_file_name is V2's (use voice_id)") }, "\(file)")
+        let empty = errorLines(Self.rules(voice: "    huawei-aicc: {play_list: []}", provider: Self.huaweiV1))
+        #expect(empty.contains { $0.contains("nothing to play; Huawei V1 needs a voice_id or text") }, "\(empty)")
+        #expect(errorLines(Self.rules(voice: "    huawei-aicc: {voice_id: \"1133\"}", provider: Self.huaweiV1)).isEmpty)
+    }
+
     @Test func aVoiceWithoutAnEntryForARoutesProviderIsAnError() {
         let lines = errorLines(Self.rules(voice: "    text: hi", provider: "  p: {type: bitel, token: t}"))
         #expect(lines.contains { $0.contains("voices.v has no bitel entry, but routes[0] calls it through provider \"p\" (type bitel)") })
