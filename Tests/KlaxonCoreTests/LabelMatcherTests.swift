@@ -35,6 +35,30 @@ import Testing
         #expect(!notB.matches(["a": "b"]))
     }
 
+    /// RE2's `.` matches anything but a newline; ICU's also misses `\r`, U+0085, U+2028 and
+    /// U+2029. A value from a JSON sender ending in `\r` must still match `.*Disk.*`.
+    @Test func dotMatchesWhatRE2sDotMatches() throws {
+        let cases: [(pattern: String, value: String, matches: Bool)] = [
+            (".*Disk.*", "Disk full\r", true),
+            ("a.b", "a\u{2028}b", true),
+            ("a.b", "a\u{85}b", true),
+            ("a.b", "a\nb", false),
+            ("a[.]b", "a.b", true),
+            ("a[.]b", "axb", false),
+            ("a\\.b", "axb", false),
+            ("[]a.]+", "].a", true),
+            ("[^]x]", ".", true),
+            ("[[:alpha:].]+", "ab.", true),
+            ("\\Qa.b\\E", "axb", false),
+            ("\\Qa.b\\E", "a.b", true),
+            ("(?s)a.b", "a\nb", true),
+        ]
+        for (pattern, value, expected) in cases {
+            let matcher = try LabelMatcher(name: "a", type: .regexMatch, value: pattern)
+            #expect(matcher.matches(["a": value]) == expected, "\(pattern) on \(value.debugDescription)")
+        }
+    }
+
     @Test func regexDoesNotMatchBeforeTrailingNewline() throws {
         // ICU's $ would match before a final "\n"; Go's (Alertmanager's) does not.
         let matcher = try LabelMatcher(name: "a", type: .regexMatch, value: "b")

@@ -26,7 +26,7 @@ struct CompiledPattern: Sendable {
             // rather than escaping the anchoring group (Go and Alertmanager accept them).
             _ = try NSRegularExpression(pattern: pattern)
             // \A and \z, not ^ and $: ICU's $ also matches before a final newline, Go's does not.
-            engine = .regex(try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z"))
+            engine = .regex(try NSRegularExpression(pattern: "\\A(?:" + Self.dotAsInRE2(pattern) + ")\\z"))
         } catch {
             let reason = Self.diagnose(pattern)
             throw MatcherError(message: "bad regex \(LabelMatcher.quote(pattern)): \(reason)", offset: 0)
@@ -45,6 +45,70 @@ struct CompiledPattern: Sendable {
             let range = NSRange(location: 0, length: candidate.utf16.count)
             return regex.rangeOfFirstMatch(in: candidate, options: [], range: range).location != NSNotFound
         }
+    }
+
+    /// `pattern` with each `.` outside a character class written `[^\n]`: RE2's `.` matches
+    /// anything but a newline, ICU's also leaves out `\r`, U+0085, U+2028 and U+2029, so a
+    /// value ending in `\r` would miss `.*Disk.*`. A pattern that sets its own flags (`(?s)`)
+    /// is left as written.
+    static func dotAsInRE2(_ pattern: String) -> String {
+        guard pattern.contains("."), !pattern.contains("(?") else { return pattern }
+        let characters = Array(pattern)
+        var result = ""
+        var index = 0
+        var depth = 0  // inside a character class (ICU nests them)
+        while index < characters.count {
+            let character = characters[index]
+            if character == "\\", index + 1 < characters.count {
+                if characters[index + 1] == "Q" {
+                    // \Q...\E is literal, dots and all.
+                    var end = index + 2
+                    while end + 1 < characters.count, !(characters[end] == "\\" && characters[end + 1] == "E") { end += 1 }
+                    let stop = min(characters.count, end + 2)
+                    result += String(characters[index..<stop])
+                    index = stop
+                    continue
+                }
+                result.append(character)
+                result.append(characters[index + 1])
+                index += 2
+                continue
+            }
+            if depth > 0 {
+                if character == "[", index + 1 < characters.count, characters[index + 1] == ":" {
+                    // A POSIX class such as [:alpha:], up to its ":]".
+                    var end = index + 2
+                    while end + 1 < characters.count, !(characters[end] == ":" && characters[end + 1] == "]") { end += 1 }
+                    let stop = min(characters.count, end + 2)
+                    result += String(characters[index..<stop])
+                    index = stop
+                    continue
+                }
+                if character == "[" { depth += 1 }
+                if character == "]" { depth -= 1 }
+                result.append(character)
+                index += 1
+                continue
+            }
+            if character == "[" {
+                depth = 1
+                result.append(character)
+                index += 1
+                // A "]" first in the class (after any "^") is literal.
+                if index < characters.count, characters[index] == "^" {
+                    result.append("^")
+                    index += 1
+                }
+                if index < characters.count, characters[index] == "]" {
+                    result.append("]")
+                    index += 1
+                }
+                continue
+            }
+            result += character == "." ? "[^\\n]" : String(character)
+            index += 1
+        }
+        return result
     }
 
     /// The alternatives when `pattern` has no regex syntax beyond `|`, else nil.
