@@ -282,4 +282,13 @@ import Testing
         #expect(result.content.hasSuffix("z$~2225"))
         #expect(result.warnings.contains { $0.contains("cut to 1000 characters") })
     }
+
+    /// Counted as Huawei's Java counts a string: in UTF-16 units, an emoji two. Cut between
+    /// whole characters.
+    @Test func theLimitCountsUTF16Units() throws {
+        let result = try content(try repository(text: "{{labels.instance}}"), labels: ["instance": String(repeating: "🔥", count: 600)])
+        #expect(result.content.utf16.count == 1000)
+        #expect(result.content.count == 506)
+        #expect(result.content.hasSuffix("🔥$~2225"))
+    }
 }

@@ -321,7 +321,7 @@ public struct HuaweiAICCFake: Sendable {
     }
 
     private static func isVoiceContent(_ content: String) -> Bool {
-        guard !content.isEmpty, content.count <= 1000 else { return false }
+        guard !content.isEmpty, content.utf16.count <= 1000 else { return false }
         return content.split(separator: "~", omittingEmptySubsequences: false).allSatisfy { token in
             if token.hasPrefix("$") {
                 return token.count >= 3 && token.hasSuffix("$") && !token.dropFirst().dropLast().contains("$")

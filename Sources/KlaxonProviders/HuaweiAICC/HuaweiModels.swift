@@ -258,8 +258,9 @@ struct HuaweiCallBody: Sendable, Hashable {
 
     private static func voiceContent(_ content: String) -> Result<HuaweiJSON, VendorError> {
         guard !content.isEmpty else { return .failure(missing("voiceContent is empty")) }
-        guard content.count <= maxVoiceContent else {
-            return .failure(limit("voiceContent has \(content.count) characters; Huawei V1 takes at most \(maxVoiceContent)"))
+        // UTF-16 units, as Huawei's Java counts them.
+        guard content.utf16.count <= maxVoiceContent else {
+            return .failure(limit("voiceContent has \(content.utf16.count) characters; Huawei V1 takes at most \(maxVoiceContent)"))
         }
         return .success(.string(content))
     }

@@ -133,19 +133,34 @@ public enum ParamRenderer {
                 break
             }
         }
-        func length() -> Int { tokens.reduce(0) { $0 + $1.text.count + ($1.isText ? 2 : 0) } + max(0, tokens.count - 1) }
+        // In UTF-16 units, as Huawei's Java counts a string's length: an emoji is two.
+        func length() -> Int { tokens.reduce(0) { $0 + $1.text.utf16.count + ($1.isText ? 2 : 0) } + max(0, tokens.count - 1) }
         var excess = length() - VendorLimits.huaweiV1VoiceContent
         if excess > 0 {
             warnings.append("voice \(voice.name) for \(provider.name): voiceContent cut to \(VendorLimits.huaweiV1VoiceContent) characters")
             for index in tokens.indices.reversed() where excess > 0 && tokens[index].isText {
-                let keep = max(0, tokens[index].text.count - excess)
-                excess -= tokens[index].text.count - keep
-                tokens[index].text = String(tokens[index].text.prefix(keep))
+                let text = tokens[index].text
+                let kept = truncate(text, toUTF16: max(0, text.utf16.count - excess))
+                excess -= text.utf16.count - kept.utf16.count
+                tokens[index].text = kept
             }
             tokens.removeAll { $0.isText && $0.text.isEmpty }
         }
         let content = tokens.map { $0.isText ? "$\($0.text)$" : $0.text }.joined(separator: "~")
         return (content, warnings)
+    }
+
+    /// The longest prefix of whole characters within `limit` UTF-16 units.
+    static func truncate(_ value: String, toUTF16 limit: Int) -> String {
+        var units = 0
+        var result = ""
+        for character in value {
+            let size = character.utf16.count
+            if units + size > limit { break }
+            units += size
+            result.append(character)
+        }
+        return result
     }
 
     /// The longest prefix of whole characters within `limit` UTF-8 bytes.

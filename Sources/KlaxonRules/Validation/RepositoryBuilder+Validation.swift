@@ -147,11 +147,11 @@ extension RepositoryBuilder {
             var length = 0
             for item in playList {
                 switch item {
-                case .voiceID(let id): length += id.count + 1
+                case .voiceID(let id): length += id.utf16.count + 1
                 case .voiceFileName:
                     // Document 002: voiceContent holds voice ids and $text$ only.
                     context.error(voice.location, "\(what): Huawei V1 plays voice ids and text only; voice_file_name is V2's (use voice_id)")
-                case .text(let text): length += text.literalText.count + 3
+                case .text(let text): length += text.literalText.utf16.count + 3
                 case .template:
                     context.error(voice.location, "\(what): Huawei V1 has no TTS templates; use voice_id and text entries")
                 }
