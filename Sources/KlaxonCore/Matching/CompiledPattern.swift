@@ -57,16 +57,20 @@ struct CompiledPattern: Sendable {
         var result = ""
         var index = 0
         var depth = 0  // inside a character class (ICU nests them)
+        // Copies from `index` through the next `first` `second` pair (or to the end).
+        func copyThrough(_ first: Character, _ second: Character) {
+            var end = index + 2
+            while end + 1 < characters.count, !(characters[end] == first && characters[end + 1] == second) { end += 1 }
+            let stop = min(characters.count, end + 2)
+            result += String(characters[index..<stop])
+            index = stop
+        }
         while index < characters.count {
             let character = characters[index]
             if character == "\\", index + 1 < characters.count {
                 if characters[index + 1] == "Q" {
                     // \Q...\E is literal, dots and all.
-                    var end = index + 2
-                    while end + 1 < characters.count, !(characters[end] == "\\" && characters[end + 1] == "E") { end += 1 }
-                    let stop = min(characters.count, end + 2)
-                    result += String(characters[index..<stop])
-                    index = stop
+                    copyThrough("\\", "E")
                     continue
                 }
                 result.append(character)
@@ -77,11 +81,7 @@ struct CompiledPattern: Sendable {
             if depth > 0 {
                 if character == "[", index + 1 < characters.count, characters[index + 1] == ":" {
                     // A POSIX class such as [:alpha:], up to its ":]".
-                    var end = index + 2
-                    while end + 1 < characters.count, !(characters[end] == ":" && characters[end + 1] == "]") { end += 1 }
-                    let stop = min(characters.count, end + 2)
-                    result += String(characters[index..<stop])
-                    index = stop
+                    copyThrough(":", "]")
                     continue
                 }
                 if character == "[" { depth += 1 }

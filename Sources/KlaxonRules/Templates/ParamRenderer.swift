@@ -152,25 +152,20 @@ public enum ParamRenderer {
 
     /// The longest prefix of whole characters within `limit` UTF-16 units.
     static func truncate(_ value: String, toUTF16 limit: Int) -> String {
-        var units = 0
-        var result = ""
-        for character in value {
-            let size = character.utf16.count
-            if units + size > limit { break }
-            units += size
-            result.append(character)
-        }
-        return result
+        prefix(of: value, within: limit) { $0.utf16.count }
     }
 
     /// The longest prefix of whole characters within `limit` UTF-8 bytes.
     public static func truncate(_ value: String, toBytes limit: Int) -> String {
-        var bytes = 0
+        prefix(of: value, within: limit) { $0.utf8.count }
+    }
+
+    private static func prefix(of value: String, within limit: Int, size: (Character) -> Int) -> String {
+        var used = 0
         var result = ""
         for character in value {
-            let size = character.utf8.count
-            if bytes + size > limit { break }
-            bytes += size
+            used += size(character)
+            if used > limit { break }
             result.append(character)
         }
         return result
