@@ -786,16 +786,23 @@ extension MoreUrgentAlertTests {
 }
 
 extension EngineEscalationTests {
-    /// A step still placing its calls (a vendor's Retry-After waited out, say) holds up no
-    /// later step of its incident: step 2 is claimed at its time.
-    @Test(arguments: StoreKind.allCases) func aRunningStepHoldsUpNoLaterStep(on kind: StoreKind) async throws {
+    /// An incident's steps run one at a time: a step still placing its calls holds up the
+    /// next, which the scheduler does not see as due meanwhile (it would spin on it), for at
+    /// most 15 minutes (a step stuck for good must not hold up the rest of the chain).
+    @Test(arguments: StoreKind.allCases) func aRunningStepHoldsUpTheNextForAtMostFifteenMinutes(on kind: StoreKind) async throws {
         let harness = try await EngineHarness.make(on: kind)
         defer { Task { try? await harness.close() } }
         _ = try await harness.ingest(dbAlert())
-        let first = try await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }
-        #expect(first.map(\.step) == [1])
+        let claim = { try await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }.map(\.step) }
+        let next = { try await harness.store.read { try await $0.nextDueDate(now: harness.engine.clock.now()) } }
+        #expect(try await claim() == [1])
         harness.clock.advance(by: .seconds(600))
-        let second = try await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }
-        #expect(second.map(\.step) == [2])
+        #expect(try await claim() == [])
+        #expect(try await next() == nil)
+        harness.clock.advance(by: .seconds(299))
+        #expect(try await next() == nil)
+        harness.clock.advance(by: .seconds(1))
+        #expect(try await next() == harness.start.addingTimeInterval(600))
+        #expect(try await claim() == [2])
     }
 }

@@ -167,10 +167,16 @@ extension IncidentEngine {
                     // A read first: claiming is a write transaction and a disk sync, worth it
                     // only when something is due.
                     let now = clock.now()
-                    if let next = try await store.read({ try await $0.nextDueDate() }) {
+                    if let next = try await store.read({ try await $0.nextDueDate(now: now) }) {
                         if next <= now {
                             let steps = try await claimDueSteps()
-                            for step in steps { group.addTask { await self.execute(step) } }
+                            for step in steps {
+                                group.addTask {
+                                    await self.execute(step)
+                                    // The incident's next step may have waited for this one.
+                                    self.wake.signal()
+                                }
+                            }
                             delay = .zero
                         } else {
                             let milliseconds = next.millisecondsSince1970 - now.millisecondsSince1970

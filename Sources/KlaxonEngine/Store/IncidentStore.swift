@@ -131,8 +131,8 @@ public protocol IncidentTransaction: Sendable {
     func insertSteps(_ steps: [ScheduledStep]) async throws
     func steps(incidentID: Int64) async throws -> [ScheduledStep]
     /// Marks up to `limit` pending steps due at or before `now` as running and returns them:
-    /// of each incident only its earliest pending step, so that the caller can move the
-    /// others before they are claimed too (``IncidentEngine/claimDueSteps()``).
+    /// of each incident only its earliest pending step, and none while one of its steps is
+    /// running (``StoreRows/firstStepOfItsIncident(runningSince:)``).
     func claimDueSteps(now: Date, limit: Int) async throws -> [ScheduledStep]
     /// Moves the incident's pending steps due at or after `from`, but `stepID`, later by
     /// `delay`; returns how many.
@@ -140,7 +140,9 @@ public protocol IncidentTransaction: Sendable {
     func updateStep(id: Int64, state: StepState, dueAt: Date?) async throws
     /// Cancels the incident's pending steps; returns how many.
     func cancelPendingSteps(incidentID: Int64) async throws -> Int
-    func nextDueDate() async throws -> Date?
+    /// When the next step a claim at that time would take is due (not one a running or
+    /// earlier pending step of its incident holds up).
+    func nextDueDate(now: Date) async throws -> Date?
     /// Where this process's claim on the step stands (``StepClaim``).
     func claim(stepID: Int64) async throws -> StepClaim
     /// Steps left running by a process that stopped; they become pending again.

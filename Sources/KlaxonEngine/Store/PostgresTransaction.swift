@@ -257,12 +257,12 @@ struct PostgresTransaction: IncidentTransaction {
             """
             UPDATE steps SET state = 'running', claimed_by = $3
             WHERE id IN (
-                SELECT s.id FROM steps AS s WHERE s.state = 'pending' AND s.due_at <= $1 AND \(StoreRows.firstStepOfItsIncident)
+                SELECT s.id FROM steps AS s WHERE s.state = 'pending' AND s.due_at <= $1 AND \(StoreRows.firstStepOfItsIncident(runningSince: "$4"))
                 ORDER BY s.due_at, s.id LIMIT $2 FOR UPDATE OF s SKIP LOCKED
             )
             RETURNING \(StoreRows.stepColumns)
             """,
-            [.date(now), .int(limit), .text(instanceID)]
+            [.date(now), .int(limit), .text(instanceID), .date(now.adding(.zero - StoreRows.runningStepHold))]
         ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }
 
@@ -288,8 +288,14 @@ struct PostgresTransaction: IncidentTransaction {
         ).count
     }
 
-    func nextDueDate() async throws -> Date? {
-        try await query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
+    func nextDueDate(now: Date) async throws -> Date? {
+        try await query(
+            """
+            SELECT s.due_at AS due FROM steps AS s WHERE s.state = 'pending' AND \(StoreRows.firstStepOfItsIncident(runningSince: "$1"))
+            ORDER BY s.due_at LIMIT 1
+            """,
+            [.date(now.adding(.zero - StoreRows.runningStepHold))]
+        ).first?.optionalDate("due")
     }
 
     /// The running steps whose instance is gone: it said goodbye when it stopped, or the

@@ -301,12 +301,12 @@ struct SQLiteTransaction: IncidentTransaction {
             """
             UPDATE steps SET state = 'running'
             WHERE id IN (
-                SELECT s.id FROM steps AS s WHERE s.state = 'pending' AND s.due_at <= ? AND \(StoreRows.firstStepOfItsIncident)
+                SELECT s.id FROM steps AS s WHERE s.state = 'pending' AND s.due_at <= ? AND \(StoreRows.firstStepOfItsIncident(runningSince: "?"))
                 ORDER BY s.due_at, s.id LIMIT ?
             )
             RETURNING \(StoreRows.stepColumns)
             """,
-            [.date(now), .int(limit)]
+            [.date(now), .date(now.adding(.zero - StoreRows.runningStepHold)), .int(limit)]
         ).map(StoreRows.step).sorted { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
     }
 
@@ -332,8 +332,14 @@ struct SQLiteTransaction: IncidentTransaction {
         ).count
     }
 
-    func nextDueDate() async throws -> Date? {
-        try query("SELECT MIN(due_at) AS due FROM steps WHERE state = 'pending'").first?.optionalDate("due")
+    func nextDueDate(now: Date) async throws -> Date? {
+        try query(
+            """
+            SELECT s.due_at AS due FROM steps AS s WHERE s.state = 'pending' AND \(StoreRows.firstStepOfItsIncident(runningSince: "?"))
+            ORDER BY s.due_at LIMIT 1
+            """,
+            [.date(now.adding(.zero - StoreRows.runningStepHold))]
+        ).first?.optionalDate("due")
     }
 
     func requeueOwnRunningSteps(except inFlight: Set<Int64>) async throws -> [ScheduledStep] {

@@ -26,13 +26,23 @@ enum StoreRows {
     static let eventColumns = "id, incident_id, at, kind, actor, detail, call_id"
 
     /// Of the pending step `s` in ``IncidentTransaction/claimDueSteps(now:limit:)``: no other
-    /// pending step of its incident comes before it.
-    static let firstStepOfItsIncident = """
+    /// pending step of its incident comes before it, and none is running (since at most
+    /// ``runningStepHold`` before `now`, bound at `runningSince`): an incident's steps run
+    /// one at a time, so that a later one cannot be deferred or moved on its own.
+    static func firstStepOfItsIncident(runningSince: String) -> String {
+        """
         NOT EXISTS (
-            SELECT 1 FROM steps AS o WHERE o.incident_id = s.incident_id AND o.state = 'pending' AND o.id <> s.id
-                AND (o.due_at < s.due_at OR (o.due_at = s.due_at AND o.id < s.id))
+            SELECT 1 FROM steps AS o WHERE o.incident_id = s.incident_id AND o.id <> s.id
+                AND ((o.state = 'running' AND o.due_at > \(runningSince))
+                    OR (o.state = 'pending' AND (o.due_at < s.due_at OR (o.due_at = s.due_at AND o.id < s.id))))
         )
         """
+    }
+
+    /// How long a running step holds up its incident's later steps at most: one stuck (a
+    /// vendor that never answers, a store write failing over and over) must not hold the
+    /// rest of the chain for good.
+    static let runningStepHold = Duration.seconds(15 * 60)
 
     /// ``IncidentTransaction/activeIncidentsByRoute()``, in SQL both stores read alike.
     static let activeIncidentsByRoute = """
