@@ -738,6 +738,9 @@ extension EngineEscalationTests {
         #expect(detail.events.filter { $0.kind == "step_retry" }.count == 5)
         #expect(harness.provider.calledNames.count == 12)
         #expect(try await harness.advance(.seconds(3600)) == 0)
+        // Step 2, at two hours, rings as written.
+        #expect(try await harness.advance(.seconds(1800)) == 1)
+        #expect(harness.provider.calledNames.last == "carol")
     }
 }
 
