@@ -426,10 +426,11 @@ extension IncidentEngine {
             guard claim == .held else { return (claim, nil) }
             let tries = Set(stored.values.map(\.callID)).union(calls.map(\.callID)).count
             // Not once the incident is no longer open, nor for a chain a reopen or a more urgent
-            // alert replaced while this one placed its calls: its pending steps were cancelled.
+            // alert has replaced (its pending steps were cancelled): a newer chain's steps were
+            // written after this one's and number from 1 again.
             if reachedNobody, let delay = Self.stepRetryDelay(afterTry: tries),
                 let current = try await transaction.incident(id: incident.id), current.state == .open,
-                try await Self.escalationStart(of: current, in: transaction) <= calls[0].startedAt
+                try await !transaction.steps(incidentID: incident.id).contains(where: { $0.id > step.id && $0.step <= step.step })
             {
                 let retryAt = finished.adding(delay)
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: retryAt)
