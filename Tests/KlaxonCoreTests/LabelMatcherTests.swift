@@ -52,6 +52,10 @@ import Testing
             ("\\Qa.b\\E", "axb", false),
             ("\\Qa.b\\E", "a.b", true),
             ("(?s)a.b", "a\nb", true),
+            ("(?is:A.B)", "a\nb", true),
+            ("(?:a).b", "a\rb", true),
+            ("(?:a).b", "a\nb", false),
+            ("(?i)a.b", "A\rB", true),
         ]
         for (pattern, value, expected) in cases {
             let matcher = try LabelMatcher(name: "a", type: .regexMatch, value: pattern)

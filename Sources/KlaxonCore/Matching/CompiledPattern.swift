@@ -49,10 +49,10 @@ struct CompiledPattern: Sendable {
 
     /// `pattern` with each `.` outside a character class written `[^\n]`: RE2's `.` matches
     /// anything but a newline, ICU's also leaves out `\r`, U+0085, U+2028 and U+2029, so a
-    /// value ending in `\r` would miss `.*Disk.*`. A pattern that sets its own flags (`(?s)`)
-    /// is left as written.
+    /// value ending in `\r` would miss `.*Disk.*`. A pattern that turns on `s` itself
+    /// (`(?s)`, `(?is:…)`) is left as written.
     static func dotAsInRE2(_ pattern: String) -> String {
-        guard pattern.contains("."), !pattern.contains("(?") else { return pattern }
+        guard pattern.contains("."), !setsDotAll(pattern) else { return pattern }
         let characters = Array(pattern)
         var result = ""
         var index = 0
@@ -109,6 +109,17 @@ struct CompiledPattern: Sendable {
             index += 1
         }
         return result
+    }
+
+    /// Whether a flag group (`(?s)`, `(?is:`, not `(?-s)` or a plain `(?:`) turns on `s`.
+    private static func setsDotAll(_ pattern: String) -> Bool {
+        var rest = Substring(pattern)
+        while let open = rest.range(of: "(?") {
+            let flags = rest[open.upperBound...].prefix { $0.isLetter || $0 == "-" }
+            if flags.prefix { $0 != "-" }.contains("s") { return true }
+            rest = rest[open.upperBound...]
+        }
+        return false
     }
 
     /// The alternatives when `pattern` has no regex syntax beyond `|`, else nil.

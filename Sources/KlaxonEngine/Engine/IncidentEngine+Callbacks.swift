@@ -33,12 +33,12 @@ extension IncidentEngine {
             }
             return outcomes
         }
+        var acknowledged = false
         for case .recorded(let id, true) in outcomes {
             logger.info("incident acknowledged by call", metadata: ["incident": "\(id)", "provider": "\(provider)"])
+            acknowledged = true
         }
-        if outcomes.contains(where: { if case .recorded(_, true) = $0 { true } else { false } }) {
-            await refreshOpenIncidents()
-        }
+        if acknowledged { await refreshOpenIncidents() }
         return outcomes
     }
 

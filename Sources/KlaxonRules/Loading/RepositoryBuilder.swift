@@ -172,7 +172,7 @@ final class RepositoryBuilder {
         if let (token, node) = tokens.first, token.contains("~") {
             context.warning(
                 node.location,
-                "server.callback_token: Huawei refuses callback URLs with '~', so a huawei_aicc provider without callback_shared_key would get no status reports"
+                "server.callback_token: Huawei refuses callback URLs with '~', so a huawei-aicc provider without callback_shared_key would get no status reports"
             )
         }
         config.callbackTokens = tokens.map(\.0)
