@@ -907,3 +907,24 @@ extension EngineDurabilityTests {
         #expect(pairsOnly == ["alice", "bob"])
     }
 }
+
+extension EngineDurabilityTests {
+    /// A step claimed on time whose calls could start only 20 minutes later (its store out
+    /// of reach in between): step 2 moves by as much instead of ringing carol right after.
+    @Test(arguments: StoreKind.allCases) func aStepStartingLateAfterItsClaimMovesTheLaterSteps(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        let step = try #require(try await harness.engine.claimDueSteps().first)
+        harness.clock.advance(by: .seconds(20 * 60))
+        await harness.engine.execute(step)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.filter { $0.state == .pending }.map(\.dueAt) == [harness.start.addingTimeInterval(30 * 60)])
+        #expect(detail.events.contains { $0.kind == "steps_delayed" && $0.detail.contains("starts its calls") })
+        #expect(try await harness.engine.runDueSteps() == 0)
+        #expect(try await harness.advance(.seconds(599)) == 0)
+        #expect(try await harness.advance(.seconds(1)) == 1)
+        #expect(harness.provider.calledNames.sorted() == ["alice", "bob", "carol"])
+    }
+}

@@ -642,6 +642,28 @@ extension IncidentEngine {
             }
             return .finished
         }
+        // Its calls start a minute or more after its claim (the store was out of reach in
+        // between): the later steps move by as much, as for a late claim. Read from the row,
+        // so a try whose commit landed unseen is not counted twice.
+        if let dueAt = try await transaction.steps(incidentID: incident.id).first(where: { $0.id == step.id })?.dueAt {
+            let lateness = Duration.milliseconds(now.millisecondsSince1970 - dueAt.millisecondsSince1970)
+            if lateness >= lateStepThreshold {
+                let moved = try await transaction.delayPendingSteps(incidentID: incident.id, from: dueAt, except: step.id, by: lateness)
+                try await transaction.updateStep(id: step.id, state: .running, dueAt: now)
+                if moved > 0 {
+                    try await transaction.appendEvent(
+                        TimelineEvent(
+                            incidentID: incident.id,
+                            at: now,
+                            kind: "steps_delayed",
+                            actor: "scheduler",
+                            detail:
+                                "step \(step.step) starts its calls \(lateness) after it was due; its \(moved) later step(s) move with it, keeping their spacing"
+                        )
+                    )
+                }
+            }
+        }
         let accepted = earlier.filter { $0.state == .accepted }.map(\.recipient)
         let (reachedNames, reachedPhones) = (Set(accepted.map(\.name)), Set(accepted.map(\.phone)))
         let recipients = recipientsInForce(of: step, in: rules.repository)
