@@ -97,6 +97,26 @@ struct PostgresStoreTests {
         #expect(try await a.store.read { try await $0.steps(incidentID: step.incidentID) }.first?.state == .done)
     }
 
+    /// After an outage, an instance's recovery can run before its heartbeat lands: the
+    /// database has then not heard from it for as long as from the others, and it takes
+    /// nothing over until it has been heard again.
+    @Test func anInstanceBackFromAnOutageTakesNothingOverBeforeItsHeartbeat() async throws {
+        let (a, b) = try await Self.twoInstances()
+        defer { Self.close(a, b) }
+        _ = try await a.ingest(dbAlert())
+        let step = try #require(try await a.engine.claimDueSteps().first)
+        // b had been heard without a gap for 31 s; then the database was unreachable for 40 s.
+        try await Self.heardWithoutAGap(from: b, forSeconds: 31)
+        try await Self.lastHeard(from: a, secondsAgo: 40)
+        try await Self.lastHeard(from: b, secondsAgo: 40)
+        try await b.engine.recoverInterruptedWork()
+        #expect(try await b.engine.runDueSteps() == 0)
+        await a.engine.execute(step)
+        #expect(a.provider.calledNames.sorted() == ["alice", "bob"])
+        #expect(b.provider.requests.isEmpty)
+        #expect(try await a.detail(step.incidentID).calls.allSatisfy { $0.state == .accepted })
+    }
+
     /// a was taken for dead (unheard for a lease while b was heard) after it had claimed a
     /// step but before it placed the calls: b claims the step, and a does not call for it.
     @Test func anInstanceThatLostItsStepDoesNotCallForIt() async throws {
@@ -288,6 +308,96 @@ struct PostgresStoreTests {
         release.yield()
         try await held.value
         #expect(try await waiter.write { try await $0.countIncidents(.all) } == 0)
+    }
+
+    /// A holder of the write lock that goes quiet mid-transaction (a frozen VM, a cut
+    /// network) is ended by the server after the idle timeout: the others' writes go on.
+    @Test func aHolderThatGoesQuietLosesTheWriteLockAfterTheIdleTimeout() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        // The waiter makes the schema first: the holder's short timeout would end the
+        // migrations' own transactions on a loaded machine.
+        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .seconds(8), connectTimeout: loadedMachineTimeout)
+        let holder = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: .milliseconds(500),
+            connectTimeout: loadedMachineTimeout
+        )
+        defer {
+            Task {
+                try? await holder.close()
+                try? await waiter.close()
+            }
+        }
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let held = Task {
+            try await holder.write { transaction in
+                enter.yield()
+                for await _ in released { break }
+                return try await transaction.countIncidents(.all)
+            }
+        }
+        for await _ in entered { break }
+        let waited = ContinuousClock.now
+        #expect(try await waiter.write { try await $0.countIncidents(.all) } == 0)
+        #expect(ContinuousClock.now - waited < .seconds(8))
+        release.yield()
+        await #expect(throws: (any Error).self) { try await held.value }
+    }
+
+    /// A database whose default isolation is REPEATABLE READ: a write that waited for the
+    /// lock still sees what the holder it waited for committed (one incident for one key).
+    @Test func aWriteSeesWhatTheLockHolderCommittedUnderARepeatableReadDefault() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        try await TestPostgres.execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = %L', current_database(), 'repeatable read'); END $$",
+            in: url
+        )
+        let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .seconds(30), connectTimeout: loadedMachineTimeout)
+        defer {
+            Task {
+                try? await holder.close()
+                try? await waiter.close()
+            }
+        }
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let held = Task {
+            try await holder.write { transaction in
+                enter.yield()
+                for await _ in released { break }
+                let now = Date()
+                let incident = Incident(
+                    key: "db|1",
+                    route: "db",
+                    severity: "critical",
+                    priority: 1,
+                    title: "MySQLDown",
+                    voice: nil,
+                    providers: [],
+                    escalation: nil,
+                    openedAt: now,
+                    lastSeen: now
+                )
+                return try await transaction.insertIncident(incident, stormGuarded: false)
+            }
+        }
+        for await _ in entered { break }
+        let counted = Task { try await waiter.write { try await $0.countIncidents(.all) } }
+        // The waiter's write has begun and waits for the lock.
+        var waiting = ""
+        for _ in 0..<200 where !waiting.contains("1") {
+            try await Task.sleep(for: .milliseconds(20))
+            waiting = try await TestPostgres.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                in: url
+            )
+        }
+        #expect(waiting.contains("1"), "\(waiting)")
+        release.yield()
+        _ = try await held.value
+        #expect(try await counted.value == 1)
     }
 
     @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {

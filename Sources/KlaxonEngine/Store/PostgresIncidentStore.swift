@@ -26,6 +26,7 @@ public final class PostgresIncidentStore: IncidentStore {
     private let failures: PostgresConnectionFailures
     private let logger: Logger
     private let lockTimeout: Duration
+    private let idleTransactionTimeout: Duration
     private let connectTimeout: Duration
     private let lease: Duration
     private let localClock: @Sendable () -> Date
@@ -51,6 +52,7 @@ public final class PostgresIncidentStore: IncidentStore {
     public static func open(
         url: String,
         lockTimeout: Duration = .seconds(5),
+        idleTransactionTimeout: Duration = .seconds(10),
         connectTimeout: Duration = .seconds(5),
         lease: Duration = .seconds(30),
         logger: Logger = Logger(label: "klaxon.store"),
@@ -76,6 +78,7 @@ public final class PostgresIncidentStore: IncidentStore {
             failures: failures,
             logger: logger,
             lockTimeout: lockTimeout,
+            idleTransactionTimeout: idleTransactionTimeout,
             connectTimeout: connectTimeout,
             lease: lease,
             localClock: localClock,
@@ -99,6 +102,7 @@ public final class PostgresIncidentStore: IncidentStore {
         failures: PostgresConnectionFailures,
         logger: Logger,
         lockTimeout: Duration,
+        idleTransactionTimeout: Duration,
         connectTimeout: Duration,
         lease: Duration,
         localClock: @escaping @Sendable () -> Date,
@@ -109,6 +113,7 @@ public final class PostgresIncidentStore: IncidentStore {
         self.failures = failures
         self.logger = logger
         self.lockTimeout = lockTimeout
+        self.idleTransactionTimeout = idleTransactionTimeout
         self.connectTimeout = connectTimeout
         self.lease = lease
         self.localClock = localClock
@@ -232,18 +237,28 @@ public final class PostgresIncidentStore: IncidentStore {
         readOnly: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        let (logger, lockTimeout) = (self.logger, self.lockTimeout)
+        let (logger, lockTimeout, idleTimeout) = (self.logger, self.lockTimeout, self.idleTransactionTimeout)
         return try await leased { connection in
-            try await connection.execute(write || !readOnly ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            // READ COMMITTED named, not taken from the database's default: under REPEATABLE
+            // READ a write's snapshot would be taken before its wait for the lock, and it would
+            // not see what the holder it waited for committed (a second incident for one key).
+            try await connection.execute(
+                write || !readOnly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                logger: logger
+            )
             let result: T
             do {
                 if write {
                     // SET LOCAL lock_timeout, then the lock, in one round trip: the subquery
-                    // in FROM runs before the select list.
+                    // in FROM runs before the select list. The server ends a holder that goes
+                    // quiet mid-transaction (a frozen VM, a cut network) after the idle
+                    // timeout; otherwise its lock would stop every instance's writes until its
+                    // TCP keepalive gave up, some two hours.
                     try await connection.execute(
                         """
                         SELECT pg_advisory_xact_lock(\(Self.writeLock))
-                        FROM (SELECT set_config('lock_timeout', '\(lockTimeout.milliseconds)', true)) AS timeout
+                        FROM (SELECT set_config('lock_timeout', '\(lockTimeout.milliseconds)', true),
+                            set_config('idle_in_transaction_session_timeout', '\(idleTimeout.milliseconds)', true)) AS timeouts
                         """,
                         logger: logger
                     )
@@ -269,14 +284,21 @@ public final class PostgresIncidentStore: IncidentStore {
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
-                    try await client.withConnection { connection in
-                        let started = race.state.withLock { state -> Bool in
-                            guard !state.timedOut else { return false }
-                            state.connected = true
-                            return true
+                    while true {
+                        let result: T? = try await client.withConnection { connection in
+                            // One the server has ended and the pool has not yet let go of (a
+                            // restart, a failover): another is taken, as for no connection.
+                            guard !connection.isClosed else { return nil }
+                            let started = race.state.withLock { state -> Bool in
+                                guard !state.timedOut else { return false }
+                                state.connected = true
+                                return true
+                            }
+                            guard started else { throw CancellationError() }
+                            return try await work(connection)
                         }
-                        guard started else { throw CancellationError() }
-                        return try await work(connection)
+                        if let result { return result }
+                        try await Task.sleep(for: .milliseconds(10))
                     }
                 }
                 group.addTask {
@@ -402,6 +424,10 @@ extension PostgresConnection {
     /// Runs one statement and reads all its rows, so that its error, if any, is thrown here.
     @discardableResult
     func execute(_ sql: String, _ binds: [PostgresBind] = [], logger: Logger) async throws -> [PostgresRandomAccessRow] {
+        // PostgresNIO 1.33 writes a query to a closed channel without a promise, so the query
+        // would wait for good on a connection the server has ended (an idle-in-transaction
+        // timeout, a restart): fail it here instead.
+        guard !isClosed else { throw StoreError("store unavailable: the connection to PostgreSQL was closed") }
         do {
             return try await query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect().map {
                 $0.makeRandomAccess()

@@ -303,7 +303,10 @@ struct PostgresTransaction: IncidentTransaction {
     /// a gap. Without that second condition an outage longer than the lease would make every
     /// instance look dead to the first one back, and it would place again the calls of steps
     /// the others are still running. Decided once a transaction, by one statement, so the
-    /// calls interrupted and the steps requeued are of the same steps.
+    /// calls interrupted and the steps requeued are of the same steps. The looking instance
+    /// must itself have been heard within two heartbeat intervals: after an outage its
+    /// recovery can run before its heartbeat lands, when the database has not heard from it
+    /// for as long as from the others.
     private func orphanedStepIDs() async throws -> [Int64] {
         if let ids = orphans.ids.withLock({ $0 }) { return ids }
         let now = "(extract(epoch from statement_timestamp()) * 1000)::bigint"
@@ -313,10 +316,11 @@ struct PostgresTransaction: IncidentTransaction {
                 claimed_by IS NULL
                 OR NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = steps.claimed_by AND NOT stopped)
                 OR (claimed_by IN (SELECT id FROM instances WHERE seen_at < \(now) - $2)
-                    AND EXISTS (SELECT 1 FROM instances WHERE id = $1 AND NOT stopped AND heard_since <= \(now) - $2)))
+                    AND EXISTS (
+                        SELECT 1 FROM instances WHERE id = $1 AND NOT stopped AND heard_since <= \(now) - $2 AND seen_at >= \(now) - $3)))
             ORDER BY id
             """,
-            [.text(instanceID), .int(leaseMilliseconds)]
+            [.text(instanceID), .int(leaseMilliseconds), .int(2 * (leaseMilliseconds / 3))]
         ).map { try $0.int64("id") }
         orphans.ids.withLock { $0 = ids }
         return ids
