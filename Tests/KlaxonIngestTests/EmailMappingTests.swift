@@ -82,11 +82,27 @@ import Testing
 
     /// Updates and acknowledgements record nothing: one after the recovery (a problem closed
     /// by hand in Zabbix sends both) would otherwise open the alert again and page.
+    /// A subject ending in a long run of stars (Nagios closes its subjects with " **") is
+    /// read in one pass: cutting one star at a time took minutes for a million.
+    @Test func aSubjectEndingInAMillionStarsIsReadInOnePass() throws {
+        let stars = String(repeating: "*", count: 1_000_000)
+        #expect(
+            try alert(Self.mail(subject: "** PROBLEM Service Alert: web-1/HTTP is CRITICAL " + stars)).labels["alertname"]
+                == "Service Alert: web-1/HTTP"
+        )
+        let folded = (0..<1000).map { _ in String(repeating: "*", count: 990) }.joined(separator: "\n ")
+        #expect(try alert(Self.mail(subject: "DiskFull " + folded)).labels["alertname"] == "DiskFull")
+    }
+
     @Test func updatesAndAcknowledgementsAreNoAlerts() throws {
         for subject in [
             "Updated problem in 5m: High CPU on web-1", "Updated problem: High CPU on web-1",
             "** ACKNOWLEDGEMENT Service Alert: web-1/HTTP is CRITICAL **", "[ACKNOWLEDGEMENT] HTTP on web-1 is CRITICAL!",
             "Re: Updated problem in 1h: High CPU",
+            // Maintenance, flapping and comments: Nagios' and Icinga 2's other types.
+            "** DOWNTIMESTART Service Alert: web-1/HTTP is OK **", "** DOWNTIMEEND Host Alert: web-1 is UP **",
+            "** FLAPPINGSTART Service Alert: web-1/HTTP is CRITICAL **", "** CUSTOM Service Alert: web-1/HTTP is OK **",
+            "[DOWNTIMEREMOVED] HTTP on web-1 is OK!", "[FLAPPINGEND] HTTP on web-1 is OK!",
         ] {
             #expect(
                 try EmailAdapter.alerts(from: Array(Self.mail(subject: subject).utf8), mapping: .default, input: "ops-mail").isEmpty,
@@ -97,7 +113,10 @@ import Testing
         #expect(try alert(Self.mail(subject: "Updated problem in 5m: Resolved: High CPU")).status == .resolved)
         // Words other systems use for other things are no updates: Alibaba Cloud's
         // Kubernetes service is ACK.
-        for subject in ["[ACK][CRITICAL] cluster prod node NotReady", "Update: disk full on db-1", "Ack: queue stuck"] {
+        for subject in [
+            "[ACK][CRITICAL] cluster prod node NotReady", "Update: disk full on db-1", "Ack: queue stuck", "[Custom] disk full",
+            "Flappingstart: link eth0",
+        ] {
             #expect(try alert(Self.mail(subject: subject)).status == .firing, "\(subject)")
         }
         // A sender not allowed is refused all the same.

@@ -103,6 +103,10 @@ import Testing
         #expect((alert.annotations["subject"]?.count ?? 0) <= EmailAdapter.subjectLimit + 1)
         let folded = try RFC5322Parser.parse(all["folded header"]!)
         #expect(folded.subject.count > 500_000)
+        let stars = try EmailAdapter.alert(from: try RFC5322Parser.parse(all["trailing stars"]!), mapping: .default)
+        #expect(stars.labels["alertname"] == "x" && stars.status == .firing)
+        let unclosed = try RFC5322Parser.parse(all["unclosed encoded words"]!)
+        #expect(unclosed.subject.hasPrefix("=?utf-8?q?a=?utf-8?q?a"))
         let invalid = try RFC5322Parser.parse(all["invalid GBK"]!)
         #expect(invalid.text.unicodeScalars.allSatisfy { $0 == "\u{FFFD}" || $0 == "\n" })
     }

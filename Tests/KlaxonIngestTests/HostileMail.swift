@@ -27,6 +27,15 @@ enum HostileMail {
         while folded.utf8.count < size - 64 { folded += "\r\n x" }
         result.append(("folded header", fill(folded + "\r\n\r\nbody\r\n")))
 
+        // Nagios closes its subjects with " **"; a mail server folds a long line.
+        var stars = "From: a@example.com\r\nSubject: ** PROBLEM x"
+        while stars.utf8.count < size - 1100 { stars += "\r\n " + String(repeating: "*", count: 990) }
+        result.append(("trailing stars", fill(stars + "\r\n\r\nbody\r\n")))
+
+        var unclosed = "From: a@example.com\r\nSubject: "
+        while unclosed.utf8.count < size - 64 { unclosed += "=?utf-8?q?a" }
+        result.append(("unclosed encoded words", fill(unclosed + "\r\n\r\nbody\r\n")))
+
         var fields = header
         while fields.utf8.count < size - 16 { fields += "X-A: b\r\n" }
         result.append(("many header fields", fill(fields + "\r\n")))

@@ -31,9 +31,13 @@ enum EncodedWords {
         var words = 0
         var literalStart = 0
         var index = 0
+        // Where a failed word's text ran out without its `?=`: no word starting before it can
+        // end before it either, so the search goes on from there (from each `=?` in turn, a
+        // run of unclosed words took time quadratic in its length).
+        var resume = 0
         while index + 1 < bytes.count {
             if words < maxWords, bytes[index] == UInt8(ascii: "="), bytes[index + 1] == UInt8(ascii: "?"),
-                let (word, end) = parseWord(bytes, at: index, knownCharsets: &knownCharsets)
+                let (word, end) = parseWord(bytes, at: index, knownCharsets: &knownCharsets, resume: &resume)
             {
                 words += 1
                 if literalStart < index {
@@ -43,7 +47,7 @@ enum EncodedWords {
                 index = end
                 literalStart = end
             } else {
-                index += 1
+                index = max(index + 1, resume)
             }
         }
         if literalStart < bytes.count {
@@ -91,7 +95,13 @@ enum EncodedWords {
 
     /// The word starting at `start` (`=?`) and the index just past its `?=`, or nil when it is
     /// not a well-formed encoded-word.
-    private static func parseWord(_ bytes: [UInt8], at start: Int, knownCharsets: inout [String: Bool]) -> (Segment, Int)? {
+    /// When its text runs out without a `?=`, `resume` is where it stopped.
+    private static func parseWord(
+        _ bytes: [UInt8],
+        at start: Int,
+        knownCharsets: inout [String: Bool],
+        resume: inout Int
+    ) -> (Segment, Int)? {
         var index = start + 2
         let charsetStart = index
         while index < bytes.count, bytes[index] != UInt8(ascii: "?") {
@@ -112,10 +122,16 @@ enum EncodedWords {
         let textStart = index
         while index + 1 < bytes.count, !(bytes[index] == UInt8(ascii: "?") && bytes[index + 1] == UInt8(ascii: "=")) {
             let byte = bytes[index]
-            guard byte > 0x20, byte < 0x7F else { return nil }
+            guard byte > 0x20, byte < 0x7F else {
+                resume = index
+                return nil
+            }
             index += 1
         }
-        guard index + 1 < bytes.count else { return nil }
+        guard index + 1 < bytes.count else {
+            resume = index
+            return nil
+        }
         let encoded = bytes[textStart..<index]
         let end = index + 2
 

@@ -43,6 +43,13 @@ struct SubjectMarkers {
 
     /// Nagios' and Icinga's notification types, which they write in upper case.
     private static let nagiosTypes: Set<String> = ["PROBLEM", "RECOVERY", "ACKNOWLEDGEMENT"]
+    /// Their other types: about a known host or service (maintenance, flapping, a comment),
+    /// no problem or recovery of their own; read as updates, and only in upper case: other
+    /// systems' `[Custom]` or `Flapping` words are not theirs.
+    private static let nagiosUpdateTypes: Set<String> = [
+        "DOWNTIMESTART", "DOWNTIMEEND", "DOWNTIMECANCELLED", "DOWNTIMEREMOVED",
+        "FLAPPINGSTART", "FLAPPINGSTOP", "FLAPPINGEND", "FLAPPINGDISABLED", "CUSTOM",
+    ]
 
     private static let replyPrefixes = ["re", "fw", "fwd", "aw", "wg", "sv", "回复", "答复", "转发", "回覆", "轉寄"]
 
@@ -66,6 +73,14 @@ struct SubjectMarkers {
             // [TOKEN] or [TOKEN:n].
             if rest.first == "[", let close = rest.prefix(40).firstIndex(of: "]") {
                 let inside = rest[rest.index(after: rest.startIndex)..<close]
+                // Icinga 2: "[DOWNTIMESTART] HTTP on web-1 is OK!".
+                if nagiosUpdateTypes.contains(String(inside)) {
+                    markers.isUpdate = true
+                    isNagios = true
+                    rest = rest[rest.index(after: close)...]
+                    progressed = true
+                    continue
+                }
                 let parts = inside.split(separator: ":", maxSplits: 1)
                 let word = (parts.first.map(String.init) ?? "").trimmingWhitespace().lowercased()
                 let count = parts.count == 2 ? Int(parts[1].trimmingWhitespace()) : nil
@@ -101,6 +116,13 @@ struct SubjectMarkers {
             // Nagios: "PROBLEM Service Alert: …", "RECOVERY Host Alert: …" (upper case only).
             if let space = rest.firstIndex(of: " ") {
                 let word = String(rest[..<space])
+                if nagiosUpdateTypes.contains(word) {
+                    markers.isUpdate = true
+                    rest = rest[rest.index(after: space)...]
+                    progressed = true
+                    isNagios = true
+                    continue
+                }
                 if nagiosTypes.contains(word) {
                     _ = markers.apply(word.lowercased(), count: nil, severityWords: severityWords)
                     rest = rest[rest.index(after: space)...]
@@ -110,8 +132,14 @@ struct SubjectMarkers {
                 }
             }
         }
-        var remainder = String(rest).trimmingWhitespace()
-        while remainder.hasSuffix("*") { remainder = String(remainder.dropLast()).trimmingWhitespace() }
+        // Nagios' closing " **": trailing stars and spaces go in one pass (a loop that cut
+        // one star and copied the rest each time took minutes for a hostile subject).
+        let scalars = rest.unicodeScalars
+        var end = scalars.endIndex
+        while end > scalars.startIndex, case let last = scalars[scalars.index(before: end)], last == "*" || last.properties.isWhitespace {
+            end = scalars.index(before: end)
+        }
+        var remainder = String(Substring(scalars[..<end])).trimmingWhitespace()
         if isNagios, let (state, subject) = nagiosState(remainder) {
             if markers.severity == nil, severityWords.contains(state.lowercased()) { markers.severity = state.lowercased() }
             // The state is no part of what failed: without it, `… is OK` names the same
