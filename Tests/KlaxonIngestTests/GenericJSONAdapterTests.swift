@@ -114,10 +114,19 @@ import Testing
 
     @Test func unixTimesAtTheEdgesOfYears1To9999AreKept() throws {
         let found = try alerts(
-            #"[{"labels":{"a":"1"},"startsAt":253402300799999},{"labels":{"a":"2"},"startsAt":-62135596800000}]"#
+            #"[{"labels":{"a":"1"},"startsAt":253402300799999},{"labels":{"a":"2"},"startsAt":-62135596799999}]"#
         )
         #expect(RFC3339.format(try #require(found[0].startsAt)) == "9999-12-31T23:59:59.999Z")
-        #expect(RFC3339.format(try #require(found[1].startsAt)) == "0001-01-01T00:00:00Z")
+        #expect(RFC3339.format(try #require(found[1].startsAt)) == "0001-01-01T00:00:00.001Z")
+    }
+
+    /// Go's zero time as a number and the number 0 mean "not set", as Go's zero time does
+    /// as text: such an `endsAt` leaves the alert firing instead of resolving it in 1970.
+    @Test func numericZeroTimesAreNotSet() throws {
+        for endsAt in ["0", "-62135596800", "-62135596800000", #""0""#] {
+            let found = try alerts(#"{"labels":{"alertname":"DiskFull"},"endsAt":\#(endsAt),"startsAt":0}"#)
+            #expect(found[0].status == .firing && found[0].endsAt == nil && found[0].startsAt == nil, "\(endsAt)")
+        }
     }
 
     @Test func canonicalErrorsNameTheirPath() {

@@ -52,7 +52,8 @@ enum PayloadValues {
     }
 
     /// An RFC 3339 string, a number of Unix seconds (milliseconds above 1e11), or a string of
-    /// such a number. Nil for null and for Go's zero time. A number must fall in the years
+    /// such a number. Nil for null and for "not set": Go's zero time in either form, and the
+    /// number 0 (an `endsAt` of 0 read as 1970 would make a firing alert resolved). A number must fall in the years
     /// 0001 to 9999, like the RFC 3339 text form: a later one would not fit the store's
     /// milliseconds or could not be printed back.
     static func timestamp(_ value: JSONValue, numbersAllowed: Bool, at path: @autoclosure () -> FieldPath) throws(IngestError) -> Date? {
@@ -64,12 +65,12 @@ enum PayloadValues {
                 return RFC3339.isZeroTime(date) ? nil : date
             }
             if numbersAllowed, let seconds = unixNumber(text) {
-                return try unixDate(seconds, value, at: path())
+                return try unixDateIfSet(seconds, value, at: path())
             }
             let expected = numbersAllowed ? "an RFC 3339 timestamp or Unix seconds" : "an RFC 3339 timestamp"
             throw IngestError(code: .badValue, message: "expected \(expected), got \(value.brief)", fieldPath: path().description)
         case .number(let seconds, _) where numbersAllowed:
-            return try unixDate(seconds, value, at: path())
+            return try unixDateIfSet(seconds, value, at: path())
         default:
             let expected = numbersAllowed ? "an RFC 3339 timestamp or Unix seconds" : "an RFC 3339 timestamp string"
             throw wrongType(value, expected: expected, at: path())
@@ -78,6 +79,12 @@ enum PayloadValues {
 
     static func wrongType(_ value: JSONValue, expected: String, at path: FieldPath) -> IngestError {
         IngestError(code: .wrongShape, message: "expected \(expected), got \(value.brief)", fieldPath: path.description)
+    }
+
+    private static func unixDateIfSet(_ number: Double, _ value: JSONValue, at path: @autoclosure () -> FieldPath) throws(IngestError) -> Date? {
+        guard number != 0 else { return nil }
+        let date = try unixDate(number, value, at: path())
+        return RFC3339.isZeroTime(date) ? nil : date
     }
 
     private static func unixDate(_ number: Double, _ value: JSONValue, at path: @autoclosure () -> FieldPath) throws(IngestError) -> Date {
