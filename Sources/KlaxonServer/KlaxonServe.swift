@@ -114,12 +114,18 @@ public enum KlaxonServe {
         port: Int,
         onRunning: @escaping @Sendable (String) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
+        let (listening, listens) = AsyncStream<Void>.makeStream()
+        return Application(
             router: buildRouter(context),
             server: .http1(configuration: .init(idleTimeout: TimeAmount(context.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "klaxon"),
-            services: [SchedulerService(engine: context.engine), HangupReloadService(reloader: context.reloader, engine: context.engine)],
+            services: [
+                SchedulerService(engine: context.engine, listening: listening),
+                HangupReloadService(reloader: context.reloader, engine: context.engine),
+            ],
             onServerRunning: { channel in
+                listens.yield()
+                listens.finish()
                 await onRunning("\(host):\(channel.localAddress?.port ?? port)")
             },
             logger: context.logger

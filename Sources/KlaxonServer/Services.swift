@@ -8,8 +8,17 @@ import UnixSignals
 /// returns once the calls already in flight have finished and been recorded.
 struct SchedulerService: Service {
     let engine: IncidentEngine
+    /// Yields once the HTTP server listens. No step is claimed before: a start that cannot
+    /// bind (the port taken) would place calls and cut them short, again on every restart
+    /// of its supervisor, and each cut call is placed again by the next start.
+    let listening: AsyncStream<Void>
 
     func run() async throws {
+        let listens = await cancelWhenGracefulShutdown { () async -> Bool in
+            for await _ in listening { return true }
+            return false
+        }
+        guard listens else { return }
         let stopping = Atomic(false)
         await withGracefulShutdownHandler {
             await engine.runScheduler(isStopping: { stopping.load(ordering: .relaxed) })

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import KlaxonCore
 import KlaxonEngine
 import KlaxonRules
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 import Synchronization
 import Testing
 import VendorFakes
@@ -655,5 +657,36 @@ extension BadInputTests {
             return
         }
         #expect(reason == "the store cannot list the open incidents, which a reload must not strand: connection refused")
+    }
+}
+
+extension BadInputTests {
+    /// A start that cannot bind its port (another process has it) fails without claiming
+    /// the step that is due: calls it began would be cut short by the failure and placed
+    /// again by the next start, on every restart of a supervisor.
+    @Test func aStartThatCannotBindItsPortClaimsNoStep() async throws {
+        try await withKlaxon(yaml) { klaxon in
+            let port = try #require(Int(klaxon.baseURL.split(separator: ":").last ?? ""))
+            let store = try await SQLiteIncidentStore.open(path: klaxon.directory.appendingPathComponent("second.db").path, logger: quietLogger)
+            defer { Task { try? await store.close() } }
+            let engine = IncidentEngine(store: store, rules: klaxon.engine.rules, logger: quietLogger)
+            let opened = try await engine.ingest([Alert(status: .firing, labels: ["alertname": "DiskFull", "oncall": "voice"])])
+            let incident = try #require(opened.opened.first)
+            let context = ServerContext(
+                engine: engine,
+                reloader: klaxon.reloader,
+                metrics: nil,
+                logger: quietLogger,
+                bodyTimeout: .seconds(10),
+                idleTimeout: .seconds(75)
+            )
+            let app = KlaxonServe.application(context, host: "127.0.0.1", port: port)
+            await #expect(throws: (any Error).self) {
+                try await ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: quietLogger)).run()
+            }
+            let detail = try #require(try await engine.detail(incidentID: incident))
+            #expect(detail.calls.isEmpty)
+            #expect(detail.steps.first?.state == .pending)
+        }
     }
 }
