@@ -400,6 +400,19 @@ struct PostgresStoreTests {
         #expect(try await counted.value == 1)
     }
 
+    /// A NUL in a label (JSON's `\u0000`) is stored as U+FFFD: PostgreSQL's text refuses
+    /// NUL, and every retry of the webhook would fail. A repeat finds the same incident.
+    @Test func aLabelWithANULOpensOneIncident() async throws {
+        let harness = try await EngineHarness.make(on: .postgres)
+        defer { Task { try? await harness.close() } }
+        let alert = dbAlert(alertname: "MySQL\u{0}Down", groupKey: "{}:{alertname=\"MySQL\u{0}Down\"}")
+        let first = try await harness.ingest(alert)
+        #expect(first.opened.count == 1)
+        let again = try await harness.ingest(alert)
+        #expect(again.opened.isEmpty)
+        #expect(try await harness.detail(first.opened[0]).incident.title == "MySQL\u{FFFD}Down")
+    }
+
     @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {
         let url = try await TestPostgres.makeDatabase()
         let first = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)

@@ -475,11 +475,18 @@ enum PostgresBind {
 }
 
 extension PostgresBindings {
+    /// PostgreSQL's text refuses NUL, which JSON's `\u0000` can put in a label: every retry
+    /// of such a webhook would fail, its group never opened. It is stored as U+FFFD, in
+    /// lookups alike, so a repeat still finds its incident.
+    static func withoutNUL(_ text: String) -> String {
+        text.utf8.contains(0) ? String(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : Character($0) }) : text
+    }
+
     init(_ values: [PostgresBind]) {
         self.init(capacity: values.count)
         for value in values {
             switch value {
-            case .text(let text): append(text)
+            case .text(let text): append(text.map(Self.withoutNUL))
             case .int(let number): append(number)
             case .bool(let flag): append(flag)
             }
