@@ -171,8 +171,7 @@ public enum KlaxonServe {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
             throw ServeError(["listen address \"\(text)\": expected HOST:PORT"])
         }
-        var host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if host.isEmpty { host = "0.0.0.0" }
+        var host = ServingSettings.host(of: text) ?? "0.0.0.0"
         if ServingSettings.isOpen(server) {
             if options.listen == nil && !isLoopback(host) {
                 logger.warning("no api_token or source_token configured: listening on 127.0.0.1 only, not \(host)")

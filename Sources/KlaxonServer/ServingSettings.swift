@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonEngine
 import KlaxonRules
 
@@ -47,7 +48,24 @@ public struct ServingSettings: Sendable {
                     + "or restart klaxon serve, which then listens on 127.0.0.1 only"
             )
         }
+        // Started without a token, klaxon kept to loopback instead of `server.listen`'s host;
+        // a token added now would not move it there, and "reloaded" would hide that.
+        if options.listen == nil, KlaxonServe.isLoopback(host), Self.isOpen(current.server), !Self.isOpen(new.server),
+            let requested = Self.host(of: listen), !KlaxonServe.isLoopback(requested)
+        {
+            errors.append(
+                "server: the new rules set a token, so server.listen's \(listen) would be served, but klaxon started without one "
+                    + "and listens on \(host) only: it takes effect only when klaxon serve restarts"
+            )
+        }
         return errors
+    }
+
+    /// The host of a `HOST:PORT` listen address, as `klaxon serve` reads it.
+    static func host(of listen: String) -> String? {
+        guard let colon = listen.lastIndex(of: ":") else { return nil }
+        let host = listen[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? "0.0.0.0" : host
     }
 
     /// No token protects the API and sources (`klaxon serve` then keeps to loopback).

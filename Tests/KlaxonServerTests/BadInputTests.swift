@@ -690,3 +690,24 @@ extension BadInputTests {
         }
     }
 }
+
+extension BadInputTests {
+    /// Started without a token, klaxon keeps to loopback whatever `server.listen` asks; a
+    /// reload that adds a token would not move it there, so it is refused with the reason
+    /// instead of answering "reloaded".
+    @Test func aReloadAddingTheFirstTokenToAWideListenAddressNeedsARestart() throws {
+        let open = try #require(RuleLoader(environment: [:], mode: .serve).load(yaml: "server: {listen: \"0.0.0.0:9095\"}\n").repository)
+        let guarded = try #require(
+            RuleLoader(environment: [:], mode: .serve).load(yaml: "server: {listen: \"0.0.0.0:9095\", api_token: t}\n").repository
+        )
+        let loopback = ServingSettings(options: ServeOptions(configPaths: []), repository: open, host: "127.0.0.1")
+        let refusals = loopback.refusals(replacing: open, with: guarded)
+        #expect(refusals.count == 1)
+        #expect(refusals.first?.contains("listens on 127.0.0.1 only: it takes effect only when klaxon serve restarts") == true)
+        // Asked for loopback by --listen, or already on the wide address: nothing to refuse.
+        let flagged = ServingSettings(options: ServeOptions(configPaths: [], listen: "127.0.0.1:9095"), repository: open, host: "127.0.0.1")
+        #expect(flagged.refusals(replacing: open, with: guarded).isEmpty)
+        let wide = ServingSettings(options: ServeOptions(configPaths: []), repository: open, host: "0.0.0.0")
+        #expect(wide.refusals(replacing: open, with: guarded).isEmpty)
+    }
+}
