@@ -53,9 +53,9 @@ enum PayloadValues {
 
     /// An RFC 3339 string, a number of Unix seconds (milliseconds above 1e11), or a string of
     /// such a number. Nil for null and for "not set": Go's zero time in either form, and the
-    /// number 0 (an `endsAt` of 0 read as 1970 would make a firing alert resolved). A number must fall in the years
-    /// 0001 to 9999, like the RFC 3339 text form: a later one would not fit the store's
-    /// milliseconds or could not be printed back.
+    /// number 0 (an `endsAt` of 0 read as 1970 would make a firing alert resolved). A number
+    /// must fall in the years 0001 to 9999, like the RFC 3339 text form: a later one would
+    /// not fit the store's milliseconds or could not be printed back.
     static func timestamp(_ value: JSONValue, numbersAllowed: Bool, at path: @autoclosure () -> FieldPath) throws(IngestError) -> Date? {
         switch value {
         case .null:
