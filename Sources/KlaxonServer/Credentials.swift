@@ -34,14 +34,12 @@ enum Credentials {
     /// input without a credential of its own is never open while an API token is set: that
     /// token lets klaxon listen beyond loopback.
     static func sourceAllowed(_ request: Request, input: InputConfig?, server: ServerConfig) -> Bool {
-        let token = input?.token ?? (input?.basicAuth == nil ? server.sourceToken ?? server.apiToken : nil)
+        let own = input.map(\.tokens) ?? []
+        let tokens =
+            !own.isEmpty ? own : input?.basicAuth == nil ? (server.sourceTokens.isEmpty ? server.apiTokens : server.sourceTokens) : []
         let basicAuth = input?.basicAuth
-        if token == nil && basicAuth == nil { return true }
-        if let presented = bearer(request) {
-            let source = token.map { constantTimeEquals(presented, $0) } ?? false
-            let api = server.apiToken.map { constantTimeEquals(presented, $0) } ?? false
-            if source || api { return true }
-        }
+        if tokens.isEmpty && basicAuth == nil { return true }
+        if let presented = bearer(request), anyEquals(presented, tokens + server.apiTokens) { return true }
         if let basicAuth, let presented = basic(request) {
             // Both compared, always, so timing does not tell which was wrong.
             let user = constantTimeEquals(presented.username, basicAuth.username)
@@ -62,12 +60,7 @@ enum Credentials {
         if server.sourceToken == nil && server.apiToken == nil && inputs.allSatisfy({ $0.token == nil && $0.basicAuth == nil }) { return true }
         var allowed = false
         if let presented = bearer(request) {
-            for token in [server.sourceToken, server.apiToken] + inputs.map(\.token) {
-                guard let token else { continue }
-                // Every token compared, so timing does not tell which one matched.
-                let match = constantTimeEquals(presented, token)
-                allowed = allowed || match
-            }
+            allowed = anyEquals(presented, server.sourceTokens + server.apiTokens + inputs.flatMap(\.tokens))
         }
         if let presented = basic(request) {
             for basicAuth in inputs.compactMap(\.basicAuth) {
@@ -87,10 +80,7 @@ enum Credentials {
     /// stranger must not tell a signed provider from no provider.
     static func callbackAllowed(token: String?, known: Bool, repository: RuleRepository) -> Bool {
         let tokens = repository.server.callbackTokens
-        if !tokens.isEmpty {
-            let presented = token ?? ""
-            return tokens.reduce(false) { allowed, token in constantTimeEquals(presented, token) || allowed }
-        }
+        if !tokens.isEmpty { return anyEquals(token ?? "", tokens) }
         if known { return true }
         return !repository.providers.contains { $0.type == .huaweiAICC && $0.options["callback_shared_key"] != nil }
     }
@@ -99,8 +89,15 @@ enum Credentials {
     /// loopback, and an unguarded ack would stop a page), else anyone: no token at all keeps
     /// klaxon on loopback.
     static func apiAllowed(_ request: Request, server: ServerConfig) -> Bool {
-        guard let token = server.apiToken ?? server.sourceToken else { return true }
+        let tokens = server.apiTokens.isEmpty ? server.sourceTokens : server.apiTokens
+        if tokens.isEmpty { return true }
         guard let presented = bearer(request) else { return false }
-        return constantTimeEquals(presented, token)
+        return anyEquals(presented, tokens)
+    }
+
+    /// Whether `presented` is one of `secrets`: every one compared, so the time does not say
+    /// which matched, or how many there are before it.
+    static func anyEquals(_ presented: String, _ secrets: [String]) -> Bool {
+        secrets.reduce(false) { allowed, secret in constantTimeEquals(presented, secret) || allowed }
     }
 }

@@ -283,6 +283,27 @@ struct PostgresStoreTests {
         try await TestPostgres.execute("UPDATE instances SET heard_since = seen_at - \(seconds * 1000) WHERE id = '\(id)'", in: url)
     }
 
+    /// Starts a write on `store` that takes the write lock and keeps it until `release` is
+    /// called, then runs `body` in the same transaction; returns once the lock is held.
+    static func holdingTheWriteLock<T: Sendable>(
+        _ store: PostgresIncidentStore,
+        then body: @escaping @Sendable (any IncidentTransaction) async throws -> T
+    ) async -> (held: Task<T, any Error>, release: @Sendable () -> Void) {
+        let (entered, enter) = AsyncStream<Void>.makeStream()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let held = Task {
+            // A write that fails before it holds the lock ends the wait for it too.
+            defer { enter.finish() }
+            return try await store.write { transaction in
+                enter.yield()
+                for await _ in released { break }
+                return try await body(transaction)
+            }
+        }
+        for await _ in entered { break }
+        return (held, { release.yield() })
+    }
+
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
         let url = try await TestPostgres.makeDatabase()
         let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
@@ -293,19 +314,10 @@ struct PostgresStoreTests {
                 try? await waiter.close()
             }
         }
-        // The holder's write takes the lock and keeps it until told.
-        let (entered, enter) = AsyncStream<Void>.makeStream()
-        let (released, release) = AsyncStream<Void>.makeStream()
-        let held = Task {
-            try await holder.write { _ in
-                enter.yield()
-                for await _ in released { break }
-            }
-        }
-        for await _ in entered { break }
+        let (held, release) = await Self.holdingTheWriteLock(holder) { _ in }
         let error = await #expect(throws: StoreError.self) { try await waiter.write { try await $0.countIncidents(.all) } }
         #expect(error?.message.contains("lock timeout") == true, "\(String(describing: error))")
-        release.yield()
+        release()
         try await held.value
         #expect(try await waiter.write { try await $0.countIncidents(.all) } == 0)
     }
@@ -328,20 +340,11 @@ struct PostgresStoreTests {
                 try? await waiter.close()
             }
         }
-        let (entered, enter) = AsyncStream<Void>.makeStream()
-        let (released, release) = AsyncStream<Void>.makeStream()
-        let held = Task {
-            try await holder.write { transaction in
-                enter.yield()
-                for await _ in released { break }
-                return try await transaction.countIncidents(.all)
-            }
-        }
-        for await _ in entered { break }
+        let (held, release) = await Self.holdingTheWriteLock(holder) { try await $0.countIncidents(.all) }
         let waited = ContinuousClock.now
         #expect(try await waiter.write { try await $0.countIncidents(.all) } == 0)
         #expect(ContinuousClock.now - waited < .seconds(8))
-        release.yield()
+        release()
         await #expect(throws: (any Error).self) { try await held.value }
     }
 
@@ -361,29 +364,22 @@ struct PostgresStoreTests {
                 try? await waiter.close()
             }
         }
-        let (entered, enter) = AsyncStream<Void>.makeStream()
-        let (released, release) = AsyncStream<Void>.makeStream()
-        let held = Task {
-            try await holder.write { transaction in
-                enter.yield()
-                for await _ in released { break }
-                let now = Date()
-                let incident = Incident(
-                    key: "db|1",
-                    route: "db",
-                    severity: "critical",
-                    priority: 1,
-                    title: "MySQLDown",
-                    voice: nil,
-                    providers: [],
-                    escalation: nil,
-                    openedAt: now,
-                    lastSeen: now
-                )
-                return try await transaction.insertIncident(incident, stormGuarded: false)
-            }
+        let (held, release) = await Self.holdingTheWriteLock(holder) { transaction in
+            let now = Date()
+            let incident = Incident(
+                key: "db|1",
+                route: "db",
+                severity: "critical",
+                priority: 1,
+                title: "MySQLDown",
+                voice: nil,
+                providers: [],
+                escalation: nil,
+                openedAt: now,
+                lastSeen: now
+            )
+            return try await transaction.insertIncident(incident, stormGuarded: false)
         }
-        for await _ in entered { break }
         let counted = Task { try await waiter.write { try await $0.countIncidents(.all) } }
         // The waiter's write has begun and waits for the lock.
         var waiting = ""
@@ -395,7 +391,7 @@ struct PostgresStoreTests {
             )
         }
         #expect(waiting.contains("1"), "\(waiting)")
-        release.yield()
+        release()
         _ = try await held.value
         #expect(try await counted.value == 1)
     }

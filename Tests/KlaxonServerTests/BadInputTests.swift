@@ -308,6 +308,41 @@ struct BadInputTests {
         }
     }
 
+    /// During a rotation `api_token`, `source_token` and an input's `token` list the new
+    /// token and the old one: either is let in, others are not.
+    @Test func everyListedAPIAndSourceTokenIsAccepted() async throws {
+        let rules = yaml.replacingOccurrences(of: "  api_token: api-secret\n", with: "  api_token: [api-new, api-secret]\n")
+            .replacingOccurrences(of: "    token: am-secret\n", with: "    token: [am-new, am-secret]\n")
+            .replacingOccurrences(of: "inputs:\n", with: "inputs:\n  plain: {type: json}\n")
+            .replacingOccurrences(of: "server:\n", with: "server:\n  source_token: [src-new, src-old]\n")
+        #expect(rules.contains("[am-new, am-secret]") && rules.contains("[api-new, api-secret]") && rules.contains("plain"))
+        let fixture = try sample("alertmanager-0.25-firing.json")
+        try await withKlaxon(rules) { klaxon in
+            for token in ["api-new", "api-secret"] {
+                #expect(try await klaxon.get("/api/v1/incidents", headers: [("Authorization", "Bearer " + token)]).status == 200, "\(token)")
+            }
+            for token in ["am-new", "am-secret", "api-new"] {
+                let answer = try await klaxon.post("/webhook/alertmanager", fixture, headers: [("Authorization", "Bearer " + token)])
+                #expect(answer.status == 200, "\(token)")
+            }
+            for token in ["src-new", "src-old"] {
+                let answer = try await klaxon.post(
+                    "/webhook/json/plain",
+                    #"{"labels":{"alertname":"x"}}"#,
+                    headers: [("Authorization", "Bearer " + token)]
+                )
+                #expect(answer.status == 200, "\(token)")
+            }
+            for token in ["api-ne", "am-secretx", "src-new,src-old", ""] {
+                #expect(try await klaxon.get("/api/v1/incidents", headers: [("Authorization", "Bearer " + token)]).status == 401, "\(token)")
+                let answer = try await klaxon.post("/webhook/alertmanager", fixture, headers: [("Authorization", "Bearer " + token)])
+                #expect(answer.status == 401, "\(token)")
+            }
+            // An input's own tokens are its only ones: the sources' do not open it.
+            #expect(try await klaxon.post("/webhook/alertmanager", fixture, headers: [("Authorization", "Bearer src-new")]).status == 401)
+        }
+    }
+
     /// A list cut by its limit says so: `klaxon incidents` must not pass for all of them.
     @Test func listsSayWhenTheirLimitCutThem() async throws {
         try await withKlaxon(yaml) { klaxon in

@@ -16,7 +16,12 @@ extension RepositoryBuilder {
             )
             return nil
         }
-        var input = InputConfig(name: name, type: type, token: map["token"]?.secret("\(what).token"), location: location)
+        var input = InputConfig(
+            name: name,
+            type: type,
+            tokens: map["token"]?.secretList("\(what).token").map { $0.map(\.0) } ?? [],
+            location: location
+        )
         if let authNode = map["basic_auth"], let auth = authNode.mapping("\(what).basic_auth", keys: ["username", "password"]) {
             if let user = auth.required("username")?.string("\(what).basic_auth.username"),
                 let password = auth.required("password")?.secret("\(what).basic_auth.password")

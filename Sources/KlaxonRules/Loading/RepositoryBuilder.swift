@@ -155,8 +155,8 @@ final class RepositoryBuilder {
             if timeout <= .zero { context.error(node.location, "server.shutdown_timeout: must be longer than 0s") }
             config.shutdownTimeout = timeout
         }
-        config.apiToken = map["api_token"]?.secret("server.api_token")
-        config.sourceToken = map["source_token"]?.secret("server.source_token")
+        config.apiTokens = map["api_token"]?.secretList("server.api_token").map { $0.map(\.0) } ?? []
+        config.sourceTokens = map["source_token"]?.secretList("server.source_token").map { $0.map(\.0) } ?? []
         config.publicURL = map["public_url"]?.string("server.public_url")
         let tokens = map["callback_token"]?.secretList("server.callback_token") ?? []
         // A token goes into the callback URLs given to vendors as it is: Huawei drops a URL

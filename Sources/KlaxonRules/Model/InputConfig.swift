@@ -5,7 +5,9 @@ import KlaxonIngest
 public struct InputConfig: Sendable {
     public var name: String
     public var type: AlertSource.Kind
-    public var token: String?
+    /// Bearer tokens, any one of which is let in (a list to rotate one).
+    public var tokens: [String]
+    public var token: String? { tokens.first }
     public var basicAuth: BasicAuth?
     /// For `type: json`: where the alert fields live in the source's payload.
     public var mapping: FieldMapping?

@@ -4,10 +4,15 @@ public struct ServerConfig: Sendable, Hashable {
     public var listen: String?
     /// The largest request body accepted, in bytes (default 1 MiB).
     public var bodyLimit: Int
-    /// Bearer token for the API (`/api/v1`, `/-/reload`); nil when none is configured.
-    public var apiToken: String?
-    /// Bearer token every source must present unless its input has its own.
-    public var sourceToken: String?
+    /// Bearer tokens for the API (`/api/v1`, `/-/reload`): any one of them is let in, so a
+    /// token can be rotated without a moment when neither the old nor the new works.
+    public var apiTokens: [String]
+    /// The first of ``apiTokens``; nil when none is configured.
+    public var apiToken: String? { apiTokens.first }
+    /// Bearer tokens every source may present unless its input has its own.
+    public var sourceTokens: [String]
+    /// The first of ``sourceTokens``; nil when none is configured.
+    public var sourceToken: String? { sourceTokens.first }
     /// The URL vendors reach klaxon at, for call-status callbacks.
     public var publicURL: String?
     /// The secrets vendors that sign nothing may put in their callback URL (`?token=`), the
@@ -23,16 +28,16 @@ public struct ServerConfig: Sendable, Hashable {
     public init(
         listen: String? = nil,
         bodyLimit: Int = 1 << 20,
-        apiToken: String? = nil,
-        sourceToken: String? = nil,
+        apiTokens: [String] = [],
+        sourceTokens: [String] = [],
         publicURL: String? = nil,
         callbackTokens: [String] = [],
         shutdownTimeout: Duration = .seconds(25)
     ) {
         self.listen = listen
         self.bodyLimit = bodyLimit
-        self.apiToken = apiToken
-        self.sourceToken = sourceToken
+        self.apiTokens = apiTokens
+        self.sourceTokens = sourceTokens
         self.publicURL = publicURL
         self.callbackTokens = callbackTokens
         self.shutdownTimeout = shutdownTimeout
