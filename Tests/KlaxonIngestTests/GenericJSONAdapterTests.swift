@@ -162,6 +162,17 @@ import Testing
 
     // MARK: - Field mappings
 
+    /// A `$` path is looked up once a payload, not once an alert: over a large object with
+    /// many alerts (Grafana's `$.orgId`), reading it again for each took seconds.
+    @Test func aRootedPathIsReadOncePerPayload() throws {
+        let mapping = FieldMapping(labelFields: ["alertname": Self.path("name"), "org": Self.path("$.orgId"), "gone": Self.path("$.none")])
+        let members = (0..<40_000).map { #""x\#($0)":0,"# }.joined()
+        let alerts = Array(repeating: #"{"name":"a"}"#, count: 4_000).joined(separator: ",")
+        let found = try self.alerts(#"{"orgId":1,"# + members + #""alerts":["# + alerts + "]}", mapping)
+        #expect(found.count == 4_000)
+        #expect(found.allSatisfy { $0.labels == ["alertname": "a", "org": "1"] })
+    }
+
     @Test func mappingReadsNestedAlertsAndNamesPayloadPaths() throws {
         let mapping = FieldMapping(
             alerts: Self.path("data.events"),

@@ -49,6 +49,9 @@ public enum GenericJSONAdapter {
         let statusMap: [String: AlertStatus]
         let severityMap: [String: String]
         let now: Date
+        /// What each `$` path of the mapping finds, found once a payload: looked up for
+        /// every alert, a path over a large object made reading quadratic in its size.
+        let rooted: [FieldPath: JSONValue]
 
         init(root: JSONValue, mapping: FieldMapping, input: String, now: Date) {
             self.root = root
@@ -61,6 +64,15 @@ public enum GenericJSONAdapter {
             var severityMap: [String: String] = [:]
             for (key, severity) in mapping.severityMap { severityMap[key.lowercased()] = severity }
             self.severityMap = severityMap
+            let paths =
+                [mapping.labels, mapping.annotations, mapping.status, mapping.severity, mapping.fingerprint, mapping.generatorURL]
+                + [mapping.startsAt, mapping.endsAt] + mapping.labelFields.values.map(Optional.some)
+                + mapping.annotationFields.values.map(Optional.some)
+            var rooted: [FieldPath: JSONValue] = [:]
+            for case let path? in paths where path.isRooted && rooted[path] == nil {
+                rooted[path] = path.resolve(in: root) ?? .null
+            }
+            self.rooted = rooted
         }
 
         /// The alert values with their paths.
@@ -166,7 +178,7 @@ public enum GenericJSONAdapter {
         /// absolute path in the payload.
         private func lookup(_ fieldPath: FieldPath?, in alert: JSONValue, at alertPath: FieldPath) -> (JSONValue, FieldPath)? {
             guard let fieldPath else { return nil }
-            let found = fieldPath.resolve(in: fieldPath.isRooted ? root : alert)
+            let found = fieldPath.isRooted ? rooted[fieldPath] ?? fieldPath.resolve(in: root) : fieldPath.resolve(in: alert)
             guard let found, !found.isNull else { return nil }
             return (found, fieldPath.isRooted ? fieldPath : alertPath.appending(fieldPath))
         }
