@@ -58,6 +58,12 @@ import Testing
             ("Resolved: HIGH memory on db-1", .resolved, nil, nil, "HIGH memory on db-1"),
             ("Error rate high on api", .firing, nil, nil, "Error rate high on api"),
             ("", .firing, nil, nil, ""),
+            // Up to two tags a mailing list or mail gateway put first, when a status follows.
+            ("[ops-alerts] [RESOLVED] DiskFull (db-1)", .resolved, nil, nil, "DiskFull (db-1)"),
+            ("[EXTERNAL] [ops] [FIRING:2] DiskFull", .firing, nil, 2, "DiskFull"),
+            ("[EXTERNAL] Resolved: High CPU", .resolved, nil, nil, "High CPU"),
+            ("[ops-alerts] DiskFull resolved", .firing, nil, nil, "[ops-alerts] DiskFull resolved"),
+            ("[a] [b] [c] [RESOLVED] X", .firing, nil, nil, "[a] [b] [c] [RESOLVED] X"),
         ] as [(String, AlertStatus, String?, Int?, String)]
     )
     func subjectMarkers(subject: String, status: AlertStatus, severity: String?, count: Int?, remainder: String) {

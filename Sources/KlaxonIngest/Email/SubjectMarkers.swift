@@ -53,12 +53,14 @@ struct SubjectMarkers {
 
     private static let replyPrefixes = ["re", "fw", "fwd", "aw", "wg", "sv", "回复", "答复", "转发", "回覆", "轉寄"]
 
-    static func read(_ subject: String, extraSeverities: Set<String>) -> SubjectMarkers {
+    /// `tagSkips`: how many leading tags of no meaning (a mailing list's) may be passed over.
+    static func read(_ subject: String, extraSeverities: Set<String>, tagSkips: Int = 2) -> SubjectMarkers {
         let severityWords = builtinSeverities.union(extraSeverities.map { $0.lowercased() })
         var markers = SubjectMarkers(remainder: subject)
         var rest = Substring(subject)
         var progressed = true
         var isNagios = false
+        var tagSkips = tagSkips
         while progressed {
             progressed = false
             rest = rest.drop { $0 == " " || $0 == "\t" || $0 == "*" }
@@ -89,6 +91,18 @@ struct SubjectMarkers {
                     progressed = true
                     // Icinga 2: "[PROBLEM] HTTP on web-1 is CRITICAL!".
                     if nagiosTypes.contains(String(inside)) { isNagios = true }
+                    continue
+                }
+                // A tag a mailing list or mail gateway put first ("[ops-alerts] [RESOLVED] X",
+                // "[EXTERNAL] Resolved: X"), up to two: passed over when a status follows, or
+                // the recovery would read as a new firing alert and page.
+                let after = rest[rest.index(after: close)...]
+                if markers.status == nil, tagSkips > 0,
+                    read(String(after.prefix(1024)), extraSeverities: extraSeverities, tagSkips: tagSkips - 1).status != nil
+                {
+                    tagSkips -= 1
+                    rest = after
+                    progressed = true
                     continue
                 }
             }
