@@ -48,6 +48,13 @@ public struct ServingSettings: Sendable {
                     + "or restart klaxon serve, which then listens on 127.0.0.1 only"
             )
         }
+        let unchecked = KlaxonServe.uncheckedCallbackProviders(new)
+        if !KlaxonServe.isLoopback(host) && !current.server.callbackTokens.isEmpty && new.server.callbackTokens.isEmpty && !unchecked.isEmpty {
+            errors.append(
+                "server: the new rules drop callback_token, but klaxon listens on \(host): anyone who can reach it could post "
+                    + "an \"answered\" report for \(unchecked.joined(separator: ", ")) and stop an escalation; keep a callback_token"
+            )
+        }
         // Started without a token, klaxon kept to loopback instead of `server.listen`'s host;
         // a token added now would not move it there, and "reloaded" would hide that.
         if options.listen == nil, KlaxonServe.isLoopback(host), Self.isOpen(current.server), !Self.isOpen(new.server),

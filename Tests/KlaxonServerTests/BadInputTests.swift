@@ -746,3 +746,27 @@ extension BadInputTests {
         #expect(wide.refusals(replacing: open, with: guarded).isEmpty)
     }
 }
+
+extension BadInputTests {
+    /// On a wide address, a reload that drops `callback_token` while providers that sign
+    /// nothing take reports is refused: anyone could post "answered" and stop a page.
+    @Test func aReloadDroppingTheCallbackTokenOnAWideAddressIsRefused() throws {
+        let base = """
+            server: {listen: "0.0.0.0:9095", api_token: t}
+            providers:
+              ali: {type: aliyun, access_key_id: k, access_key_secret: s, called_show_number: "057100000000"}
+
+            """
+        let guarded = try #require(
+            RuleLoader(environment: [:], mode: .serve).load(yaml: base.replacingOccurrences(of: "t}", with: "t, callback_token: cb}")).repository
+        )
+        let open = try #require(RuleLoader(environment: [:], mode: .serve).load(yaml: base).repository)
+        let wide = ServingSettings(options: ServeOptions(configPaths: []), repository: guarded, host: "0.0.0.0")
+        let refusals = wide.refusals(replacing: guarded, with: open)
+        #expect(refusals.count == 1)
+        #expect(refusals.first?.contains("drop callback_token, but klaxon listens on 0.0.0.0") == true)
+        #expect(refusals.first?.contains("for ali") == true)
+        let loopback = ServingSettings(options: ServeOptions(configPaths: []), repository: guarded, host: "127.0.0.1")
+        #expect(loopback.refusals(replacing: guarded, with: open).isEmpty)
+    }
+}
