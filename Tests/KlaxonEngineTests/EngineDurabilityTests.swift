@@ -921,7 +921,7 @@ extension EngineDurabilityTests {
         #expect(harness.provider.calledNames.sorted() == ["alice", "bob"])
         let detail = try await harness.detail(opened.opened[0])
         #expect(detail.steps.filter { $0.state == .pending }.map(\.dueAt) == [harness.start.addingTimeInterval(30 * 60)])
-        #expect(detail.events.contains { $0.kind == "steps_delayed" && $0.detail.contains("starts its calls") })
+        #expect(detail.events.contains { $0.kind == "steps_delayed" && $0.detail.contains("starts 1200.0 seconds late") })
         #expect(try await harness.engine.runDueSteps() == 0)
         #expect(try await harness.advance(.seconds(599)) == 0)
         #expect(try await harness.advance(.seconds(1)) == 1)

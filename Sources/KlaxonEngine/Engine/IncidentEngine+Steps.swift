@@ -60,25 +60,31 @@ extension IncidentEngine {
     /// which a hold that defers it counts.
     static func claim(now: Date, in transaction: any IncidentTransaction) async throws -> [ScheduledStep] {
         var steps = try await transaction.claimDueSteps(now: now, limit: claimLimit)
-        for index in steps.indices {
-            let step = steps[index]
-            let lateness = Duration.milliseconds(now.millisecondsSince1970 - step.dueAt.millisecondsSince1970)
-            guard lateness >= lateStepThreshold else { continue }
-            let moved = try await transaction.delayPendingSteps(incidentID: step.incidentID, from: step.dueAt, except: step.id, by: lateness)
-            try await transaction.updateStep(id: step.id, state: .running, dueAt: now)
+        for index in steps.indices where try await moveLaterSteps(of: steps[index], dueAt: steps[index].dueAt, now: now, in: transaction) {
             steps[index].dueAt = now
-            guard moved > 0 else { continue }
+        }
+        return steps
+    }
+
+    /// When `step` (running, due at `dueAt`) starts a minute or more late, moves its
+    /// incident's later steps by as much, and its own due time to now; true when it did.
+    static func moveLaterSteps(of step: ScheduledStep, dueAt: Date, now: Date, in transaction: any IncidentTransaction) async throws -> Bool {
+        let lateness = Duration.milliseconds(now.millisecondsSince1970 - dueAt.millisecondsSince1970)
+        guard lateness >= lateStepThreshold else { return false }
+        let moved = try await transaction.delayPendingSteps(incidentID: step.incidentID, from: dueAt, except: step.id, by: lateness)
+        try await transaction.updateStep(id: step.id, state: .running, dueAt: now)
+        if moved > 0 {
             try await transaction.appendEvent(
                 TimelineEvent(
                     incidentID: step.incidentID,
                     at: now,
                     kind: "steps_delayed",
                     actor: "scheduler",
-                    detail: "step \(step.step) runs \(lateness) late; its \(moved) later step(s) move with it, keeping their spacing"
+                    detail: "step \(step.step) starts \(lateness) late; its \(moved) later step(s) move with it, keeping their spacing"
                 )
             )
         }
-        return steps
+        return true
     }
 
     /// After a claim that may have committed unseen, its steps are made pending again: the
@@ -642,27 +648,11 @@ extension IncidentEngine {
             }
             return .finished
         }
-        // Its calls start a minute or more after its claim (the store was out of reach in
-        // between): the later steps move by as much, as for a late claim. Read from the row,
-        // so a try whose commit landed unseen is not counted twice.
+        // Its calls start a minute or more after it was due (the store was out of reach
+        // after the claim): the later steps move, as for a late claim. The due time is read
+        // from the row, so a try whose commit landed unseen is not counted twice.
         if let dueAt = try await transaction.steps(incidentID: incident.id).first(where: { $0.id == step.id })?.dueAt {
-            let lateness = Duration.milliseconds(now.millisecondsSince1970 - dueAt.millisecondsSince1970)
-            if lateness >= lateStepThreshold {
-                let moved = try await transaction.delayPendingSteps(incidentID: incident.id, from: dueAt, except: step.id, by: lateness)
-                try await transaction.updateStep(id: step.id, state: .running, dueAt: now)
-                if moved > 0 {
-                    try await transaction.appendEvent(
-                        TimelineEvent(
-                            incidentID: incident.id,
-                            at: now,
-                            kind: "steps_delayed",
-                            actor: "scheduler",
-                            detail:
-                                "step \(step.step) starts its calls \(lateness) after it was due; its \(moved) later step(s) move with it, keeping their spacing"
-                        )
-                    )
-                }
-            }
+            _ = try await moveLaterSteps(of: step, dueAt: dueAt, now: now, in: transaction)
         }
         let accepted = earlier.filter { $0.state == .accepted }.map(\.recipient)
         let (reachedNames, reachedPhones) = (Set(accepted.map(\.name)), Set(accepted.map(\.phone)))
