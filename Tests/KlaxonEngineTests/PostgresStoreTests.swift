@@ -338,6 +338,29 @@ struct PostgresStoreTests {
         await #expect(throws: (any Error).self) { try await held.value }
     }
 
+    /// PostgreSQL that stops answering mid-transaction (a frozen host, a failover that
+    /// leaves the connection open; here its backend process is stopped): the write fails
+    /// as a store outage after the answer timeout, not when TCP gives up some fifteen
+    /// minutes later, and the store goes on with a new connection.
+    @Test(.timeLimit(.minutes(1))) func aServerThatStopsAnsweringFailsTheWriteAfterTheAnswerTimeout() async throws {
+        let url = try await TestPostgres.makeDatabase()
+        let store = try await PostgresIncidentStore.open(url: url, answerTimeout: .seconds(1), connectTimeout: loadedMachineTimeout)
+        defer { Task { try? await store.close() } }
+        let (held, release) = await Self.holdingTheWriteLock(store) { try await $0.countIncidents(.all) }
+        let holder = try await TestPostgres.execute(
+            "SELECT pid FROM pg_locks JOIN pg_database ON database = pg_database.oid WHERE datname = current_database() AND locktype = 'advisory' AND granted",
+            in: url
+        )
+        let backend = try #require(pid_t(holder.trimmingCharacters(in: .whitespacesAndNewlines)), "\(holder)")
+        #expect(kill(backend, SIGSTOP) == 0)
+        defer { kill(backend, SIGCONT) }
+        release()
+        let error = await #expect(throws: StoreError.self) { try await held.value }
+        #expect(error?.message.contains("did not answer within 1") == true, "\(String(describing: error))")
+        kill(backend, SIGCONT)
+        #expect(try await store.write { try await $0.countIncidents(.all) } == 0)
+    }
+
     /// A database whose default isolation is REPEATABLE READ: a write that waited for the
     /// lock still sees what the holder it waited for committed (one incident for one key).
     @Test func aWriteSeesWhatTheLockHolderCommittedUnderARepeatableReadDefault() async throws {

@@ -27,6 +27,7 @@ public final class PostgresIncidentStore: IncidentStore {
     private let logger: Logger
     private let lockTimeout: Duration
     private let idleTransactionTimeout: Duration
+    private let answerTimeout: Duration
     private let connectTimeout: Duration
     private let lease: Duration
     private let localClock: @Sendable () -> Date
@@ -46,13 +47,15 @@ public final class PostgresIncidentStore: IncidentStore {
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=...`),
     /// brings the schema up to date and registers this instance. A write waits up to
-    /// `lockTimeout` for another instance's, and any operation up to `connectTimeout` for a
-    /// connection, then fails with ``StoreError`` (a 503). `migrations` below the current
+    /// `lockTimeout` for another instance's, any operation up to `connectTimeout` for a
+    /// connection, and a statement up to `answerTimeout` (beyond its wait for the lock) for
+    /// the server's answer, then fails with ``StoreError`` (a 503). `migrations` below the current
     /// version makes an older schema, for tests of upgrades, and registers no instance.
     public static func open(
         url: String,
         lockTimeout: Duration = .seconds(5),
         idleTransactionTimeout: Duration = .seconds(10),
+        answerTimeout: Duration = .seconds(10),
         connectTimeout: Duration = .seconds(5),
         lease: Duration = .seconds(30),
         logger: Logger = Logger(label: "klaxon.store"),
@@ -79,6 +82,7 @@ public final class PostgresIncidentStore: IncidentStore {
             logger: logger,
             lockTimeout: lockTimeout,
             idleTransactionTimeout: idleTransactionTimeout,
+            answerTimeout: answerTimeout,
             connectTimeout: connectTimeout,
             lease: lease,
             localClock: localClock,
@@ -103,6 +107,7 @@ public final class PostgresIncidentStore: IncidentStore {
         logger: Logger,
         lockTimeout: Duration,
         idleTransactionTimeout: Duration,
+        answerTimeout: Duration,
         connectTimeout: Duration,
         lease: Duration,
         localClock: @escaping @Sendable () -> Date,
@@ -114,6 +119,7 @@ public final class PostgresIncidentStore: IncidentStore {
         self.logger = logger
         self.lockTimeout = lockTimeout
         self.idleTransactionTimeout = idleTransactionTimeout
+        self.answerTimeout = answerTimeout
         self.connectTimeout = connectTimeout
         self.lease = lease
         self.localClock = localClock
@@ -179,13 +185,14 @@ public final class PostgresIncidentStore: IncidentStore {
 
     private func migrate(upTo target: Int) async throws {
         let displayURL = self.displayURL
-        try await transaction(write: true) { connection, logger in
-            try await connection.execute("CREATE TABLE IF NOT EXISTS klaxon_schema (version INTEGER NOT NULL)", logger: logger)
+        try await transaction(write: true, migrating: true) { session in
+            let logger = session.logger
+            try await session.execute("CREATE TABLE IF NOT EXISTS klaxon_schema (version INTEGER NOT NULL)")
             var current = 0
-            if let row = try await connection.execute("SELECT version FROM klaxon_schema", logger: logger).first {
+            if let row = try await session.execute("SELECT version FROM klaxon_schema").first {
                 current = Int(try row.int64("version"))
             } else {
-                try await connection.execute("INSERT INTO klaxon_schema (version) VALUES (0)", logger: logger)
+                try await session.execute("INSERT INTO klaxon_schema (version) VALUES (0)")
             }
             if current > PostgresSchema.version {
                 throw StoreError(
@@ -195,18 +202,18 @@ public final class PostgresIncidentStore: IncidentStore {
             guard current < target else { return }
             for version in current..<target {
                 for statement in PostgresSchema.migrations[version] {
-                    try await connection.execute(statement, logger: logger)
+                    try await session.execute(statement)
                 }
                 logger.info("store schema migrated", metadata: ["store": "\(displayURL)", "version": "\(version + 1)"])
             }
-            try await connection.execute("UPDATE klaxon_schema SET version = $1", [.int(target)], logger: logger)
+            try await session.execute("UPDATE klaxon_schema SET version = $1", [.int(target)])
         }
     }
 
     /// The schema version of the database.
     public func schemaVersion() async throws -> Int {
-        try await transaction(write: false) { connection, logger in
-            Int(try await connection.execute("SELECT version FROM klaxon_schema", logger: logger).first?.int64("version") ?? 0)
+        try await transaction(write: false) { session in
+            Int(try await session.execute("SELECT version FROM klaxon_schema").first?.int64("version") ?? 0)
         }
     }
 
@@ -214,18 +221,18 @@ public final class PostgresIncidentStore: IncidentStore {
 
     public func write<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
         try await withoutActuallyEscaping(body) { body in
-            try await transaction(write: true) { connection, _ in try await body(self.transaction(on: connection)) }
+            try await transaction(write: true) { session in try await body(self.transaction(in: session)) }
         }
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any IncidentTransaction) async throws -> T) async throws -> T {
         try await withoutActuallyEscaping(body) { body in
-            try await transaction(write: false) { connection, _ in try await body(self.transaction(on: connection)) }
+            try await transaction(write: false) { session in try await body(self.transaction(in: session)) }
         }
     }
 
-    private func transaction(on connection: PostgresConnection) -> PostgresTransaction {
-        PostgresTransaction(connection: connection, logger: logger, instanceID: instanceID, leaseMilliseconds: lease.milliseconds)
+    private func transaction(in session: PostgresSession) -> PostgresTransaction {
+        PostgresTransaction(session: session, instanceID: instanceID, leaseMilliseconds: lease.milliseconds)
     }
 
     /// Runs `body` between BEGIN and COMMIT on one leased connection; a write first takes
@@ -235,16 +242,18 @@ public final class PostgresIncidentStore: IncidentStore {
     private func transaction<T: Sendable>(
         write: Bool,
         readOnly: Bool = true,
-        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+        migrating: Bool = false,
+        _ body: @escaping @Sendable (PostgresSession) async throws -> T
     ) async throws -> T {
         let (logger, lockTimeout, idleTimeout) = (self.logger, self.lockTimeout, self.idleTransactionTimeout)
+        let answerTimeout = migrating ? nil : self.answerTimeout
         return try await leased { connection in
+            let session = PostgresSession(connection: connection, logger: logger, answerTimeout: answerTimeout)
             // READ COMMITTED named, not taken from the database's default: under REPEATABLE
             // READ a write's snapshot would be taken before its wait for the lock, and it would
             // not see what the holder it waited for committed (a second incident for one key).
-            try await connection.execute(
-                write || !readOnly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                logger: logger
+            try await session.execute(
+                write || !readOnly ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
             )
             let result: T
             do {
@@ -254,19 +263,19 @@ public final class PostgresIncidentStore: IncidentStore {
                     // quiet mid-transaction (a frozen VM, a cut network) after the idle
                     // timeout; otherwise its lock would stop every instance's writes until its
                     // TCP keepalive gave up, some two hours.
-                    try await connection.execute(
+                    try await session.execute(
                         """
                         SELECT pg_advisory_xact_lock(\(Self.writeLock))
                         FROM (SELECT set_config('lock_timeout', '\(lockTimeout.milliseconds)', true),
                             set_config('idle_in_transaction_session_timeout', '\(idleTimeout.milliseconds)', true)) AS timeouts
                         """,
-                        logger: logger
+                        extraWait: lockTimeout
                     )
                 }
-                result = try await body(connection, logger)
-                try await connection.execute("COMMIT", logger: logger)
+                result = try await body(session)
+                try await session.execute("COMMIT")
             } catch {
-                _ = try? await connection.execute("ROLLBACK", logger: logger)
+                _ = try? await session.execute("ROLLBACK")
                 throw error
             }
             return result
@@ -326,7 +335,7 @@ public final class PostgresIncidentStore: IncidentStore {
     }
 
     public func ping() async throws {
-        _ = try await transaction(write: false) { connection, logger in try await connection.execute("SELECT 1", logger: logger).count }
+        _ = try await transaction(write: false) { session in try await session.execute("SELECT 1").count }
     }
 
     public var heartbeatInterval: Duration? { lease / 3 }
@@ -371,8 +380,8 @@ public final class PostgresIncidentStore: IncidentStore {
             .text(id), .text(ProcessInfo.processInfo.hostName), .int(Int64(ProcessInfo.processInfo.processIdentifier)),
             .int(2 * (lease / 3).milliseconds),
         ]
-        return try await transaction(write: false, readOnly: false) { connection, logger in
-            let rows = try await connection.execute(
+        return try await transaction(write: false, readOnly: false) { session in
+            let rows = try await session.execute(
                 """
                 WITH beat AS (
                     INSERT INTO instances (id, host, pid, started_at, seen_at, heard_since)
@@ -383,8 +392,7 @@ public final class PostgresIncidentStore: IncidentStore {
                 )
                 SELECT \(Self.serverMilliseconds) AS now
                 """,
-                binds,
-                logger: logger
+                binds
             )
             guard let row = rows.first else { throw StoreError("the heartbeat returned no time") }
             return try row.int64("now")
@@ -396,16 +404,12 @@ public final class PostgresIncidentStore: IncidentStore {
     public func close() async throws {
         let instanceID = self.instanceID
         do {
-            _ = try await transaction(write: false, readOnly: false) { connection, logger in
-                try await connection.execute(
+            _ = try await transaction(write: false, readOnly: false) { session in
+                try await session.execute(
                     "UPDATE instances SET stopped = TRUE, seen_at = \(Self.serverMilliseconds) WHERE id = $1",
-                    [.text(instanceID)],
-                    logger: logger
+                    [.text(instanceID)]
                 )
-                try await connection.execute(
-                    "DELETE FROM instances WHERE stopped AND seen_at < \(Self.serverMilliseconds) - 86400000",
-                    logger: logger
-                )
+                try await session.execute("DELETE FROM instances WHERE stopped AND seen_at < \(Self.serverMilliseconds) - 86400000")
             }
         } catch {
             logger.warning("could not remove this instance from the store", metadata: ["error": "\(error)"])
@@ -418,24 +422,6 @@ public final class PostgresIncidentStore: IncidentStore {
 /// Whichever comes first of a connection and the deadline (``PostgresIncidentStore``).
 private final class LeaseRace: Sendable {
     let state = Mutex((connected: false, timedOut: false))
-}
-
-extension PostgresConnection {
-    /// Runs one statement and reads all its rows, so that its error, if any, is thrown here.
-    @discardableResult
-    func execute(_ sql: String, _ binds: [PostgresBind] = [], logger: Logger) async throws -> [PostgresRandomAccessRow] {
-        // PostgresNIO 1.33 writes a query to a closed channel without a promise, so the query
-        // would wait for good on a connection the server has ended (an idle-in-transaction
-        // timeout, a restart): fail it here instead.
-        guard !isClosed else { throw StoreError("store unavailable: the connection to PostgreSQL was closed") }
-        do {
-            return try await query(PostgresQuery(unsafeSQL: sql, binds: PostgresBindings(binds)), logger: logger).collect().map {
-                $0.makeRandomAccess()
-            }
-        } catch let error as PSQLError {
-            throw StoreError(PostgresIncidentStore.describe(error))
-        }
-    }
 }
 
 extension Duration {

@@ -8,8 +8,7 @@ import Synchronization
 /// ``PostgresIncidentStore`` inside its BEGIN and COMMIT. The SQL is ``SQLiteTransaction``'s
 /// where both dialects agree; what differs is said where it does.
 struct PostgresTransaction: IncidentTransaction {
-    let connection: PostgresConnection
-    let logger: Logger
+    let session: PostgresSession
     /// This process's row in `instances`, written into the steps it claims.
     let instanceID: String
     /// How long an instance may go unheard before its running steps are taken over.
@@ -18,7 +17,7 @@ struct PostgresTransaction: IncidentTransaction {
     let orphans = OrphanedSteps()
 
     private func query(_ sql: String, _ binds: [PostgresBind] = []) async throws -> [PostgresRandomAccessRow] {
-        try await connection.execute(sql, binds, logger: logger)
+        try await session.execute(sql, binds)
     }
 
     private func insert(_ sql: String, _ binds: [PostgresBind]) async throws -> Int64 {
