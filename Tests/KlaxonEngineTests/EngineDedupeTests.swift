@@ -161,7 +161,7 @@ struct EngineDedupeTests {
         #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
 
         // Days later the group fires again, with a new member and the old one.
-        try await harness.advance(.seconds(86_400))
+        _ = try await harness.advance(.seconds(86_400))
         let again = try await harness.ingest(dbAlert("db-2", groupKey: group), dbAlert("db-1", groupKey: group))
         #expect(again.opened == first.opened)
         #expect(try await harness.engine.runDueSteps() == 1)
@@ -288,5 +288,61 @@ struct EngineConcurrencyTests {
         #expect(try await harness.engine.runDueSteps() == 51)
         #expect(harness.provider.requests.count == 51)
         try await harness.expectNoDanglingReferences()
+    }
+}
+
+private func pageRules(catchAll: Bool) -> String {
+    """
+    providers:
+      sim: {type: simulator}
+    recipients:
+      alice: {phone: "+8613700000001"}
+      carol: {phone: "+8613700000003"}
+    voices:
+      down: {text: "{{labels.alertname}} on {{labels.instance}}"}
+    escalations:
+      primary:
+        steps:
+          - {after: 0s, notify: [alice]}
+          - {after: 10m, notify: [carol]}
+    severities:
+      levels:
+        critical: {priority: 1}
+        warning: {priority: 5}
+    routes:
+      - name: db-page
+        match: {team: db}
+        severities: [critical]
+        voice: down
+        providers: [sim]
+        escalation: primary
+    """ + (catchAll ? "\n  - {name: rest, voice: down, providers: [sim], escalation: primary}\n" : "\n")
+}
+
+/// A recovery often names no severity, or another than its problem did: Nagios' and
+/// Icinga's `… is OK` has none. It must still resolve the incident its problem opened on a
+/// route that takes only `critical`, or that incident rings on.
+@Suite("Incident engine: a recovery without its problem's severity")
+struct RecoverySeverityTests {
+    @Test(arguments: StoreKind.allCases, [true, false])
+    func aRecoveryWithoutASeverityResolvesTheIncidentItsProblemOpened(on kind: StoreKind, catchAll: Bool) async throws {
+        let harness = try await EngineHarness.make(pageRules(catchAll: catchAll), on: kind)
+        defer { Task { try? await harness.close() } }
+        var problem = dbAlert("db-1")
+        problem.severity = "critical"
+        let opened = try await harness.ingest(problem)
+        #expect(opened.opened.count == 1)
+        #expect(try await harness.engine.runDueSteps() == 1)
+
+        // Another alert's recovery resolves nothing; this one's does, and the next level
+        // never rings.
+        let other = try await harness.ingest(dbAlert("db-2", status: .resolved))
+        #expect(other.resolved.isEmpty)
+        let recovered = try await harness.ingest(dbAlert("db-1", status: .resolved))
+        #expect(recovered.resolved == opened.opened)
+        #expect(recovered.ignored == 0 && recovered.unrouted == 0)
+        #expect(try await harness.detail(opened.opened[0]).incident.state == .resolved)
+        #expect(try await harness.advance(.seconds(600)) == 0)
+        #expect(harness.provider.calledNames == ["alice"])
     }
 }

@@ -110,12 +110,13 @@ public final class IncidentEngine: Sendable {
                 continue
             }
             if batch.plans[index].matches.isEmpty { summary.unrouted += 1 }
+            var found = false
             for matchIndex in batch.plans[index].matches.indices {
                 if batch.plans[index].matches[matchIndex].dropped {
                     summary.dropped += 1
                     continue
                 }
-                try await apply(
+                let applied = try await apply(
                     batch.plans[index],
                     batch.plans[index].matches[matchIndex],
                     batch.encoded[index],
@@ -125,10 +126,71 @@ public final class IncidentEngine: Sendable {
                     state: &state,
                     summary: &summary
                 )
+                found = found || applied
+            }
+            if batch.plans[index].alert.status == .resolved, !found {
+                try await resolveUnderOtherSeverities(
+                    batch.plans[index],
+                    rules: batch.rules,
+                    now: now,
+                    in: transaction,
+                    state: &state,
+                    summary: &summary
+                )
             }
         }
         try await state.flush(now: now, to: transaction)
         return summary
+    }
+
+    /// What the store keeps of `alert` under `key`.
+    private static func record(of alert: Alert, key: String, severity: String, now: Date, state: inout BatchState) -> IncidentAlert {
+        IncidentAlert(
+            incidentID: 0,
+            fingerprint: alert.fingerprint,
+            key: key,
+            status: alert.status,
+            labels: alert.labels,
+            annotations: alert.annotations,
+            severity: severity,
+            source: state.text(of: alert.source),
+            startsAt: alert.startsAt,
+            endsAt: alert.endsAt,
+            firstSeen: now,
+            lastSeen: now
+        )
+    }
+
+    /// A recovery that found no open incident under the routes its own severity gives is
+    /// looked for under the routes of every other severity (``AlertPlanner/dedupeKeysUnderOtherSeverities(of:severity:excluded:)``):
+    /// Nagios' `… is OK` names no severity, and its problem's incident on a route that takes
+    /// only `critical` would otherwise ring until someone acknowledged it. Only an open
+    /// incident that holds this very alert (its fingerprint) is resolved.
+    private static func resolveUnderOtherSeverities(
+        _ plan: AlertPlan,
+        rules: EngineRules,
+        now: Date,
+        in transaction: any IncidentTransaction,
+        state: inout BatchState,
+        summary: inout IngestSummary
+    ) async throws {
+        let keys = rules.planner.dedupeKeysUnderOtherSeverities(
+            of: plan.alert,
+            severity: plan.severity,
+            excluded: Set(plan.matches.map(\.dedupeKey))
+        )
+        var found = false
+        for key in keys {
+            let record = Self.record(of: plan.alert, key: key, severity: plan.severity, now: now, state: &state)
+            found = try await resolveAlert(record, now: now, in: transaction, state: &state, summary: &summary, elsewhere: true) || found
+        }
+        guard found else { return }
+        // Counted as ignored or unrouted under its own severity; it was neither.
+        if plan.matches.isEmpty {
+            summary.unrouted -= 1
+        } else {
+            summary.ignored -= plan.matches.count { !$0.dropped }
+        }
     }
 
     /// For a batch that resolves some alerts and fires others: by dedupe key, the index and
@@ -240,6 +302,8 @@ public final class IncidentEngine: Sendable {
         }
     }
 
+    /// Applies one alert to one of its routes; false when it is a recovery that found no
+    /// open incident holding it.
     private static func apply(
         _ plan: AlertPlan,
         _ match: RouteMatch,
@@ -249,25 +313,11 @@ public final class IncidentEngine: Sendable {
         to transaction: any IncidentTransaction,
         state: inout BatchState,
         summary: inout IngestSummary
-    ) async throws {
+    ) async throws -> Bool {
         let key = match.dedupeKey
-        let record = IncidentAlert(
-            incidentID: 0,
-            fingerprint: plan.alert.fingerprint,
-            key: key,
-            status: plan.alert.status,
-            labels: plan.alert.labels,
-            annotations: plan.alert.annotations,
-            severity: plan.severity,
-            source: state.text(of: plan.alert.source),
-            startsAt: plan.alert.startsAt,
-            endsAt: plan.alert.endsAt,
-            firstSeen: now,
-            lastSeen: now
-        )
+        let record = Self.record(of: plan.alert, key: key, severity: plan.severity, now: now, state: &state)
         if record.status == .resolved {
-            try await resolveAlert(record, now: now, in: transaction, state: &state, summary: &summary)
-            return
+            return try await resolveAlert(record, now: now, in: transaction, state: &state, summary: &summary)
         }
         if var incident = try await state.activeIncident(key: key, in: transaction) {
             let existing = try await state.storedAlert(record.fingerprint, of: incident.id, in: transaction)
@@ -290,7 +340,7 @@ public final class IncidentEngine: Sendable {
                     state: &state,
                     summary: &summary
                 )
-                return
+                return true
             }
             // A repeat of a member already firing never escalates: after a reload that
             // raised the route's priority it would page every open incident again.
@@ -301,7 +351,7 @@ public final class IncidentEngine: Sendable {
             state.remember(incident, key: key)
             summary.deduplicated += 1
             summary.updated.insert(incident.id)
-            return
+            return true
         }
         let settings = rules.ingestSettings[match.route]
         // The storm guard comes first, also for an alert that would reopen a resolved
@@ -319,7 +369,7 @@ public final class IncidentEngine: Sendable {
                 state.remember(incident, key: key)
                 summary.joinedStorm += 1
                 summary.updated.insert(incident.id)
-                return
+                return true
             }
             if try await transaction.countIncidents(route: match.route, openedSince: since) + 1 > guarded.threshold {
                 storm = guarded
@@ -342,7 +392,7 @@ public final class IncidentEngine: Sendable {
                 state: &state,
                 summary: &summary
             )
-            return
+            return true
         }
         let incident = try await open(
             record,
@@ -358,6 +408,7 @@ public final class IncidentEngine: Sendable {
         state.remember(incident, key: key)
         state.opened[incident.id] = [record.fingerprint]
         summary.opened.append(incident.id)
+        return true
     }
 
     private static func open(
@@ -547,19 +598,25 @@ public final class IncidentEngine: Sendable {
         summary.opened.append(incident.id)
     }
 
+    /// Records a recovery on the open incident under its key that holds it; false when there
+    /// is none. `elsewhere`: the key is another severity's (``resolveUnderOtherSeverities``),
+    /// and not finding it there is no news.
     private static func resolveAlert(
         _ alert: IncidentAlert,
         now: Date,
         in transaction: any IncidentTransaction,
         state: inout BatchState,
-        summary: inout IngestSummary
-    ) async throws {
+        summary: inout IngestSummary,
+        elsewhere: Bool = false
+    ) async throws -> Bool {
         guard var incident = try await state.activeIncident(key: alert.key, in: transaction),
             var existing = try await transaction.alert(incidentID: incident.id, fingerprint: alert.fingerprint)
         else {
-            try await resolveAlertOfResolvedIncident(alert, now: now, in: transaction)
-            summary.ignored += 1
-            return
+            if !elsewhere {
+                try await resolveAlertOfResolvedIncident(alert, now: now, in: transaction)
+                summary.ignored += 1
+            }
+            return false
         }
         // The alert may have joined the storm after its own incident was resolved by hand
         // while it fired: that copy recovers too, or a reopen of that incident would be held
@@ -599,7 +656,7 @@ public final class IncidentEngine: Sendable {
             state.remember(incident, key: nil)
             state.dirty.insert(incident.id)
             summary.updated.insert(incident.id)
-            return
+            return true
         }
         incident.state = .resolved
         incident.resolvedAt = now
@@ -619,6 +676,7 @@ public final class IncidentEngine: Sendable {
         try await transaction.updateIncident(incident)
         state.remember(incident, key: nil)
         state.forgetKeys(of: incident.id)
+        return true
     }
 
     /// A recovery for an incident resolved by hand (its alerts were left firing) is kept on

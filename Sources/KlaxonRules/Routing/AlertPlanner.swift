@@ -8,6 +8,8 @@ public final class AlertPlanner: Sendable {
     public var repository: RuleRepository { router.repository }
     /// Each escalation's unrolled steps, made once: every alert of a route has the same.
     private let stepsByEscalation: [String: [PlannedStep]]
+    /// Every severity a route can tell apart: the levels, and the values routes filter on.
+    private let routedSeverities: [String]
 
     /// Priority when neither the route nor the severity level sets one.
     public static let defaultPriority = 5
@@ -15,6 +17,32 @@ public final class AlertPlanner: Sendable {
     public init(repository: RuleRepository) {
         self.router = AlertRouter(repository: repository)
         self.stepsByEscalation = repository.escalations.mapValues { Self.steps($0, in: repository) }
+        var severities = repository.severities.levels.map(\.name)
+        func collect(_ routes: [Route]) {
+            for route in routes {
+                severities += route.severities ?? []
+                collect(route.routes)
+            }
+        }
+        collect(repository.routes)
+        var seen = Set<String>()
+        self.routedSeverities = severities.filter { seen.insert($0).inserted }
+    }
+
+    /// The dedupe keys, other than `excluded`, that `alert` would have under the severities
+    /// other than `severity`. For a recovery that finds no open incident under its own: a
+    /// recovery often names no severity, or another than its problem did (Nagios' `… is
+    /// OK`, a generic `"severity": "ok"`), and on a route that takes only some severities it
+    /// would miss the incident its problem opened, which would then ring on.
+    public func dedupeKeysUnderOtherSeverities(of alert: Alert, severity: String, excluded: Set<String>) -> [String] {
+        var keys: [String] = []
+        for other in routedSeverities where other != severity {
+            for entry in router.matchingRouteEntries(for: alert, severity: other) {
+                let key = Self.dedupeKey(alert, route: entry)
+                if !excluded.contains(key), !keys.contains(key) { keys.append(key) }
+            }
+        }
+        return keys
     }
 
     /// Plans each alert; `count` in params is the number of firing alerts of the batch
