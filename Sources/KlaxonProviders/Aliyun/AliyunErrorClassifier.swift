@@ -10,7 +10,10 @@ import KlaxonCore
 /// - `isv.BUSINESS_LIMIT_CONTROL` (1 call/min, 5/h, 20/24 h per called number) is retryable
 ///   with `retryAfter` 60 s and `retryUsesQuota`: failed calls count toward the limits too, so
 ///   the dispatcher fails over to the next provider at once; with no next provider it waits
-///   the minute and tries again.
+///   the minute and tries again. So are the failures after which a call to the number may
+///   have been attempted (`isv.VOICE_CALL_FAIL`, the `isp.*` server errors,
+///   `InternalError`): a retry within the minute would be refused as throttled, or, within
+///   a second, blocked, and use up one of the number's five calls an hour.
 /// - `SignatureNonceUsed` is retryable: every attempt carries a fresh nonce.
 /// - `InvalidTimeStamp.Expired` is permanent: klaxon stamps each request just before sending
 ///   it, so this means the host clock is more than 15 minutes off, which no retry within the
@@ -18,6 +21,17 @@ import KlaxonCore
 public enum AliyunErrorClassifier {
     /// How long Aliyun refuses the same number after `isv.BUSINESS_LIMIT_CONTROL`.
     public static let throttleRetryAfter: Duration = .seconds(60)
+
+    /// Retryable codes after which the number is not tried on Aliyun again within
+    /// ``throttleRetryAfter``: the throttle itself, and failures after which a call to the
+    /// number may have been attempted, which count toward its limits (VENDORS.md §1.2).
+    public static let numberSpacedCodes: Set<String> = [
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "isv.VOICE_CALL_FAIL",
+        "isp.SYSTEM_ERROR",
+        "isp.GATEWAY_ERROR",
+        "InternalError",
+    ]
 
     /// Codes worth trying again: throttling and the vendor's own failures.
     public static let retryableCodes: Set<String> = [
@@ -71,7 +85,7 @@ public enum AliyunErrorClassifier {
         }
         if let hint = hints[code] { text += " (klaxon: \(hint))" }
         if retryableCodes.contains(code) {
-            let limited = code == "isv.BUSINESS_LIMIT_CONTROL"
+            let limited = numberSpacedCodes.contains(code)
             return .retryable(
                 VendorError(
                     code: code,
