@@ -341,7 +341,9 @@ import VendorFakes
             #expect(error.message.contains("137****0000"))
             #expect(error.httpStatus == status)
             // After a failure that may have rung the number, it waits out Aliyun's minute.
-            let spaced = ["isv.BUSINESS_LIMIT_CONTROL", "isv.VOICE_CALL_FAIL", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "InternalError"].contains(code)
+            let spaced = ["isv.BUSINESS_LIMIT_CONTROL", "isv.VOICE_CALL_FAIL", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "InternalError"].contains(
+                code
+            )
             #expect(error.retryAfter == (spaced ? .seconds(60) : nil))
             #expect(error.retryUsesQuota == spaced)
         }
