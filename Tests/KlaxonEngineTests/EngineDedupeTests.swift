@@ -120,6 +120,28 @@ struct EngineDedupeTests {
         #expect(try await harness.ingest(dbAlert("db-2", status: .resolved, groupKey: group)).resolved == first.opened)
     }
 
+    /// A member that had resolved fires again in the notification that says the last firing
+    /// one resolved, listed after it: the group still fires, so the incident goes on
+    /// without a new call, as when the two are listed the other way round.
+    @Test(arguments: StoreKind.allCases, [false, true])
+    func aMemberFiringAgainBesideTheLastRecoveryKeepsTheIncident(on kind: StoreKind, firingFirst: Bool) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let first = try await harness.ingest(dbAlert("db-1", groupKey: group), dbAlert("db-2", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        _ = try await harness.ingest(dbAlert("db-1", groupKey: group), dbAlert("db-2", status: .resolved, groupKey: group))
+        let flap = [dbAlert("db-1", status: .resolved, groupKey: group), dbAlert("db-2", groupKey: group)]
+        let summary = try await harness.engine.ingest(firingFirst ? flap.reversed() : flap)
+        #expect(summary.resolved.isEmpty && summary.opened.isEmpty)
+        #expect(try await harness.engine.runDueSteps() == 0)
+        #expect(harness.provider.requests.count == 1)
+        let detail = try await harness.detail(first.opened[0])
+        #expect(detail.incident.state == .open)
+        #expect(detail.alerts.map(\.status) == [.resolved, .firing])
+        #expect(detail.steps.map(\.state) == [.done, .pending])
+    }
+
     /// Alertmanager cuts a notification to its receiver's `max_alerts` before it works out
     /// the status, so the alerts it left out may still fire: a cut notification whose shown
     /// alerts all resolved keeps the incident open (and ringing); a whole one closes it.
@@ -183,6 +205,27 @@ struct EngineDedupeTests {
         detail = try await harness.detail(first.opened[0])
         #expect(detail.steps.filter { $0.state == .done }.count == 5)
         #expect(detail.steps.filter { $0.state == .cancelled }.map(\.step) == [2], "the second chain's step 2")
+    }
+
+    /// An incident kept open by a cut notification, after its chain ran out: a whole
+    /// notification that repeats the old member's recovery and lists a new member firing
+    /// after it is a new outage, and rings a new chain.
+    @Test(arguments: StoreKind.allCases) func aKeptOpenIncidentRingsForANewMemberListedAfterARepeatedRecovery(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let first = try await harness.ingest(dbAlert("db-1", groupKey: group))
+        #expect(try await harness.engine.runDueSteps() == 1)
+        _ = try await harness.engine.ingest([dbAlert("db-1", status: .resolved, groupKey: group)], leftOut: 3)
+        #expect(try await harness.advance(.seconds(601)) == 1)
+        _ = try await harness.advance(.seconds(86_400))
+
+        let again = try await harness.ingest(dbAlert("db-1", status: .resolved, groupKey: group), dbAlert("db-2", groupKey: group))
+        #expect(again.resolved.isEmpty)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol", "alice", "bob"])
+        let detail = try await harness.detail((again.opened + first.opened)[0])
+        #expect(detail.incident.state == .open)
     }
 
     /// A reload that drops the route of an open incident (or its severity) still lets the

@@ -218,16 +218,21 @@ public final class IncidentEngine: Sendable {
         var leftOut = 0
         var keptOpen: Set<Int64> = []
         /// Incidents whose last firing alert resolved earlier in this batch, kept open for a
-        /// new member that fires later in it (``newMemberFiresLater(key:incidentID:in:)``).
+        /// new member that fires later in it (``memberFiresLater(key:incidentID:in:)``).
         var awaitingMember: Set<Int64> = []
 
-        /// Whether a later alert of this batch fires on `key` and is no member of the
-        /// incident yet: it is joining, so the incident is not over. Alertmanager lists a
-        /// group's alerts by their labels, not their status, so a notification may say a
-        /// member resolved before it says a new one fires.
-        func newMemberFiresLater(key: String, incidentID: Int64, in transaction: any IncidentTransaction) async throws -> Bool {
-            for later in firingLater[key] ?? [] where later.index > index {
-                if try await transaction.alert(incidentID: incidentID, fingerprint: later.fingerprint) == nil { return true }
+        /// Fingerprints of the recoveries this batch has applied so far.
+        var recovered: Set<String> = []
+
+        /// Whether a later alert of this batch fires on `key` that is no member of the
+        /// incident yet, or a member whose recovery came in an earlier notification: the
+        /// group still fires, so the incident is not over. Alertmanager lists a group's
+        /// alerts by their labels, not their status, so a notification may say a member
+        /// resolved before it says another fires. A member this batch said resolved and then
+        /// fires again is a new outage, as across notifications.
+        func memberFiresLater(key: String, incidentID: Int64, in transaction: any IncidentTransaction) async throws -> Bool {
+            for later in firingLater[key] ?? [] where later.index > index && !recovered.contains(later.fingerprint) {
+                if try await transaction.alert(incidentID: incidentID, fingerprint: later.fingerprint)?.status != .firing { return true }
             }
             return false
         }
@@ -624,7 +629,8 @@ public final class IncidentEngine: Sendable {
         if incident.storm { try await resolveAlertOfResolvedIncident(alert, now: now, in: transaction) }
         incident.lastSeen = now
         let allResolved: Bool
-        if existing.status == .resolved {
+        let repeated = existing.status == .resolved
+        if repeated {
             // A repeat of a recovery already recorded changes nothing, unless a cut
             // notification kept the incident open with no alert firing: a whole one closes it.
             allResolved = try await state.leftOut == 0 ? transaction.countFiringAlerts(incidentID: incident.id) == 0 : false
@@ -634,8 +640,12 @@ public final class IncidentEngine: Sendable {
             try await markResolved(&existing, by: alert, now: now, note: "", in: transaction)
             allResolved = try await transaction.countFiringAlerts(incidentID: incident.id) == 0
         }
-        let memberFiresLater = try await allResolved ? state.newMemberFiresLater(key: alert.key, incidentID: incident.id, in: transaction) : false
-        if memberFiresLater { state.awaitingMember.insert(incident.id) }
+        state.recovered.insert(alert.fingerprint)
+        let memberFiresLater = try await allResolved ? state.memberFiresLater(key: alert.key, incidentID: incident.id, in: transaction) : false
+        // This recovery ended the last firing alert, and another goes on: the outage goes on,
+        // with its chain. After a repeated recovery nothing fired already (a cut notification
+        // kept the incident open): the alert firing later is a new outage, and rings anew.
+        if memberFiresLater && !repeated { state.awaitingMember.insert(incident.id) }
         let closes = allResolved && !memberFiresLater
         // Alertmanager cuts a notification (`max_alerts`) before it works out its status, so
         // the alerts it left out may still be firing.
