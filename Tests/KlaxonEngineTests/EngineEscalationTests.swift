@@ -1,10 +1,11 @@
 import Foundation
 import KlaxonCore
-import KlaxonEngine
 import KlaxonProviders
 import KlaxonTestSupport
 import Synchronization
 import Testing
+
+@testable import KlaxonEngine
 
 /// The test route with quiet hours 22:00-08:00 in Shanghai that defer its steps.
 let nightQuietHoursRules =
@@ -789,6 +790,26 @@ extension MoreUrgentAlertTests {
 }
 
 extension EngineEscalationTests {
+    /// A step claimed before a more urgent alert replaced its chain, whose calls had not
+    /// started yet (its transaction waited for the store, or it was taken over from a
+    /// stopped instance): it calls nobody, and the new chain rings.
+    @Test(arguments: StoreKind.allCases) func aStepClaimedBeforeItsChainWasReplacedCallsNobody(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(severityChainRules, on: kind)
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let opened = try await harness.ingest(severeAlert("db-1", "warning", groupKey: group))
+        harness.clock.advance(by: .seconds(1800))
+        let claimed = try await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }
+        #expect(claimed.map(\.step) == [1])
+        _ = try await harness.ingest(severeAlert("db-2", "critical", groupKey: group))
+        for step in claimed { await harness.engine.execute(step) }
+        #expect(harness.provider.calledNames.isEmpty)
+        #expect(try await harness.engine.runDueSteps() == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob"])
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.steps.map(\.state) == [.cancelled, .done, .pending])
+    }
+
     /// An incident's steps run one at a time: a step still placing its calls holds up the
     /// next, which the scheduler does not see as due meanwhile (it would spin on it), for at
     /// most 15 minutes (a step stuck for good must not hold up the rest of the chain).

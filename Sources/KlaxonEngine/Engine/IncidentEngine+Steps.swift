@@ -592,7 +592,12 @@ extension IncidentEngine {
             earlier[index].updatedAt = now
             try await transaction.updateCall(earlier[index])
         }
-        guard let incident = try await transaction.incident(id: step.incidentID), incident.state == .open else {
+        // Nor for a chain a reopen or a more urgent alert replaced after the claim (the
+        // replacement cancels only pending steps): a newer chain's steps were written after
+        // this one's and number from 1 again.
+        guard let incident = try await transaction.incident(id: step.incidentID), incident.state == .open,
+            try await !transaction.steps(incidentID: step.incidentID).contains(where: { $0.id > step.id && $0.step <= step.step })
+        else {
             try await transaction.updateStep(id: step.id, state: .cancelled, dueAt: nil)
             return .finished
         }
