@@ -142,6 +142,26 @@ struct EngineDedupeTests {
         #expect(detail.steps.map(\.state) == [.done, .pending])
     }
 
+    /// A NUL (JSON's `\u0000`) in a fingerprint or a group key is kept whole: cut at the
+    /// NUL when read back, the key written again by a repeat no longer matched, and the
+    /// next repeat opened a second incident (a second page); the recovery did not resolve.
+    @Test(arguments: StoreKind.allCases) func aNULInAKeyOrFingerprintDedupesAndResolves(on kind: StoreKind) async throws {
+        let harness = try await EngineHarness.make(on: kind)
+        defer { Task { try? await harness.close() } }
+        func alert(_ status: AlertStatus, groupKey: String?) -> Alert {
+            Alert(status: status, labels: ["alertname": "MySQLDown", "team": "db"], fingerprint: "fp\u{0}1", groupKey: groupKey)
+        }
+        for groupKey in ["{}:{x=\"a\u{0}b\"}", nil] {
+            let first = try await harness.ingest(alert(.firing, groupKey: groupKey))
+            #expect(first.opened.count == 1)
+            for _ in 0..<2 {
+                let again = try await harness.ingest(alert(.firing, groupKey: groupKey))
+                #expect(again.opened.isEmpty && again.deduplicated == 1)
+            }
+            #expect(try await harness.ingest(alert(.resolved, groupKey: groupKey)).resolved == first.opened)
+        }
+    }
+
     /// Alertmanager cuts a notification to its receiver's `max_alerts` before it works out
     /// the status, so the alerts it left out may still fire: a cut notification whose shown
     /// alerts all resolved keeps the incident open (and ringing); a whole one closes it.

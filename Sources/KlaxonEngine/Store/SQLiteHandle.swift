@@ -107,8 +107,11 @@ final class SQLiteHandle: @unchecked Sendable {
                 case SQLITE_INTEGER: values.append(.integer(Int(sqlite_nio_sqlite3_column_int64(statement, index))))
                 case SQLITE_FLOAT: values.append(.float(sqlite_nio_sqlite3_column_double(statement, index)))
                 case SQLITE_TEXT:
-                    let text = sqlite_nio_sqlite3_column_text(statement, index).map { String(cString: $0) } ?? ""
-                    values.append(.text(text))
+                    // By its length, not up to a NUL: JSON's `\u0000` can put one in a key.
+                    let text = sqlite_nio_sqlite3_column_text(statement, index).map {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: Int(sqlite_nio_sqlite3_column_bytes(statement, index))), as: UTF8.self)
+                    }
+                    values.append(.text(text ?? ""))
                 default: values.append(.null)
                 }
             }
