@@ -116,7 +116,10 @@ public final class TestPostgresCluster: Sendable {
         // By the clock, not by tries: under the whole suite each try starts a process.
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, server.isRunning {
-            if (try? await run("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "\(port)"])) != nil { return }
+            // Over this cluster's own socket: on 127.0.0.1 another cluster that took the port
+            // first would answer, while this one exits for want of it, and the test would
+            // then run on a server another test stops.
+            if (try? await run("pg_isready", ["-q", "-h", directory, "-p", "\(port)"])) != nil { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         let written = (try? Data(contentsOf: URL(fileURLWithPath: log)))?.dropFirst(Int(max(earlier, 0))) ?? Data()
