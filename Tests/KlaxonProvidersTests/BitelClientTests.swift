@@ -316,6 +316,18 @@ import VendorFakes
         )
     }
 
+    /// Only the id of an accepted call is read: a field klaxon has no use for, in a shape
+    /// it does not expect, made the answer retryable, and the retry placed a second call.
+    @Test func anAcceptedCallWithAnOddUnusedFieldIsAccepted() {
+        let body = #"""
+            {"result":{"id":"69b9e312e3b64b3880760639f5dfdffa","status":"WAITING","statusCode":"queued","billSec":12.5,"requestDate":"2019-08-01T10:25:50Z","price":"n/a"},"error":null}
+            """#
+        #expect(
+            BitelClient.classify(httpStatus: 200, body: Array(body.utf8), retryAfter: nil)
+                == .accepted(vendorCallID: "69b9e312e3b64b3880760639f5dfdffa")
+        )
+    }
+
     @Test func retryAfterIsKeptOnThrottling() {
         let result = BitelClient.classify(httpStatus: 429, body: [], retryAfter: .seconds(30))
         #expect(

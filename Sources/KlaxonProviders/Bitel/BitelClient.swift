@@ -260,7 +260,7 @@ public struct BitelClient: VoiceProvider, CustomStringConvertible, CustomReflect
 
     /// What a Bitel answer means for klaxon (see the type's documentation).
     static func classify(httpStatus: Int, body: [UInt8], retryAfter: Duration?) -> CallResult {
-        let envelope = try? JSONDecoder().decode(BitelEnvelope<BitelCallRecord>.self, from: Data(body))
+        let envelope = try? JSONDecoder().decode(BitelEnvelope<BitelCallID>.self, from: Data(body))
         let code = envelope?.error.flatMap { $0.isEmpty ? nil : $0 }
         if httpStatus == 401 || httpStatus == 403 {
             return .permanent(

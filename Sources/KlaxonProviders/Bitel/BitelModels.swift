@@ -53,6 +53,16 @@ struct BitelCallRecord: Decodable, Sendable, Hashable {
     }
 }
 
+/// The single-call answer's `result`, of which only the id is read: nothing else in it
+/// can turn an accepted call into a failure, and its retry into a second call.
+struct BitelCallID: Decodable, Sendable, Hashable {
+    var id: String?
+
+    init(from decoder: any Decoder) throws {
+        id = try decoder.container(keyedBy: LenientCodingKey.self).lenientString("id")
+    }
+}
+
 /// The call-detail answer, bare (as the Call Status page documents it) or wrapped in the
 /// envelope (as the API Structure page says every answer is): both are accepted (§3.4).
 struct BitelCallDetail: Decodable, Sendable {
