@@ -208,6 +208,22 @@ import VendorFakes
         #expect(report.duration == nil)
     }
 
+    /// A reason Huawei does not document, or none, with talk time: the call was answered
+    /// (read as failed, `stop_on: answered` would not stop the escalation). A documented
+    /// failure stays one.
+    @Test(arguments: [
+        (String?("77"), "18", String?.none, CallStatus.answered), (nil, "18", nil, .answered), (nil, "0", "2022/02/17,13:10:12:500", .answered),
+        ("77", "0", nil, .failed), (nil, "0", nil, .failed), ("6", "18", nil, .failed), ("4", "0", nil, .noAnswer),
+    ])
+    func talkTimeAnswersAnUnknownReason(reason: String?, talkDuration: String, talkingTime: String?, status: CallStatus) throws {
+        var fields = HuaweiAICCFake.releaseEvent(callSerialNo: "1", called: "8899", releaseReason: reason ?? "", talkDuration: talkDuration)
+        fields["releaseReason"] = reason
+        fields["talkingTime"] = talkingTime
+        let report = try HuaweiCallbackParser.report(from: fields)
+        #expect(report.status == status)
+        #expect(report.vendorCode == reason ?? "missing")
+    }
+
     @Test func numbersAndNullsAreReadAsHuaweisSignerRendersThem() throws {
         let fields = try HuaweiCallbackParser.fields(
             Array(#"{"callSerialNo":1308434073450058757,"talkDuration":2.5,"recordfile":null,"x":true}"#.utf8)

@@ -61,10 +61,18 @@ public enum HuaweiCallbackParser {
         if let text = fields["talkDuration"], let seconds = Double(text), seconds >= 0, seconds <= maximumTalkDuration {
             duration = .milliseconds(Int64((seconds * 1000).rounded()))
         }
+        // A reason Huawei does not document (its list "may continue"), or none: a call with
+        // talk time was answered. Read as failed, `stop_on: answered` would not stop the
+        // escalation after someone heard the page.
+        var status = reason.map(status(forReleaseReason:)) ?? .failed
+        let talked = (duration ?? .zero) > .zero || fields["talkingTime"].map { !$0.isEmpty && $0 != "null" } == true
+        if talked, reason.map({ !documentedReleaseReasons.contains($0.trimmingCharacters(in: .whitespaces)) }) ?? true {
+            status = .answered
+        }
         return CallStatusReport(
             vendorCallID: serial,
             callee: fields["called"].flatMap { $0.isEmpty || $0 == "null" ? nil : $0 },
-            status: reason.map(status(forReleaseReason:)) ?? .failed,
+            status: status,
             duration: duration,
             vendorCode: reason ?? "missing"
         )
@@ -74,6 +82,9 @@ public enum HuaweiCallbackParser {
     public static func parse(_ body: some Collection<UInt8>) throws(ParseError) -> CallStatusReport {
         try report(from: fields(body))
     }
+
+    /// The `releaseReason` codes Huawei documents (VENDORS.md §2.7).
+    static let documentedReleaseReasons: Set<String> = ["0", "1", "4", "6", "8", "9", "10", "999"]
 
     /// How a call with this `releaseReason` ended.
     public static func status(forReleaseReason reason: String) -> CallStatus {
