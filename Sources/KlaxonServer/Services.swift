@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonEngine
 import Logging
 import ServiceLifecycle
@@ -36,10 +37,32 @@ struct HangupReloadService: Service {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
+        // One that came while klaxon started (after it read the rules, before this listened)
+        // asked for rules newer than those it started with.
+        if EarlyHangup.take() { await reload() }
         await cancelWhenGracefulShutdown {
-            for await _ in signals {
-                if case .loaded = await reloader.reload(into: engine) { engine.wakeScheduler() }
-            }
+            for await _ in signals { await reload() }
         }
     }
+
+    private func reload() async {
+        if case .loaded = await reloader.reload(into: engine) { engine.wakeScheduler() }
+    }
 }
+
+/// A SIGHUP that comes before the reloader listens for it.
+public enum EarlyHangup {
+    /// Called first by `klaxon serve`: until the reloader listens (the store's recovery can
+    /// take seconds), a SIGHUP from a configuration tool would end the process by default,
+    /// and ignored it would be lost; it is noted, and the reloader reloads once it listens.
+    public static func noteUntilReloaderListens() {
+        signal(SIGHUP) { _ in hangupBeforeListening.store(true, ordering: .relaxed) }
+    }
+
+    /// Whether one came, once.
+    static func take() -> Bool {
+        hangupBeforeListening.exchange(false, ordering: .relaxed)
+    }
+}
+
+private let hangupBeforeListening = Atomic(false)

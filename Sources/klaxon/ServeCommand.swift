@@ -28,9 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     var store: String?
 
     func run() async throws {
-        // Until the reloader listens for it (once the store is open and recovered, which can
-        // take seconds), a SIGHUP from a configuration tool would end the process.
-        signal(SIGHUP, SIG_IGN)
+        EarlyHangup.noteUntilReloaderListens()
         let paths = config.isEmpty ? ["rules"] : config
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             StandardError.print("klaxon serve: no such file or directory: \(path)")
