@@ -1,6 +1,7 @@
 import Foundation
 import KlaxonCore
 import KlaxonTestSupport
+import Logging
 import Testing
 
 @testable import KlaxonEngine
@@ -568,6 +569,27 @@ struct PostgresStoreTests {
         try await harness.store.ping()
         #expect(try await harness.engine.runDueSteps() == 2)
         #expect(Set(harness.provider.requests.map { $0.params.first ?? "" }) == ["db-1", "db-2"])
+    }
+
+    /// The pool says it connected at debug level: under klaxon's usual info level that
+    /// line must still clear the last failure, or a failure long past would be given as the
+    /// reason for every later wait for a connection.
+    @Test func aConnectionMadeClearsTheLastFailureAtInfoLevel() {
+        struct Quiet: LogHandler {
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .info
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {}
+        }
+        let failures = PostgresConnectionFailures()
+        let pool = failures.recording(Logger(label: "klaxon.store") { _ in Quiet() })
+        pool.info("Connection creation failed", metadata: ["psql_error": "Connection refused"])
+        #expect(failures.lastFailure == "Connection refused")
+        pool.debug("Connection established", metadata: ["psql_connection_id": "2"])
+        #expect(failures.lastFailure == nil)
     }
 
     @Test func anUnreachableServerFailsOpeningWithoutThePassword() async throws {

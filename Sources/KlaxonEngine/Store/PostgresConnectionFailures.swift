@@ -9,10 +9,13 @@ final class PostgresConnectionFailures: Sendable {
 
     var lastFailure: String? { last.withLock { $0 } }
 
-    /// `logger` as the pool's background logger: its lines pass through unchanged.
+    /// `logger` as the pool's background logger: its lines pass through unchanged, at
+    /// `logger`'s level. The pool says "Connection established" at debug level, which must
+    /// reach this whatever that level is: otherwise a failure long past would be given as
+    /// the reason for every later wait.
     func recording(_ logger: Logger) -> Logger {
         var recorded = Logger(label: logger.label) { _ in Handler(forward: logger, failures: self) }
-        recorded.logLevel = logger.logLevel
+        recorded.logLevel = min(logger.logLevel, .debug)
         return recorded
     }
 
@@ -29,14 +32,11 @@ final class PostgresConnectionFailures: Sendable {
     }
 
     private struct Handler: LogHandler {
-        var forward: Logger
+        let forward: Logger
         let failures: PostgresConnectionFailures
         var metadata: Logger.Metadata = [:]
-
-        var logLevel: Logger.Level {
-            get { forward.logLevel }
-            set { forward.logLevel = newValue }
-        }
+        /// What reaches this handler; `forward` drops what is below its own level.
+        var logLevel: Logger.Level = .debug
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }
