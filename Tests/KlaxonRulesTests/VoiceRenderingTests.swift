@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonCore
 import KlaxonRules
 import Testing
@@ -74,5 +75,33 @@ import Testing
             recipients: [CallRecipient(name: "alice", phone: "+8613700000001")]
         )
         #expect(body == "alice:+8613700000001; db-1")
+    }
+
+    /// A JSON body escapes what `{{x}}` puts in: a quote, backslash or line break in a label
+    /// or annotation made the document invalid, and the vendor refused the page. A body of
+    /// another content type is left as written.
+    @Test func aJSONBodyEscapesWhatItPutsIn() throws {
+        let rules = #"""
+            providers:
+              chat: {type: webhook, url: "https://chat.example.com/x", body: '{"text": "{{labels.instance}}: {{annotations.summary}}", "raw": {{{labels.n}}}}'}
+              form: {type: webhook, url: "https://chat.example.com/y", content_type: text/plain, body: '{{labels.instance}}'}
+            recipients:
+              alice: {phone: "+8613700000001"}
+            voices:
+              down: {text: "down"}
+            escalations:
+              e: {steps: [{after: 0s, notify: [alice]}]}
+            routes:
+              - {voice: down, escalation: e, providers: [chat, form]}
+            """#
+        let repo = try repository(rules)
+        var down = alert(["instance": #"C:\db "1""#, "n": "42"])
+        down.annotations = ["summary": "disk full\n\tsee runbook\u{1}"]
+        let context = ParamRenderer.context(for: down, severity: "critical", count: 1, route: "r")
+        let body = try #require(ParamRenderer.webhookBody(repo.webhookBodies["chat"], context: context, recipients: []))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
+        #expect(object["text"] as? String == #"C:\db "1": "# + "disk full\n\tsee runbook\u{1}")
+        #expect(object["raw"] as? Int == 42)
+        #expect(ParamRenderer.webhookBody(repo.webhookBodies["form"], context: context, recipients: []) == #"C:\db "1""#)
     }
 }

@@ -124,7 +124,9 @@ extension RepositoryBuilder {
             provider.options["success_status"] = values.map(\.0).joined(separator: ",")
         }
         if type == .webhook, let body = map["body"] {
-            webhookBodies[name] = template(body, what: "\(what).body", extraVariables: ["recipients"])
+            // The provider's own default content type is JSON.
+            let json = (provider.options["content_type"] ?? "application/json").lowercased().contains("json")
+            webhookBodies[name] = template(body, what: "\(what).body", extraVariables: ["recipients"], escaping: json ? .jsonString : .text)
         }
         return provider
     }
@@ -142,11 +144,11 @@ extension RepositoryBuilder {
     }
 
     /// Parses a Mustache template at a node, reporting syntax errors and unknown names.
-    func template(_ node: ConfigNode, what: String, extraVariables: [String] = []) -> ParamTemplate? {
+    func template(_ node: ConfigNode, what: String, extraVariables: [String] = [], escaping: ParamTemplate.Escaping = .text) -> ParamTemplate? {
         guard let text = node.string(what) else { return nil }
         let shift = node.isQuoted ? 1 : 0
         do {
-            let template = try ParamTemplate(text, location: node.location)
+            let template = try ParamTemplate(text, location: node.location, escaping: escaping)
             for (name, offset) in template.referencedNames {
                 let root = String(name.prefix { $0 != "." })
                 let known = ParamTemplate.variables + extraVariables

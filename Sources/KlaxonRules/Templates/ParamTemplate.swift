@@ -5,7 +5,10 @@ import Mustache
 /// A Mustache template over an alert, parsed once at load time.
 ///
 /// Rendering never HTML-escapes (vendor parameters are plain text) and never fails: an
-/// unknown name renders empty, which is why `klaxon check` validates names up front.
+/// unknown name renders empty, which is why `klaxon check` validates names up front. A
+/// template of a JSON document (a webhook's body) escapes what `{{x}}` puts in as the
+/// inside of a JSON string: a `"`, `\` or line break in a label or annotation would
+/// otherwise make the document invalid, and the vendor refuse the page.
 public struct ParamTemplate: Sendable {
     /// The template as written in the rules.
     public var source: String
@@ -18,7 +21,24 @@ public struct ParamTemplate: Sendable {
         "externalURL", "fingerprint", "generatorURL", "route",
     ]
 
-    private static let pragma = "{{% CONTENT_TYPE: TEXT}}"
+    /// How `{{x}}` escapes what it puts in (`{{{x}}}` never does).
+    public enum Escaping: Sendable {
+        case text
+        /// As the inside of a JSON string.
+        case jsonString
+    }
+
+    private static func pragma(_ escaping: Escaping) -> String {
+        switch escaping {
+        case .text:
+            return "{{% CONTENT_TYPE: TEXT}}"
+        case .jsonString:
+            registerJSONString
+            return "{{% CONTENT_TYPE: \(JSONStringContentType.name)}}"
+        }
+    }
+
+    private static let registerJSONString: Void = MustacheContentTypes.register(JSONStringContentType(), named: JSONStringContentType.name)
 
     public struct ParseError: Error, Sendable {
         public var message: String
@@ -26,15 +46,16 @@ public struct ParamTemplate: Sendable {
         public var column: Int
     }
 
-    public init(_ source: String, location: SourceLocation) throws(ParseError) {
+    public init(_ source: String, location: SourceLocation, escaping: Escaping = .text) throws(ParseError) {
         self.source = source
         self.location = location
+        let pragma = Self.pragma(escaping)
         do {
-            self.template = try MustacheTemplate(string: Self.pragma + source)
+            self.template = try MustacheTemplate(string: pragma + source)
         } catch let error as MustacheTemplate.ParserError {
             let column =
                 error.context.lineNumber == 1
-                ? max(1, error.context.columnNumber - Self.pragma.count) : error.context.columnNumber
+                ? max(1, error.context.columnNumber - pragma.count) : error.context.columnNumber
             throw ParseError(message: "template: \(error.error)", line: error.context.lineNumber, column: column)
         } catch {
             throw ParseError(message: "template: \(error)", line: 1, column: 1)
@@ -84,5 +105,29 @@ public struct ParamTemplate: Sendable {
 
     public func render(_ context: [String: Any]) -> String {
         template.render(context)
+    }
+}
+
+/// Escapes text as the inside of a JSON string (RFC 8259 §7).
+private struct JSONStringContentType: MustacheContentType {
+    static let name = "KLAXON_JSON_STRING"
+
+    func escapeText(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || $0.value < 0x20 }) else { return text }
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": escaped.append(contentsOf: #"\""#.unicodeScalars)
+            case "\\": escaped.append(contentsOf: #"\\"#.unicodeScalars)
+            case "\n": escaped.append(contentsOf: #"\n"#.unicodeScalars)
+            case "\r": escaped.append(contentsOf: #"\r"#.unicodeScalars)
+            case "\t": escaped.append(contentsOf: #"\t"#.unicodeScalars)
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                escaped.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 }
