@@ -790,6 +790,23 @@ extension MoreUrgentAlertTests {
 }
 
 extension EngineEscalationTests {
+    /// A step found overdue inside quiet hours (klaxon was down from before they began) rings
+    /// as long after they end as it was due after they began, not as long as it was late.
+    @Test(arguments: StoreKind.allCases) func aStepClaimedLateInQuietHoursRingsWhenTheyEnd(on kind: StoreKind) async throws {
+        // Tuesday 2026-06-02, 21:55 in Shanghai: step 2 is due at 22:05, in quiet hours.
+        let start = try #require(ISO8601DateFormatter().date(from: "2026-06-02T13:55:00Z"))
+        let harness = try await EngineHarness.make(nightQuietHoursRules, on: kind, start: start)
+        defer { Task { try? await harness.close() } }
+        let opened = try await harness.ingest(dbAlert())
+        #expect(try await harness.engine.runDueSteps() == 1)
+        // Down until 06:55.
+        #expect(try await harness.advance(.seconds(9 * 3600)) == 1)
+        let pending = try await harness.detail(opened.opened[0]).steps.filter { $0.state == .pending }.map(\.dueAt)
+        #expect(pending.map { ISO8601DateFormatter().string(from: $0) } == ["2026-06-03T00:05:00Z"])
+        #expect(try await harness.advance(.seconds(3600 + 10 * 60)) == 1)
+        #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
+    }
+
     /// A step claimed before a more urgent alert replaced its chain, whose calls had not
     /// started yet (its transaction waited for the store, or it was taken over from a
     /// stopped instance): it calls nobody, and the new chain rings.

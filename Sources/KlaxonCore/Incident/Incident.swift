@@ -158,6 +158,10 @@ public struct ScheduledStep: Sendable, Hashable {
     /// The escalation step's `notify:` as written (`alice`, `group:dba`), whom the step
     /// calls under the rules in force; empty for steps written before klaxon kept it.
     public var notify: [String]
+    /// How late the claim that returned this step found it, which then made its due time the
+    /// claim's; zero otherwise. Not stored: a hold that defers the step counts from when it
+    /// was due, not from when klaxon got to it.
+    public var claimedLate: Duration = .zero
 
     public init(
         id: Int64 = 0,

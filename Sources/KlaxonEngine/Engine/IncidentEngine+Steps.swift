@@ -61,6 +61,7 @@ extension IncidentEngine {
     static func claim(now: Date, in transaction: any IncidentTransaction) async throws -> [ScheduledStep] {
         var steps = try await transaction.claimDueSteps(now: now, limit: claimLimit)
         for index in steps.indices where try await moveLaterSteps(of: steps[index], dueAt: steps[index].dueAt, now: now, in: transaction) {
+            steps[index].claimedLate = .milliseconds(now.millisecondsSince1970 - steps[index].dueAt.millisecondsSince1970)
             steps[index].dueAt = now
         }
         return steps
@@ -623,7 +624,10 @@ extension IncidentEngine {
                     else { break }
                     free = next
                 }
-                let resume = free.addingTimeInterval(max(0, step.dueAt.timeIntervalSince(heldSince)))
+                // From when it was due: one claimed late (klaxon was down from before the hold
+                // began) would otherwise ring as long after the hold as it was late.
+                let due = step.dueAt.adding(.zero - step.claimedLate)
+                let resume = free.addingTimeInterval(max(0, due.timeIntervalSince(heldSince)))
                 try await transaction.updateStep(id: step.id, state: .pending, dueAt: resume)
                 // The later steps pause with it; left where they were, one due just after the
                 // hold would ring together with this one.
