@@ -807,6 +807,36 @@ extension EngineEscalationTests {
         #expect(harness.provider.calledNames == ["alice", "bob", "carol"])
     }
 
+    /// A more urgent alert gives the incident a new chain while a step of the old one is
+    /// placing its calls: the old step fails over to nobody (it rang the old chain's people
+    /// on the next provider), and the new chain's first step does not wait for it.
+    @Test(arguments: StoreKind.allCases) func aStepWhoseChainIsReplacedWhileItRingsStopsAndHoldsNothingUp(on kind: StoreKind) async throws {
+        let hook = MoreUrgentAlertTests.Hook()
+        let primary = RecordingProvider(answer: { _ in .permanent(VendorError(code: "down", message: "vendor down")) }, before: { await hook.run() })
+        let backup = RecordingProvider(name: "backup")
+        let yaml = severityChainRules.replacingOccurrences(of: "providers: [sim]", with: "providers: [sim, backup]")
+            .replacingOccurrences(of: "  sim: {type: simulator}", with: "  sim: {type: simulator}\n  backup: {type: simulator}")
+        let harness = try await EngineHarness.make(yaml, on: kind, provider: primary, otherProviders: [backup])
+        defer { Task { try? await harness.close() } }
+        let group = "{}/{team=\"db\"}:{alertname=\"MySQLDown\"}"
+        let opened = try await harness.ingest(severeAlert("db-1", "warning", groupKey: group))
+        // While carol's call fails at the first provider, the critical alert joins; its
+        // chain's step 1 is claimed while carol's step still runs.
+        let claimedMeanwhile = Mutex(-1)
+        hook.set {
+            hook.set(nil)
+            _ = try? await harness.ingest(severeAlert("db-2", "critical", groupKey: group))
+            let claimed = try? await harness.store.write { try await $0.claimDueSteps(now: harness.engine.clock.now(), limit: 10) }
+            claimedMeanwhile.withLock { $0 = claimed?.map(\.step).first ?? 0 }
+            for step in claimed ?? [] { await harness.engine.execute(step) }
+        }
+        #expect(try await harness.advance(.seconds(1800)) == 1)
+        #expect(claimedMeanwhile.withLock { $0 } == 1)
+        #expect(backup.calledNames == ["alice", "bob"])
+        let detail = try await harness.detail(opened.opened[0])
+        #expect(detail.events.contains { $0.kind == "step_stopped" && $0.detail.contains("given a new chain") })
+    }
+
     /// A step claimed before a more urgent alert replaced its chain, whose calls had not
     /// started yet (its transaction waited for the store, or it was taken over from a
     /// stopped instance): it calls nobody, and the new chain rings.

@@ -287,9 +287,10 @@ extension IncidentEngine {
         guard !calls.isEmpty else { return }
         var outcomes: [String: CallDispatcher<EngineClock.Adapter>.Outcome] = [:]
         var failure: String?
-        // Set when the incident stopped being open (acknowledged, resolved) while the step
-        // was placing its calls: nobody is called again for it.
-        let stoppedBy = Mutex<Incident?>(nil)
+        // Set when the incident stopped being open (acknowledged, resolved), or a reopen or a
+        // more urgent alert gave it a new chain, while the step was placing its calls: nobody
+        // is called again for it. With what happened, for the timeline.
+        let stoppedBy = Mutex<(incident: Incident, how: String)?>(nil)
         // The calls recorded as accepted while the step goes on, each once.
         let recordedEarly = Mutex<Set<Int64>>([])
         var legs = Self.legs(
@@ -372,10 +373,24 @@ extension IncidentEngine {
                 },
                 shouldContinue: { [store] in
                     // A store that cannot answer does not stop a page.
-                    guard let current = try? await store.read({ try await $0.incident(id: incident.id) }), current.state != .open else {
-                        return true
+                    let read = try? await store.read { transaction in
+                        (
+                            try await transaction.incident(id: incident.id),
+                            try await transaction.steps(incidentID: incident.id).contains { $0.id > step.id && $0.step <= step.step }
+                        )
                     }
-                    stoppedBy.withLock { $0 = current }
+                    guard let (found, replaced) = read, let current = found else { return true }
+                    let how: String
+                    switch current.state {
+                    case .acked: how = "acknowledged by \(current.ackedBy ?? "?")"
+                    case .resolved: how = "resolved by \(current.resolvedBy ?? "?")"
+                    case .open:
+                        // The new chain rings now; this one's retries and failovers would hold
+                        // its first step up, and ring the old chain's people again.
+                        guard replaced else { return true }
+                        how = "given a new chain (reopened, or a more urgent alert joined)"
+                    }
+                    stoppedBy.withLock { $0 = (current, how) }
                     return false
                 }
             ) {
@@ -415,9 +430,8 @@ extension IncidentEngine {
                     in: transaction
                 )
             }
-            if let stopped {
+            if let (stopped, how) = stopped {
                 let unreached = calls.filter { outcomes[$0.recipient.phone]?.result.isAccepted != true }.map(\.recipient.name)
-                let how = stopped.state == .acked ? "acknowledged by \(stopped.ackedBy ?? "?")" : "resolved by \(stopped.resolvedBy ?? "?")"
                 try await transaction.appendEvent(
                     TimelineEvent(
                         incidentID: stopped.id,

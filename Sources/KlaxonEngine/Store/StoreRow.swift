@@ -28,12 +28,14 @@ enum StoreRows {
     /// Of the pending step `s` in ``IncidentTransaction/claimDueSteps(now:limit:)``: no other
     /// pending step of its incident comes before it, and none is running (since at most
     /// ``runningStepHold`` before `now`, bound at `runningSince`): an incident's steps run
-    /// one at a time, so that a later one cannot be deferred or moved on its own.
+    /// one at a time, so that a later one cannot be deferred or moved on its own. A step of
+    /// a chain that replaced the running one's (written after it, numbered from 1 again) is
+    /// not held up by it: that one stops at its next retry or failover.
     static func firstStepOfItsIncident(runningSince: String) -> String {
         """
         NOT EXISTS (
             SELECT 1 FROM steps AS o WHERE o.incident_id = s.incident_id AND o.id <> s.id
-                AND ((o.state = 'running' AND o.due_at > \(runningSince))
+                AND ((o.state = 'running' AND o.due_at > \(runningSince) AND NOT (s.id > o.id AND s.step <= o.step))
                     OR (o.state = 'pending' AND (o.due_at < s.due_at OR (o.due_at = s.due_at AND o.id < s.id))))
         )
         """
