@@ -104,6 +104,29 @@ final class ScriptedProvider: VoiceProvider, Sendable {
         #expect(outcomes.allSatisfy { $0.result.isAccepted })
     }
 
+    /// A body that lists the recipients (a webhook's template) is rendered for each attempt's
+    /// own: failing over for bob alone must not page alice, whom the first provider reached.
+    @Test func aFailoverRendersTheBodyForItsOwnRecipients() async throws {
+        final class BodyRecorder: VoiceProvider, Sendable {
+            let name = "hook"
+            let type = ProviderType.webhook
+            let bodies = Mutex<[String?]>([])
+            func placeCalls(_ request: CallRequest) async -> [RecipientResult] {
+                bodies.withLock { $0.append(request.body) }
+                return request.recipients.map { RecipientResult(recipient: $0, result: .accepted(vendorCallID: $0.name)) }
+            }
+        }
+        let first = ScriptedProvider("first", script: [[bob.phone: refused]])
+        let hook = BodyRecorder()
+        var second = leg(first)
+        second.provider = hook
+        second.body = { recipients in recipients.map(\.name).joined(separator: ",") }
+        second.request.body = "alice,bob"
+        let outcomes = await CallDispatcher(clock: ManualClock()).dispatch([leg(first), second])
+        #expect(hook.bodies.withLock { $0 } == ["bob"])
+        #expect(outcomes.map(\.provider) == ["first", "hook"])
+    }
+
     @Test func aVendorThatRefusesForLongerThanTheCapFailsOverAtOnce() async throws {
         let clock = ManualClock()
         let limited = CallResult.retryable(VendorError(code: "isv.BUSINESS_LIMIT_CONTROL", message: "1/min", retryAfter: .seconds(60)))

@@ -843,6 +843,12 @@ extension IncidentEngine {
                 if case .text = rendered.prompt { rendered.prompt = .text(summary) }
             }
             let callbackURL = repository.callbackURL(for: config)
+            let body = repository.webhookBodies[name].map { template -> @Sendable ([CallRecipient]) -> String? in
+                { [alert, severity = incident.severity, route = incident.route] recipients in
+                    let context = ParamRenderer.context(for: alert, severity: severity, count: firing, route: route)
+                    return ParamRenderer.webhookBody(template, context: context, recipients: recipients)
+                }
+            }
             let request = CallRequest(
                 callID: callID,
                 recipients: recipients,
@@ -851,9 +857,9 @@ extension IncidentEngine {
                 text: rendered.text,
                 priority: incident.priority,
                 callbackURL: callbackURL,
-                body: ParamRenderer.webhookBody(repository.webhookBodies[name], context: context, recipients: recipients)
+                body: body?(recipients)
             )
-            legs.append(.init(provider: client, request: request, retry: RetryPolicy(config.retry)))
+            legs.append(.init(provider: client, request: request, retry: RetryPolicy(config.retry), body: body))
         }
         return legs
     }

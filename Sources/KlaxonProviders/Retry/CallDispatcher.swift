@@ -17,11 +17,21 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
         public var provider: any VoiceProvider
         public var request: CallRequest
         public var retry: RetryPolicy
+        /// Renders the request's ``CallRequest/body`` for the recipients of an attempt (a
+        /// webhook's template that lists them): a retry or failover for some of the step's
+        /// people must not name, and page again, those already reached.
+        public var body: (@Sendable ([CallRecipient]) -> String?)?
 
-        public init(provider: any VoiceProvider, request: CallRequest, retry: RetryPolicy) {
+        public init(
+            provider: any VoiceProvider,
+            request: CallRequest,
+            retry: RetryPolicy,
+            body: (@Sendable ([CallRecipient]) -> String?)? = nil
+        ) {
             self.provider = provider
             self.request = request
             self.retry = retry
+            self.body = body
         }
     }
 
@@ -86,6 +96,7 @@ public struct CallDispatcher<C: Clock<Duration>>: Sendable {
                 attempt += 1
                 var request = leg.request
                 request.recipients = legPending
+                if let body = leg.body { request.body = body(legPending) }
                 await report(.attempting(provider: leg.provider.name, attempt: attempt, recipients: legPending))
                 let results = await leg.provider.placeCalls(request) { [attempt] result in
                     await report(.accepted(provider: leg.provider.name, attempt: attempt, result: result))
