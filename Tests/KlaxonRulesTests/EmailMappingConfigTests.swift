@@ -30,6 +30,36 @@ import Testing
             type: json
         """
 
+    /// A `severity_map` value no level claims is an error at the value: it would take the
+    /// default level, and a disaster would ring the default's escalation, quiet hours and all.
+    @Test func aSeverityMapValueNoLevelClaimsIsRefused() {
+        let yaml =
+            baseRules + """
+
+                severities:
+                  default: warning
+                  levels:
+                    critical: {aliases: [P1]}
+                    warning: {}
+                inputs:
+                  mail:
+                    type: email
+                    mapping:
+                      severity_map: {Disaster: critcal, High: p1, Average: warning}
+                  hook:
+                    type: json
+                    mapping:
+                      severity: $.level
+                      severity_map: {sev1: Critical, sev3: info}
+                """
+        #expect(
+            errorLines(yaml) == [
+                "31:32: inputs.mail.mapping.severity_map.Disaster: no severity level \"critcal\" (did you mean \"critical\"?); use one of critical, warning or an alias",
+                "36:44: inputs.hook.mapping.severity_map.sev3: no severity level \"info\"; use one of critical, warning or an alias",
+            ]
+        )
+    }
+
     @Test func parsesEveryKey() throws {
         let repo = try repository(baseRules + Self.goodInput)
         let mapping = try #require(repo.inputs["zabbix-mail"]?.emailMapping)

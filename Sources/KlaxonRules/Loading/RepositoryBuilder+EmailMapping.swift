@@ -55,7 +55,7 @@ extension RepositoryBuilder {
                 )
             }
         }
-        mapping.severityMap = map["severity_map"]?.stringMap("\(what).severity_map") ?? [:]
+        mapping.severityMap = severityMap(map["severity_map"], what: "\(what).severity_map")
         for entry in map["static_labels"]?.entries("\(what).static_labels") ?? [] {
             guard let value = entry.value.string("\(what).static_labels.\(entry.key)") else { continue }
             if LabelMatcher.isValidLabelName(entry.key) {

@@ -31,7 +31,7 @@ extension RepositoryBuilder {
         }
         mapping.staticLabels = map["static_labels"]?.stringMap("\(what).static_labels") ?? [:]
         mapping.staticAnnotations = map["static_annotations"]?.stringMap("\(what).static_annotations") ?? [:]
-        mapping.severityMap = map["severity_map"]?.stringMap("\(what).severity_map") ?? [:]
+        mapping.severityMap = severityMap(map["severity_map"], what: "\(what).severity_map")
         for entry in map["status_map"]?.entries("\(what).status_map") ?? [] {
             guard let value = entry.value.string("\(what).status_map.\(entry.key)") else { continue }
             if let status = AlertStatus(rawValue: value) {
@@ -58,5 +58,19 @@ extension RepositoryBuilder {
             context.error(node.location.advanced(by: (error.offset ?? 0) + (node.isQuoted ? 1 : 0)), "\(what): \(error.message)")
             return nil
         }
+    }
+}
+
+extension RepositoryBuilder {
+    /// An input's `severity_map`; its values are checked against the severity levels once
+    /// every file is read (``validate(_:)``).
+    func severityMap(_ node: ConfigNode?, what: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in node?.entries(what) ?? [] {
+            guard let value = entry.value.string("\(what).\(entry.key)") else { continue }
+            result[entry.key] = value
+            severityMapValues.append((value, entry.value.location, "\(what).\(entry.key)"))
+        }
+        return result
     }
 }

@@ -18,6 +18,8 @@ final class RepositoryBuilder {
     var routes: [Route] = []
     /// Webhook providers' `body` templates by provider name.
     var webhookBodies: [String: ParamTemplate] = [:]
+    /// Each input's `severity_map` values, checked against the levels once all files are read.
+    var severityMapValues: [(value: String, location: SourceLocation, what: String)] = []
     /// Voice entries keyed by provider type or name, parsed once all providers are known.
     var pendingVoiceResources: [(voice: String, key: String, keyLocation: SourceLocation, node: ConfigNode)] = []
     /// Where each named thing was first defined, by kind, for "defined twice" errors.

@@ -32,6 +32,11 @@ public struct SeverityConfig: Sendable {
         return defaultLevel ?? ""
     }
 
+    /// Whether a level claims `raw` (its name or an alias, in any case).
+    public func claims(_ raw: String) -> Bool {
+        lookup[raw.lowercased()] != nil
+    }
+
     public func level(named name: String) -> SeverityLevel? {
         levels.first { $0.name == name }
     }

@@ -10,6 +10,17 @@ enum VendorLimits {
 
 extension RepositoryBuilder {
     func validate(_ repository: RuleRepository) {
+        // A mapped value no level claims takes the default level: `disaster: critcal` would
+        // send every disaster to the default's escalation, quiet hours and all.
+        if !repository.severities.levels.isEmpty {
+            let names = repository.severities.levels.map(\.name)
+            for (value, location, what) in severityMapValues where !repository.severities.claims(value) {
+                context.error(
+                    location,
+                    "\(what): no severity level \"\(value)\"\(Suggestion.hint(for: value, in: names)); use one of \(names.joined(separator: ", ")) or an alias"
+                )
+            }
+        }
         let people = Array(recipients.keys)
         for group in groups.values.sorted(by: { $0.location < $1.location }) {
             for member in group.members where recipients[member] == nil {
