@@ -8,7 +8,8 @@ final class ServerProcess: @unchecked Sendable {
     let logURL: URL
     private(set) var baseURL = ""
 
-    /// Starts the binary and waits until it logs the address it listens on.
+    /// Starts the binary and waits until it logs the address it listens on. `signal` is sent
+    /// that long after the start, right after `beforeSignal` ran.
     /// `fileSizeLimitBlocks`: each file the process writes may grow to that many 512-byte
     /// blocks (`ulimit -f`) and no further, as on a full disk; writes past it fail.
     init(
@@ -16,7 +17,8 @@ final class ServerProcess: @unchecked Sendable {
         listen: String = "127.0.0.1:0",
         environment: [String: String] = [:],
         fileSizeLimitBlocks: Int? = nil,
-        signal: (number: Int32, after: Duration)? = nil
+        signal: (number: Int32, after: Duration)? = nil,
+        beforeSignal: (@Sendable () throws -> Void)? = nil
     ) async throws {
         let executable: String
         let allArguments: [String]
@@ -47,6 +49,9 @@ final class ServerProcess: @unchecked Sendable {
         if let signal {
             Task { [process] in
                 try? await Task.sleep(for: signal.after)
+                // In the same task: what the test changes is done before the signal, however
+                // late a loaded machine runs the task.
+                try? beforeSignal?()
                 process.signal(signal.number)
             }
         }

@@ -136,7 +136,16 @@ struct EngineHarness {
             let database: String
             if let databaseURL { database = databaseURL } else { database = try await TestPostgres.makeDatabase() }
             url = database
-            store = try await PostgresIncidentStore.open(url: database, lockTimeout: loadedMachineTimeout, connectTimeout: connectTimeout)
+            // The idle and answer timeouts too: with the whole suite on two cores this
+            // process's tasks can wait seconds for a thread, and the server, seeing the
+            // client idle mid-transaction for 10 s, once ended a migration.
+            store = try await PostgresIncidentStore.open(
+                url: database,
+                lockTimeout: loadedMachineTimeout,
+                idleTransactionTimeout: loadedMachineTimeout,
+                answerTimeout: loadedMachineTimeout,
+                connectTimeout: connectTimeout
+            )
         }
         let clock = ManualClock()
         let engine = IncidentEngine(
