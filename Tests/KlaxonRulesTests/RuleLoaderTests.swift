@@ -345,6 +345,38 @@ import Testing
         #expect(missingAtCheck.warnings.map(\.description).contains("rules.yaml:5:24: warning: environment variable AK_SECRET is not set"))
     }
 
+    /// A required key with nothing after it is missing, said at the key: it passed `check`
+    /// and serve refused it without a place. A header whose `${NAME}` is set to nothing is
+    /// an error, not a request every call of which gets 401. `${NAME:-default}` takes the
+    /// default for a variable set to nothing, as the shell does.
+    @Test func emptyCredentialsAreRefusedAndDefaultsFillEmptyVariables() throws {
+        let yaml = """
+            providers:
+              ali:
+                type: aliyun
+                access_key_id: id
+                access_key_secret:
+                region_id: ${REGION:-cn-hangzhou}
+              chat:
+                type: webhook
+                url: https://chat.example.com/hook
+                headers:
+                  Authorization: Bearer ${CHAT_TOKEN}
+            """
+        let loaded = RuleLoader(environment: ["REGION": "", "CHAT_TOKEN": ""], mode: .serve).load(yaml: yaml, name: "test.yaml")
+        #expect(
+            loaded.errors.map(\.description) == [
+                "test.yaml:5:5: error: providers.ali.access_key_secret: has no value; provider type aliyun requires one",
+                "test.yaml:11:22: error: providers.chat.headers.Authorization: environment variable CHAT_TOKEN is empty; a credential needs a value",
+            ]
+        )
+        let filled = RuleLoader(environment: ["REGION": "", "CHAT_TOKEN": "t0ken"], mode: .serve)
+            .load(yaml: yaml.replacingOccurrences(of: "access_key_secret:", with: "access_key_secret: s"), name: "test.yaml")
+        #expect(filled.errors.isEmpty, "\(filled.errors)")
+        #expect(filled.repository?.providers.first { $0.name == "ali" }?.options["region_id"] == "cn-hangzhou")
+        #expect(filled.repository?.providers.first { $0.name == "chat" }?.maps["headers"] == ["Authorization": "Bearer t0ken"])
+    }
+
     @Test func durationsParseAndBadOnesPointAtTheValue() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(of: "after: 10m", with: "after: 1h30m") + "\n"

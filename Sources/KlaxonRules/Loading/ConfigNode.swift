@@ -219,7 +219,8 @@ struct ConfigNode {
             let column = text.distance(from: text.startIndex, to: start.lowerBound) + (isQuoted ? 1 : 0)
             if name.isEmpty || !name.allSatisfy({ $0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber) }) {
                 context.error(location.advanced(by: column), "invalid environment reference \"${\(reference)}\"")
-            } else if let value = context.environment[String(name)] {
+            } else if let value = context.environment[String(name)], !(value.isEmpty && fallback != nil) {
+                // As the shell reads `${NAME:-default}`: set to nothing, it takes the default.
                 result += value
             } else if let fallback {
                 result += fallback
@@ -233,6 +234,20 @@ struct ConfigNode {
             rest = rest[rest.index(after: end)...]
         }
         return result + rest
+    }
+
+    /// The `${NAME}`s (without a default) of the scalar that the environment sets to
+    /// nothing: `Bearer ${TOKEN}` is not empty with TOKEN empty, but no credential either.
+    func variablesSetEmpty() -> [String] {
+        guard case .scalar(let scalar) = node, !isNull, scalar.string.contains("${") else { return [] }
+        var names: [String] = []
+        var rest = Substring(scalar.string)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            let (name, fallback) = Self.splitDefault(rest[start.upperBound..<end])
+            if fallback == nil, context.environment[String(name)] == "" { names.append(String(name)) }
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
     }
 
     private static func splitDefault(_ reference: Substring) -> (Substring, String?) {

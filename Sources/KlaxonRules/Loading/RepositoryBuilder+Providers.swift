@@ -85,8 +85,14 @@ extension RepositoryBuilder {
             provider.timeout = timeout
         }
         if let retryNode = map["retry"] { provider.retry = parseRetry(retryNode, what: "\(what).retry") }
-        for key in schema.required where !map.has(key) {
-            context.error(node.location, "\(what): provider type \(type.rawValue) requires \"\(key)\"")
+        // Present with nothing after it (`access_key_secret:`) is missing too: otherwise the
+        // file passed `check` and serve refused it without saying where.
+        for key in schema.required where map[key] == nil {
+            if let location = map.keyLocation(key) {
+                context.error(location, "\(what).\(key): has no value; provider type \(type.rawValue) requires one")
+            } else {
+                context.error(node.location, "\(what): provider type \(type.rawValue) requires \"\(key)\"")
+            }
         }
         for key in schema.required + schema.optional where !schema.maps.contains(key) && !schema.lists.contains(key) {
             let path = "\(what).\(key)"
@@ -104,8 +110,20 @@ extension RepositoryBuilder {
             }
             provider.options[key] = value
         }
+        // Header values are read as secrets: `Authorization: Bearer ${CHAT_TOKEN}` with the
+        // variable empty is an error, not a request every call of which gets 401.
         for key in schema.maps {
-            if let valueNode = map[key], let values = valueNode.stringMap("\(what).\(key)") { provider.maps[key] = values }
+            guard let valueNode = map[key], let entries = valueNode.entries("\(what).\(key)") else { continue }
+            var values: [String: String] = [:]
+            for entry in entries {
+                let path = "\(what).\(key).\(entry.key)"
+                if let name = entry.value.variablesSetEmpty().first {
+                    context.error(entry.value.location, "\(path): environment variable \(name) is empty; a credential needs a value")
+                } else if let value = entry.value.secret(path) {
+                    values[entry.key] = value
+                }
+            }
+            provider.maps[key] = values
         }
         if type == .huaweiAICC { provider.apiVersion = provider.options["api_version"] ?? "v2" }
         if type == .aliyun, let prefix = provider.options["out_id_prefix"], let node = map["out_id_prefix"],
