@@ -446,4 +446,18 @@ import Testing
         #expect(repo.files == ["\(directory)/10-people.yaml", "\(directory)/20-routes.yaml", "\(directory)/nested/30-more-routes.yml"])
         #expect(repo.routes.map(\.name) == ["first", "second", "routes[2]"])
     }
+
+    /// A rule repository's hidden folders (`.github/workflows/ci.yml`, `.git`) are no
+    /// rules: read, a CI workflow's `on:` was an unknown key and a correct repository refused.
+    @Test func aDirectorysHiddenFoldersAreNotRead() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-rules-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let workflows = directory.appendingPathComponent(".github/workflows")
+        try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
+        try "on: push\njobs: {}\n".write(to: workflows.appendingPathComponent("ci.yml"), atomically: true, encoding: .utf8)
+        try baseRules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let result = RuleLoader(environment: [:], mode: .check).load(paths: [directory.path])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        #expect(result.repository?.files == [directory.path + "/rules.yaml"])
+    }
 }

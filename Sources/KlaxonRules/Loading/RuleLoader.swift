@@ -73,8 +73,8 @@ public struct RuleLoader: Sendable {
         guard let walker = FileManager.default.enumerator(atPath: path) else { return [] }
         var files: [String] = []
         for case let relative as String in walker where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
-            let name = (relative as NSString).lastPathComponent
-            if name.hasPrefix(".") { continue }
+            // Hidden files and folders are no rules (`.github/workflows/ci.yml`, `.git`).
+            if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
             files.append(base + "/" + relative)
         }
         if files.isEmpty {
