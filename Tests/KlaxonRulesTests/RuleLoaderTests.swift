@@ -377,6 +377,24 @@ import Testing
         #expect(filled.repository?.providers.first { $0.name == "chat" }?.maps["headers"] == ["Authorization": "Bearer t0ken"])
     }
 
+    /// `klaxon check` in CI has no secrets: a store, public URL or phone from an unset
+    /// `${NAME}` is warned about and not judged (it was refused as empty); serve judges it.
+    @Test func checkDoesNotJudgeValuesOfUnsetVariables() throws {
+        let yaml =
+            baseRules.replacingOccurrences(of: "phone: \"+8613700000002\"", with: "phone: ${BOB_PHONE}") + """
+
+                store: ${KLAXON_STORE}
+                server:
+                  public_url: ${PUBLIC_URL}
+                """
+        let checked = RuleLoader(environment: [:], mode: .check).load(yaml: yaml, name: "test.yaml")
+        #expect(checked.errors.isEmpty, "\(checked.errors)")
+        #expect(checked.warnings.filter { $0.message.contains("is not set") }.count == 3, "\(checked.warnings)")
+        let served = RuleLoader(environment: ["BOB_PHONE": "555", "KLAXON_STORE": "klaxon.db", "PUBLIC_URL": "klaxon.example.com"], mode: .serve)
+            .load(yaml: yaml, name: "test.yaml")
+        #expect(served.errors.count == 3, "\(served.errors)")
+    }
+
     @Test func durationsParseAndBadOnesPointAtTheValue() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(of: "after: 10m", with: "after: 1h30m") + "\n"

@@ -236,6 +236,20 @@ struct ConfigNode {
         return result + rest
     }
 
+    /// Whether `klaxon check` (which runs without the server's environment and only warns
+    /// about it) met a `${NAME}` here that is not set: the value is unknown, so it is not
+    /// checked either; serve, which has the environment, checks it.
+    var isUnresolvedInCheck: Bool {
+        guard context.missingVariable == .warning, case .scalar(let scalar) = node, !isNull, scalar.string.contains("${") else { return false }
+        var rest = Substring(scalar.string)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            let (name, fallback) = Self.splitDefault(rest[start.upperBound..<end])
+            if fallback == nil, context.environment[String(name)] == nil { return true }
+            rest = rest[rest.index(after: end)...]
+        }
+        return false
+    }
+
     /// The `${NAME}`s (without a default) of the scalar that the environment sets to
     /// nothing: `Bearer ${TOKEN}` is not empty with TOKEN empty, but no credential either.
     func variablesSetEmpty() -> [String] {

@@ -178,7 +178,9 @@ final class RepositoryBuilder {
             )
         }
         config.callbackTokens = tokens.map(\.0)
-        if let url = config.publicURL, let node = map["public_url"], !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+        if let url = config.publicURL, let node = map["public_url"], !node.isUnresolvedInCheck,
+            !(url.hasPrefix("http://") || url.hasPrefix("https://"))
+        {
             context.error(node.location, "server.public_url: expected an http:// or https:// URL")
         }
         return config
@@ -186,7 +188,7 @@ final class RepositoryBuilder {
 
     private func parseStore(_ node: ConfigNode) -> String? {
         guard let text = node.string("store") else { return nil }
-        if !(text.hasPrefix("sqlite:") || text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")) {
+        if !node.isUnresolvedInCheck, !(text.hasPrefix("sqlite:") || text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")) {
             context.error(node.location, "store: expected sqlite:PATH or postgres://..., got \"\(text)\"")
         }
         return text
@@ -215,7 +217,7 @@ final class RepositoryBuilder {
     private func parseRecipient(name: String, node: ConfigNode, location: SourceLocation) -> Recipient? {
         guard let map = node.mapping("recipients.\(name)", keys: ["phone", "timezone"]) else { return nil }
         guard let phoneNode = map.required("phone"), let phone = phoneNode.string("recipients.\(name).phone") else { return nil }
-        if !PhoneNumber.isE164(phone) {
+        if !phoneNode.isUnresolvedInCheck, !PhoneNumber.isE164(phone) {
             context.error(phoneNode.location, "recipients.\(name).phone: expected an E.164 number like +8613700000000")
         }
         var timezone: String?
