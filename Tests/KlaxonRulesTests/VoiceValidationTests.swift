@@ -72,6 +72,19 @@ import Testing
         )
     }
 
+    /// A name inside a section over a value resolves against the alert as outside it: a
+    /// typo there renders nothing just the same. Inside a section over `labels`, names are
+    /// its keys.
+    @Test func unknownTemplateVariablesInsideSectionsAreFound() {
+        let text = #"    text: "{{^annotations.summary}}{{label.alertname}}{{/annotations.summary}}{{#labels}}{{instance}}{{/labels}}""#
+        let lines = errorLines(Self.rules(voice: text, provider: "  p: {type: simulator}"))
+        #expect(lines.count == 1, "\(lines)")
+        #expect(
+            lines.first?.hasPrefix("7:36: voices.v.text: unknown template variable \"label.alertname\" (did you mean \"labels\"?)") == true,
+            "\(lines)"
+        )
+    }
+
     @Test func aVoiceEntryMustBeAProviderTypeOrName() {
         let lines = errorLines(Self.rules(voice: "    text: hi\n    aliyn: {voice_code: x}", provider: "  p: {type: simulator}"))
         #expect(

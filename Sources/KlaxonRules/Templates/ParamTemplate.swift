@@ -74,11 +74,16 @@ public struct ParamTemplate: Sendable {
         return text + rest
     }
 
-    /// Each top-level tag's name with its character offset in the source, for `check`.
-    /// Names inside a section are relative to the section's item (`{{#recipients}}{{name}}`)
-    /// and are left out, as are section closers, comments and the implicit iterator `.`.
+    /// Each tag's name that resolves against the alert, with its character offset in the
+    /// source, for `check`. Names inside a section over `labels`, `annotations` or
+    /// `recipients` are the keys of its items (`{{#recipients}}{{name}}`) and are left out,
+    /// as are section closers, comments and the implicit iterator `.`. Inside any other
+    /// section (over a value: `{{^annotations.summary}}`) a name resolves against the alert
+    /// as outside, and a typo there would render nothing just the same.
     public var referencedNames: [(name: String, offset: Int)] {
         var names: [(String, Int)] = []
+        // Whether each open section's items have keys of their own, and how many do.
+        var sections: [Bool] = []
         var depth = 0
         var index = source.startIndex
         while let open = source[index...].range(of: "{{") {
@@ -88,7 +93,7 @@ public struct ParamTemplate: Sendable {
             if tag.hasPrefix("{") { tag = tag.dropFirst() }
             guard let first = tag.first else { continue }
             if first == "/" {
-                depth = max(0, depth - 1)
+                if sections.popLast() == true { depth -= 1 }
                 continue
             }
             if "!%=>".contains(first) { continue }
@@ -98,7 +103,11 @@ public struct ParamTemplate: Sendable {
             if depth == 0 && !name.isEmpty && name != "." {
                 names.append((name, source.distance(from: source.startIndex, to: open.lowerBound)))
             }
-            if opensSection { depth += 1 }
+            if opensSection {
+                let keyed = first == "#" && ["labels", "annotations", "recipients"].contains(name)
+                sections.append(keyed)
+                if keyed { depth += 1 }
+            }
         }
         return names
     }
