@@ -395,6 +395,38 @@ import Testing
         #expect(served.errors.count == 3, "\(served.errors)")
     }
 
+    /// A `match:` whose only line was commented out takes every alert, and a route after a
+    /// sibling that takes every alert never matches: both are warned about.
+    @Test func routesThatTakeEveryAlertOrNeverMatchAreWarnedAbout() {
+        let yaml =
+            baseRules + """
+
+                routes:
+                  - name: db
+                    match:
+                      # team: db
+                    escalation: primary
+                    voice: down
+                    providers: [sim]
+                  - name: web
+                    match: {team: web}
+                    escalation: primary
+                    voice: down
+                    providers: [sim]
+                """
+        let warnings = load(yaml).warnings.map { "\($0.location.line):\($0.location.column): \($0.message)" }
+        #expect(
+            warnings.contains("24:5: route \"db\".match: is empty, so the route takes every alert; remove the key if that is meant"),
+            "\(warnings)"
+        )
+        #expect(
+            warnings.contains("29:5: route \"web\": never matches: route \"db\" before it takes every alert and has no continue: true"),
+            "\(warnings)"
+        )
+        let fixed = load(yaml.replacingOccurrences(of: "      # team: db", with: "      team: db")).warnings
+        #expect(!fixed.contains { $0.message.contains("never matches") || $0.message.contains("is empty") }, "\(fixed)")
+    }
+
     @Test func durationsParseAndBadOnesPointAtTheValue() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(of: "after: 10m", with: "after: 1h30m") + "\n"

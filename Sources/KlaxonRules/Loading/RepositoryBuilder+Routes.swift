@@ -25,6 +25,12 @@ extension RepositoryBuilder {
         let what = name == path ? path : "route \"\(name)\""
 
         var matchers: [LabelMatcher] = []
+        // `match:` with nothing under it (its one line commented out) takes every alert.
+        for key in ["match", "matchers"] where map.has(key) && map[key] == nil {
+            if let location = map.keyLocation(key) {
+                context.warning(location, "\(what).\(key): is empty, so the route takes every alert; remove the key if that is meant")
+            }
+        }
         if let matchNode = map["match"], let entries = matchNode.entries("\(what).match") {
             for entry in entries {
                 guard let value = entry.value.string("\(what).match.\(entry.key)") else { continue }

@@ -56,6 +56,24 @@ extension RepositoryBuilder {
         }
         var checkedPairs = Set<String>()
         forEachRoute(routes) { route in validate(route, severities: severityConfig, checkedPairs: &checkedPairs) }
+        warnAboutShadowedRoutes(routes)
+    }
+
+    /// A route after a sibling that takes every alert without `continue: true` never
+    /// matches: the first match wins, as in Alertmanager.
+    private func warnAboutShadowedRoutes(_ siblings: [Route]) {
+        if let index = siblings.firstIndex(where: { $0.matchers.isEmpty && $0.severities == nil && !$0.continue }) {
+            let catchAll = siblings[index]
+            for route in siblings[(index + 1)...] {
+                let what = route.name == route.path ? route.path : "route \"\(route.name)\""
+                let before = catchAll.name == catchAll.path ? catchAll.path : "route \"\(catchAll.name)\""
+                context.warning(
+                    route.location,
+                    "\(what): never matches: \(before) before it takes every alert and has no continue: true"
+                )
+            }
+        }
+        for route in siblings { warnAboutShadowedRoutes(route.routes) }
     }
 
     private func forEachRoute(_ routes: [Route], _ body: (Route) -> Void) {
