@@ -1,3 +1,4 @@
+import Foundation
 import KlaxonRules
 import Testing
 
@@ -83,6 +84,37 @@ import Testing
             lines.first?.hasPrefix("7:36: voices.v.text: unknown template variable \"label.alertname\" (did you mean \"labels\"?)") == true,
             "\(lines)"
         )
+    }
+
+    /// A severity level's voice is played only through its level's providers: the warning
+    /// voice needs no aliyun entry when only critical alerts go to Aliyun. A level whose voice
+    /// lacks its own provider's entry is still an error.
+    @Test func eachLevelsVoiceIsCheckedAgainstItsOwnProviders() {
+        let yaml = """
+            providers:
+              ali: {type: aliyun, access_key_id: id, access_key_secret: s}
+              sim: {type: simulator}
+            recipients:
+              alice: {phone: "+8613700000001"}
+            voices:
+              crit: {text: "critical", aliyun: {voice_code: c.wav}}
+              warn: {text: "warning"}
+            escalations:
+              primary:
+                steps: [{after: 0s, notify: [alice]}]
+            severities:
+              default: warning
+              levels:
+                critical: {voice: crit, providers: [ali]}
+                warning: {voice: warn, providers: [sim]}
+            routes:
+              - escalation: primary
+            """
+        #expect(errorLines(yaml) == [])
+        let crossed = errorLines(
+            yaml.replacingOccurrences(of: "warning: {voice: warn, providers: [sim]}", with: "warning: {voice: warn, providers: [ali]}")
+        )
+        #expect(crossed.contains { $0.contains("voices.warn has no aliyun entry") }, "\(crossed)")
     }
 
     @Test func aVoiceEntryMustBeAProviderTypeOrName() {

@@ -130,16 +130,20 @@ extension RepositoryBuilder {
             }
         }
 
-        // Each voice the route can use must have what each of its providers plays.
-        let voiceNames = Set([route.effective.voice].compactMap { $0 } + (route.effective.voice == nil ? levels.compactMap(\.voice) : []))
-        let providerNames = route.effective.providers ?? Array(Set(levels.flatMap { $0.providers ?? [] }))
-        for voiceName in voiceNames.sorted() {
-            guard let voice = voices[voiceName] else { continue }
-            for providerName in providerNames.sorted() {
-                guard let provider = providers.first(where: { $0.name == providerName }) else { continue }
-                guard checkedPairs.insert("\(voiceName)\u{0}\(providerName)").inserted else { continue }
-                checkVoice(voice, for: provider, usedBy: route, what: what)
-            }
+        // Each voice the route can use must have what each provider it is played through
+        // plays: per severity level (a level's voice goes only to that level's providers),
+        // and as the route itself sets them for a severity no level claims.
+        var uses = levels.map { (voice: route.effective.voice ?? $0.voice, providers: route.effective.providers ?? $0.providers ?? []) }
+        if coversUnknown || levels.isEmpty { uses.append((route.effective.voice, route.effective.providers ?? [])) }
+        var pairs = Set<[String]>()
+        for use in uses {
+            guard let voiceName = use.voice else { continue }
+            for providerName in use.providers { pairs.insert([voiceName, providerName]) }
+        }
+        for pair in pairs.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard let voice = voices[pair[0]], let provider = providers.first(where: { $0.name == pair[1] }) else { continue }
+            guard checkedPairs.insert("\(pair[0])\u{0}\(pair[1])").inserted else { continue }
+            checkVoice(voice, for: provider, usedBy: route, what: what)
         }
     }
 
