@@ -122,7 +122,7 @@ public final class RuleReloader: Sendable {
     }
 
     private func loadUnlocked() -> Outcome {
-        let result = RuleLoader(environment: environment, mode: .serve).load(paths: paths)
+        let result = RuleLoader(environment: environment, mode: .serve, numberProblem: VendorNumbers.numberProblem).load(paths: paths)
         guard let repository = result.repository else {
             return .rejected(errors: result.errors.map(\.description))
         }

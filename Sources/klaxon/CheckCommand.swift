@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KlaxonProviders
 import KlaxonRules
 
 /// `klaxon check [PATH]...`: validates rule repositories for CI.
@@ -23,7 +24,7 @@ struct CheckCommand: ParsableCommand {
             StandardError.print("klaxon check: no such file or directory: \(path)")
             throw ExitCode(2)
         }
-        let result = RuleLoader(mode: .check).load(paths: paths)
+        let result = RuleLoader(mode: .check, numberProblem: VendorNumbers.numberProblem).load(paths: paths)
         for warning in result.warnings { StandardError.print(warning.description) }
         for error in result.errors { print(error.description) }
         if !result.errors.isEmpty { throw ExitCode(1) }

@@ -24,6 +24,43 @@ import Testing
         }
     }
 
+    /// A person a route's escalation calls whom none of its providers can call is an error:
+    /// Aliyun refuses a German number for good, and that person would never be paged. With
+    /// a second provider that can call it, the file is fine.
+    @Test func aPersonNoProviderOfTheRouteCanCallIsAnError() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = """
+            providers:
+              ali: {type: aliyun, access_key_id: id, access_key_secret: secret}
+              hook: {type: webhook, url: "https://pager.example.com/call"}
+            recipients:
+              alice: {phone: "+8613700000001"}
+              hans: {phone: "+4915112345678"}
+            voices:
+              down: {text: "down", aliyun: {voice_code: d.wav}}
+            escalations:
+              primary:
+                steps: [{after: 0s, notify: [alice, hans]}]
+            routes:
+              - {name: all, voice: down, escalation: primary, providers: [ali]}
+            """
+        let file = directory.appendingPathComponent("rules.yaml")
+        try rules.write(to: file, atomically: true, encoding: .utf8)
+        let refused = try await KlaxonProcess.run(["check", file.path])
+        #expect(refused.status == 1)
+        #expect(
+            refused.stdout.contains(
+                "\(file.path):6:3: error: recipients.hans: route \"all\" calls hans through ali, and none of them can call this number (ali: Aliyun calls mainland China (+86) numbers only"
+            ),
+            "\(refused.stdout)"
+        )
+        try rules.replacingOccurrences(of: "providers: [ali]", with: "providers: [ali, hook]").write(to: file, atomically: true, encoding: .utf8)
+        let fine = try await KlaxonProcess.run(["check", file.path])
+        #expect(fine.status == 0, "\(fine.stdout)")
+    }
+
     @Test func aBrokenRepositoryGetsEveryErrorWithItsPositionSortedAndExitsOne() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klaxon-check-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -427,6 +427,29 @@ import Testing
         #expect(!fixed.contains { $0.message.contains("never matches") || $0.message.contains("is empty") }, "\(fixed)")
     }
 
+    /// A person none of a route's providers can call (here through a severity level's
+    /// providers) is an error for `check` and a warning for `serve`, which must not stop
+    /// paging everyone else for one number.
+    @Test func aPersonNoProviderCanCallIsAnErrorInCheckAndAWarningInServe() {
+        let yaml =
+            baseRules.replacingOccurrences(of: "phone: \"+8613700000002\"", with: "phone: \"+4915112345678\"") + """
+
+                severities:
+                  default: critical
+                  levels:
+                    critical: {providers: [sim]}
+                routes:
+                  - {name: all, escalation: primary, voice: down}
+                """
+        let germanOnly: @Sendable (String, ProviderConfig) -> String? = { phone, _ in phone.hasPrefix("+49") ? "calls +86 only" : nil }
+        let message = "recipients.bob: route \"all\" calls bob through sim, and none of them can call this number (sim: calls +86 only)"
+        let checked = RuleLoader(environment: [:], mode: .check, numberProblem: germanOnly).load(yaml: yaml)
+        #expect(checked.errors.map(\.message) == [message])
+        let served = RuleLoader(environment: [:], mode: .serve, numberProblem: germanOnly).load(yaml: yaml)
+        #expect(served.errors.isEmpty && served.repository != nil)
+        #expect(served.warnings.map(\.message).contains(message), "\(served.warnings)")
+    }
+
     @Test func durationsParseAndBadOnesPointAtTheValue() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(of: "after: 10m", with: "after: 1h30m") + "\n"

@@ -24,10 +24,19 @@ public struct RuleLoader: Sendable {
 
     public var environment: [String: String]
     public var mode: Mode
+    /// Why a provider cannot call a number (nil when it can): the vendors' own rules, which
+    /// live with the vendor clients. Given, a person a route's escalation calls whom none
+    /// of its providers can call is an error.
+    public var numberProblem: (@Sendable (_ phone: String, _ provider: ProviderConfig) -> String?)?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, mode: Mode = .serve) {
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        mode: Mode = .serve,
+        numberProblem: (@Sendable (_ phone: String, _ provider: ProviderConfig) -> String?)? = nil
+    ) {
         self.environment = environment
         self.mode = mode
+        self.numberProblem = numberProblem
     }
 
     static let topLevelKeys = [
@@ -48,6 +57,7 @@ public struct RuleLoader: Sendable {
         let builder = RepositoryBuilder(context: context)
         for document in documents { builder.add(document.root) }
         var repository: RuleRepository? = builder.build(files: files)
+        checkNumbers(repository, context: context)
         if context.hasErrors { repository = nil }
         return Result(repository: repository, diagnostics: context.diagnostics.sorted())
     }
@@ -58,8 +68,19 @@ public struct RuleLoader: Sendable {
         let builder = RepositoryBuilder(context: context)
         if let root = Self.parse(text: yaml, file: name, context: context) { builder.add(root) }
         var repository: RuleRepository? = builder.build(files: [name])
+        checkNumbers(repository, context: context)
         if context.hasErrors { repository = nil }
         return Result(repository: repository, diagnostics: context.diagnostics.sorted())
+    }
+
+    /// Errors in `check`, which CI runs before the rules go out; warnings in `serve`: one
+    /// person who cannot be called must not keep klaxon from paging everyone else.
+    private func checkNumbers(_ repository: RuleRepository?, context: LoadContext) {
+        guard let numberProblem, let repository else { return }
+        for var diagnostic in repository.unreachableRecipients(problem: numberProblem) {
+            if mode == .serve { diagnostic.severity = .warning }
+            context.diagnostics.append(diagnostic)
+        }
     }
 
     static func ruleFiles(at path: String, context: LoadContext) -> [String] {
