@@ -543,7 +543,7 @@ struct ReopenedIncidentTests {
 
 /// Severity levels with their own chains: a warning calls carol after 30 minutes, a critical
 /// alert calls the on-call pair at once.
-private let severityChainRules = """
+let severityChainRules = """
     providers:
       sim: {type: simulator}
     recipients:
