@@ -41,6 +41,8 @@ final class RecordingProvider: VoiceProvider {
 
 /// How long a PostgreSQL test that expects to connect, or to take the write lock, waits
 /// for it: the whole suite at once on two cores, beside the test clusters, has taken over 5 s.
+/// Stores that are not testing a timeout also take it as their idle-in-transaction and
+/// answer timeouts: this process's tasks can then wait seconds for a thread.
 let loadedMachineTimeout = Duration.seconds(30)
 
 let engineRules = """

@@ -219,10 +219,17 @@ struct PostgresStoreTests {
         let url = try await TestPostgres.makeDatabase()
         let behind = try await PostgresIncidentStore.open(
             url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
             connectTimeout: loadedMachineTimeout,
             localClock: { Date().addingTimeInterval(-300) }
         )
-        let inStep = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let inStep = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         defer {
             Task {
                 try? await behind.close()
@@ -297,8 +304,19 @@ struct PostgresStoreTests {
 
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
-        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .milliseconds(200), connectTimeout: loadedMachineTimeout)
+        let holder = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
+        let waiter = try await PostgresIncidentStore.open(
+            url: url,
+            lockTimeout: .milliseconds(200),
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         defer {
             Task {
                 try? await holder.close()
@@ -319,7 +337,13 @@ struct PostgresStoreTests {
         let url = try await TestPostgres.makeDatabase()
         // The waiter makes the schema first: the holder's short timeout would end the
         // migrations' own transactions on a loaded machine.
-        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .seconds(8), connectTimeout: loadedMachineTimeout)
+        let waiter = try await PostgresIncidentStore.open(
+            url: url,
+            lockTimeout: .seconds(8),
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         let holder = try await PostgresIncidentStore.open(
             url: url,
             idleTransactionTimeout: .milliseconds(500),
@@ -370,8 +394,19 @@ struct PostgresStoreTests {
             "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = %L', current_database(), 'repeatable read'); END $$",
             in: url
         )
-        let holder = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
-        let waiter = try await PostgresIncidentStore.open(url: url, lockTimeout: .seconds(30), connectTimeout: loadedMachineTimeout)
+        let holder = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
+        let waiter = try await PostgresIncidentStore.open(
+            url: url,
+            lockTimeout: .seconds(30),
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         defer {
             Task {
                 try? await holder.close()
@@ -425,10 +460,20 @@ struct PostgresStoreTests {
 
     @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let first = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let first = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         #expect(try await first.schemaVersion() == PostgresSchema.version)
         try await first.close()
-        let again = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let again = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         #expect(try await again.schemaVersion() == PostgresSchema.version)
         try await again.close()
 
@@ -441,7 +486,13 @@ struct PostgresStoreTests {
     /// when it was last seen, as it was then (times are milliseconds since 1970).
     @Test func upgradeDatesAnOlderStormFromWhenItWasLastSeen() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let old = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout, migrations: 3)
+        let old = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout,
+            migrations: 3
+        )
         try await old.close()
         _ = try await TestPostgres.execute(
             """
@@ -450,7 +501,12 @@ struct PostgresStoreTests {
             """,
             in: url
         )
-        let upgraded = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let upgraded = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let found = try await upgraded.read { try await $0.activeStormIncident(route: "db", joinedSince: Date(timeIntervalSince1970: 4)) }
@@ -462,7 +518,13 @@ struct PostgresStoreTests {
     /// before it keep counting for the guard, and new unguarded ones do not.
     @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let old = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout, migrations: 1)
+        let old = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout,
+            migrations: 1
+        )
         try await old.close()
         // Written as klaxon's schema 1 wrote them.
         _ = try await TestPostgres.execute(
@@ -472,7 +534,12 @@ struct PostgresStoreTests {
             """,
             in: url
         )
-        let upgraded = try await PostgresIncidentStore.open(url: url, connectTimeout: loadedMachineTimeout)
+        let upgraded = try await PostgresIncidentStore.open(
+            url: url,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let since = Date(timeIntervalSince1970: 0)
@@ -513,6 +580,8 @@ struct PostgresStoreTests {
         for mode in ["prefer", "require"] {
             let store = try await PostgresIncidentStore.open(
                 url: url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"),
+                idleTransactionTimeout: loadedMachineTimeout,
+                answerTimeout: loadedMachineTimeout,
                 connectTimeout: loadedMachineTimeout
             )
             try await store.ping()
@@ -533,7 +602,12 @@ struct PostgresStoreTests {
     @Test func sslmodePreferGoesOnWithoutTLSAndRequireRefuses() async throws {
         let url = try await TestPostgres.makeDatabase()
         let plain = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=prefer")
-        let store = try await PostgresIncidentStore.open(url: plain, connectTimeout: loadedMachineTimeout)
+        let store = try await PostgresIncidentStore.open(
+            url: plain,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout
+        )
         try await store.ping()
         try await store.close()
         let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")

@@ -159,7 +159,9 @@ import VendorFakes
         let clock = Support.Clock()
         let fake = Support.fake(clock: clock)
         try await withFakeServer(fake.router()) { baseURL in
-            let client = try Support.client(baseURL, clock: clock)
+            // The hundred wait their turn for the shared client's few connections to the fake:
+            // with the whole suite on two cores the last took over 30 s, and timed out.
+            let client = try Support.client(baseURL, clock: clock, timeout: .seconds(180))
             let results = await withTaskGroup(of: [RecipientResult].self) { group in
                 for _ in 0..<100 { group.addTask { await client.placeCalls(Support.call()) } }
                 var all: [RecipientResult] = []
