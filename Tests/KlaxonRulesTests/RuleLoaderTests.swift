@@ -450,6 +450,12 @@ import Testing
         #expect(served.warnings.map(\.message).contains(message), "\(served.warnings)")
     }
 
+    /// An unknown group member is reported where it is written, not at the group's name.
+    @Test func anUnknownGroupMemberIsReportedAtTheMember() {
+        let lines = errorLines(baseRules.replacingOccurrences(of: "oncall: [alice, bob]", with: "oncall: [alice, bobb]"))
+        #expect(lines.contains { $0.hasPrefix("10:19: groups.oncall: no recipient named \"bobb\"") }, "\(lines)")
+    }
+
     @Test func durationsParseAndBadOnesPointAtTheValue() throws {
         let repo = try repository(
             baseRules.replacingOccurrences(of: "after: 10m", with: "after: 1h30m") + "\n"

@@ -59,7 +59,12 @@ final class RepositoryBuilder {
         if let node = top["groups"] {
             forEachNamed(node, kind: "group") { name, location, value in
                 if let members = value.stringList("groups.\(name)") {
-                    groups[name] = RecipientGroup(name: name, members: members.map(\.0), location: location)
+                    groups[name] = RecipientGroup(
+                        name: name,
+                        members: members.map(\.0),
+                        location: location,
+                        memberLocations: members.map(\.1.location)
+                    )
                 }
             }
         }

@@ -18,4 +18,6 @@ public struct RecipientGroup: Sendable, Hashable {
     public var name: String
     public var members: [String]
     public var location: SourceLocation
+    /// Where each member is written, for messages about it.
+    public var memberLocations: [SourceLocation] = []
 }

@@ -23,8 +23,9 @@ extension RepositoryBuilder {
         }
         let people = Array(recipients.keys)
         for group in groups.values.sorted(by: { $0.location < $1.location }) {
-            for member in group.members where recipients[member] == nil {
-                context.error(group.location, "groups.\(group.name): no recipient named \"\(member)\"\(Suggestion.hint(for: member, in: people))")
+            for (index, member) in group.members.enumerated() where recipients[member] == nil {
+                let location = group.memberLocations.indices.contains(index) ? group.memberLocations[index] : group.location
+                context.error(location, "groups.\(group.name): no recipient named \"\(member)\"\(Suggestion.hint(for: member, in: people))")
             }
             if group.members.isEmpty { context.error(group.location, "groups.\(group.name): a group needs at least one member") }
         }
