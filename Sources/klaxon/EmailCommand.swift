@@ -30,16 +30,21 @@ struct EmailCommand: AsyncParsableCommand {
     @Option(help: "The input under inputs: (type: email) that maps the message.")
     var input = "default"
 
-    @Option(help: "Largest message read from stdin, in bytes; larger ones exit 65.")
+    @Option(help: "Largest message submitted, in bytes; of a larger one the first this many are (headers and text come first).")
     var maxBytes = 1 << 20
 
     @Option(help: "Seconds to wait for the server.")
     var timeout = 30
 
     func run() async throws {
-        let message = FileHandle.standardInput.readData(ofLength: maxBytes + 1)
-        guard message.count <= maxBytes else {
-            finish(Self.dataError, "message larger than \(maxBytes) bytes; not submitted")
+        var message = FileHandle.standardInput.readData(ofLength: maxBytes + 1)
+        var cut = ""
+        if message.count > maxBytes {
+            // A big attachment (a graph, a log) must not bounce the alert: the headers and the
+            // text come first, and the MIME reader takes a last part that runs to the end.
+            message = message.prefix(maxBytes)
+            while !FileHandle.standardInput.readData(ofLength: 1 << 16).isEmpty {}
+            cut = "; the message was larger than \(maxBytes) bytes and its first \(maxBytes) were submitted"
         }
         var client: APIClient
         do {
@@ -60,7 +65,7 @@ struct EmailCommand: AsyncParsableCommand {
             let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
             let opened = (object?["opened"] as? [Any])?.count ?? 0
             let updated = (object?["updated"] as? [Any])?.count ?? 0
-            finish(Self.accepted, "accepted by \(server) (input \(input)): \(opened) incident(s) opened, \(updated) updated")
+            finish(Self.accepted, "accepted by \(server) (input \(input)): \(opened) incident(s) opened, \(updated) updated\(cut)")
         case 401 where client.token == nil:
             // No token at all is a setup slip (a pipe's clean environment, no --token-file),
             // like an unreadable token file: the mail waits in the queue until it is fixed.
@@ -73,7 +78,7 @@ struct EmailCommand: AsyncParsableCommand {
         case 404, 408, 429, 500..<600:
             finish(Self.tempFail, "\(server) answered \(answer.status): \(APIClient.errorLine(answer)); the mail server should retry")
         default:
-            finish(Self.dataError, "unusable message (\(answer.status)): \(APIClient.errorLine(answer))")
+            finish(Self.dataError, "unusable message (\(answer.status)): \(APIClient.errorLine(answer))\(cut)")
         }
     }
 
