@@ -217,19 +217,8 @@ struct PostgresStoreTests {
     /// Each heartbeat measures this machine's clock against the server's.
     @Test func theHeartbeatMeasuresTheClockOffsetFromTheServer() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let behind = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout,
-            localClock: { Date().addingTimeInterval(-300) }
-        )
-        let inStep = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let behind = try await Self.openStore(url, localClock: { Date().addingTimeInterval(-300) })
+        let inStep = try await Self.openStore(url)
         defer {
             Task {
                 try? await behind.close()
@@ -302,21 +291,29 @@ struct PostgresStoreTests {
         return (held, { release.yield() })
     }
 
+    /// A store for a test that times no wait but the lock's: every other wait is the
+    /// loaded machine's (``loadedMachineTimeout``).
+    static func openStore(
+        _ url: String,
+        lockTimeout: Duration = .seconds(5),
+        migrations: Int = PostgresSchema.version,
+        localClock: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> PostgresIncidentStore {
+        try await PostgresIncidentStore.open(
+            url: url,
+            lockTimeout: lockTimeout,
+            idleTransactionTimeout: loadedMachineTimeout,
+            answerTimeout: loadedMachineTimeout,
+            connectTimeout: loadedMachineTimeout,
+            migrations: migrations,
+            localClock: localClock
+        )
+    }
+
     @Test func aWriteWaitsForAnotherInstancesWriteUpToTheLockTimeout() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let holder = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
-        let waiter = try await PostgresIncidentStore.open(
-            url: url,
-            lockTimeout: .milliseconds(200),
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let holder = try await Self.openStore(url)
+        let waiter = try await Self.openStore(url, lockTimeout: .milliseconds(200))
         defer {
             Task {
                 try? await holder.close()
@@ -337,13 +334,7 @@ struct PostgresStoreTests {
         let url = try await TestPostgres.makeDatabase()
         // The waiter makes the schema first: the holder's short timeout would end the
         // migrations' own transactions on a loaded machine.
-        let waiter = try await PostgresIncidentStore.open(
-            url: url,
-            lockTimeout: .seconds(8),
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let waiter = try await Self.openStore(url, lockTimeout: .seconds(8))
         let holder = try await PostgresIncidentStore.open(
             url: url,
             idleTransactionTimeout: .milliseconds(500),
@@ -394,19 +385,8 @@ struct PostgresStoreTests {
             "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation = %L', current_database(), 'repeatable read'); END $$",
             in: url
         )
-        let holder = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
-        let waiter = try await PostgresIncidentStore.open(
-            url: url,
-            lockTimeout: .seconds(30),
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let holder = try await Self.openStore(url)
+        let waiter = try await Self.openStore(url, lockTimeout: .seconds(30))
         defer {
             Task {
                 try? await holder.close()
@@ -460,20 +440,10 @@ struct PostgresStoreTests {
 
     @Test func theSchemaIsMadeOnceAndANewerOneIsRefused() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let first = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let first = try await Self.openStore(url)
         #expect(try await first.schemaVersion() == PostgresSchema.version)
         try await first.close()
-        let again = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let again = try await Self.openStore(url)
         #expect(try await again.schemaVersion() == PostgresSchema.version)
         try await again.close()
 
@@ -486,13 +456,7 @@ struct PostgresStoreTests {
     /// when it was last seen, as it was then (times are milliseconds since 1970).
     @Test func upgradeDatesAnOlderStormFromWhenItWasLastSeen() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let old = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout,
-            migrations: 3
-        )
+        let old = try await Self.openStore(url, migrations: 3)
         try await old.close()
         _ = try await TestPostgres.execute(
             """
@@ -501,12 +465,7 @@ struct PostgresStoreTests {
             """,
             in: url
         )
-        let upgraded = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let upgraded = try await Self.openStore(url)
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let found = try await upgraded.read { try await $0.activeStormIncident(route: "db", joinedSince: Date(timeIntervalSince1970: 4)) }
@@ -518,13 +477,7 @@ struct PostgresStoreTests {
     /// before it keep counting for the guard, and new unguarded ones do not.
     @Test func upgradeToTheGuardedRoutesIndexKeepsCountingOlderIncidents() async throws {
         let url = try await TestPostgres.makeDatabase()
-        let old = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout,
-            migrations: 1
-        )
+        let old = try await Self.openStore(url, migrations: 1)
         try await old.close()
         // Written as klaxon's schema 1 wrote them.
         _ = try await TestPostgres.execute(
@@ -534,12 +487,7 @@ struct PostgresStoreTests {
             """,
             in: url
         )
-        let upgraded = try await PostgresIncidentStore.open(
-            url: url,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let upgraded = try await Self.openStore(url)
         defer { Task { try? await upgraded.close() } }
         #expect(try await upgraded.schemaVersion() == PostgresSchema.version)
         let since = Date(timeIntervalSince1970: 0)
@@ -578,12 +526,7 @@ struct PostgresStoreTests {
         let cluster = try await TestPostgresCluster.start(tls: true)
         let url = try await cluster.makeDatabase()
         for mode in ["prefer", "require"] {
-            let store = try await PostgresIncidentStore.open(
-                url: url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"),
-                idleTransactionTimeout: loadedMachineTimeout,
-                answerTimeout: loadedMachineTimeout,
-                connectTimeout: loadedMachineTimeout
-            )
+            let store = try await Self.openStore(url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=\(mode)"))
             try await store.ping()
             // psql itself comes over the Unix socket, without TLS.
             let encrypted = try await cluster.execute(
@@ -602,12 +545,7 @@ struct PostgresStoreTests {
     @Test func sslmodePreferGoesOnWithoutTLSAndRequireRefuses() async throws {
         let url = try await TestPostgres.makeDatabase()
         let plain = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=prefer")
-        let store = try await PostgresIncidentStore.open(
-            url: plain,
-            idleTransactionTimeout: loadedMachineTimeout,
-            answerTimeout: loadedMachineTimeout,
-            connectTimeout: loadedMachineTimeout
-        )
+        let store = try await Self.openStore(plain)
         try await store.ping()
         try await store.close()
         let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
